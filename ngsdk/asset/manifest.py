@@ -1,0 +1,300 @@
+"""``manifest.json``: the bundle's table of contents, its JSON Schema, version rule and checksums.
+
+Compatibility rule (docs/asset-format.md): ``format_version`` is ``MAJOR.MINOR``. A reader
+accepts every bundle of its own MAJOR version; minor versions only add optional fields, which
+older readers ignore and newer readers default. A different MAJOR version is refused.
+
+Kinds: every manifest has the common fields of ``schema/manifest.schema.json``; the fields of
+its ``kind`` are checked against ``schema/<kind>.schema.json``. A new kind adds its schema file
+there and its (de)serialisation beside its asset type.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ngsdk.asset.digest import sha256_file, sha256_tree
+from ngsdk.asset.errors import AssetError
+from ngsdk.asset.types import (
+    Channel,
+    Decoder,
+    DecoderLayer,
+    Encoding,
+    FeatureGrid,
+    GraphExport,
+    NeuralTextureAsset,
+    Provenance,
+    SamplerState,
+)
+
+FORMAT_VERSION = "1.0"
+MANIFEST_NAME = "manifest.json"
+_MAJOR = int(FORMAT_VERSION.split(".")[0])
+
+
+# --------------------------------------------------------------------------- checksums
+
+def file_record(path: str | Path) -> dict[str, Any]:
+    """The ``files`` entry for one bundle file (or package folder): its sha256 and size."""
+    path = Path(path)
+    if path.is_dir():
+        digest, size = sha256_tree(path)
+        return {"sha256": digest, "bytes": size}
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+# --------------------------------------------------------------------------- schema + version
+
+@cache
+def load_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema for ``kind`` (``manifest`` is the common part)."""
+    name = f"{kind}.schema.json"
+    try:
+        text = resources.files("ngsdk.asset").joinpath("schema", name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KeyError(kind) from None
+    return json.loads(text)
+
+
+def _schema_errors(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    out = []
+    for e in errors:
+        where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+        out.append(f"{where}: {e.message}")
+    return out
+
+
+def check_version(version: str, path: Path) -> None:
+    try:
+        major = int(str(version).split(".")[0])
+    except ValueError:
+        raise AssetError(path, f"format_version {version!r} is not MAJOR.MINOR") from None
+    if major != _MAJOR:
+        raise AssetError(
+            path,
+            f"unknown format version {version} (this ngsdk reads {_MAJOR}.x bundles; "
+            f"{'upgrade ngsdk' if major > _MAJOR else 're-export the asset'})",
+        )
+
+
+def validate_manifest(manifest: Any, path: str | Path) -> None:
+    """Check version, the common schema and the kind's schema; raise AssetError on the first problem."""
+    path = Path(path)
+    if not isinstance(manifest, dict):
+        raise AssetError(path, "manifest is not a JSON object")
+    if manifest.get("format") != "ngasset":
+        raise AssetError(path, "not an ngsdk manifest (field 'format' is not 'ngasset')")
+    check_version(manifest.get("format_version", "?"), path)
+    problems = _schema_errors(manifest, load_schema("manifest"))
+    if not problems:
+        try:
+            problems = _schema_errors(manifest, load_schema(manifest["kind"]))
+        except KeyError:
+            raise AssetError(path, f"unknown asset kind {manifest['kind']!r}") from None
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise AssetError(path, f"schema violation at {problems[0]}{more}")
+
+
+def read_manifest(bundle: str | Path, *, check_files: bool = True) -> dict[str, Any]:
+    """Parse and validate ``bundle/manifest.json``; with ``check_files`` verify every listed file.
+
+    Errors name the exact file: a missing or truncated manifest, a missing bundle file, a size
+    or sha256 mismatch, an unlisted file the manifest refers to.
+    """
+    bundle = Path(bundle)
+    if not bundle.is_dir():
+        raise AssetError(bundle, "bundle folder does not exist" if not bundle.exists() else "not a folder")
+    path = bundle / MANIFEST_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AssetError(path, "missing (every bundle has a manifest.json)") from None
+    except UnicodeDecodeError as e:
+        raise AssetError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
+    try:
+        manifest = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise AssetError(path, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    validate_manifest(manifest, path)
+    if check_files:
+        verify_files(bundle, manifest)
+    return manifest
+
+
+def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
+    """Check presence, size and sha256 of every file in ``manifest['files']``."""
+    for name, rec in manifest["files"].items():
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise AssetError(bundle / MANIFEST_NAME, f"file name {name!r} is not a plain name inside the bundle")
+        p = bundle / name
+        if not p.exists():
+            raise AssetError(p, "missing (listed in manifest.json)")
+        if p.is_dir():
+            digest, size = sha256_tree(p)
+            if digest != rec["sha256"] or size != rec["bytes"]:
+                raise AssetError(p, "package contents differ from manifest.json (sha256 over its files)")
+            continue
+        size = p.stat().st_size
+        if size != rec["bytes"]:
+            raise AssetError(p, f"size is {size} bytes, manifest.json says {rec['bytes']} (truncated or replaced)")
+        digest = sha256_file(p)
+        if digest != rec["sha256"]:
+            raise AssetError(p, f"sha256 mismatch (file is {digest[:12]}..., manifest says {rec['sha256'][:12]}...)")
+    for ref in referenced_files(manifest):
+        if ref not in manifest["files"]:
+            raise AssetError(bundle / MANIFEST_NAME, f"{ref} is used but not listed under 'files'")
+
+
+def referenced_files(manifest: dict[str, Any]) -> list[str]:
+    """Files the manifest's content refers to (grids, decoder, exports)."""
+    refs = [g["file"] for g in manifest.get("grids", [])]
+    if "decoder" in manifest:
+        refs.append(manifest["decoder"]["file"])
+    if "weights" in manifest and isinstance(manifest["weights"], dict) and "file" in manifest["weights"]:
+        refs.append(manifest["weights"]["file"])
+    for e in manifest.get("exports", []):
+        refs.extend(f.split("/")[0] for f in e["files"])
+    return refs
+
+
+def dump_manifest(manifest: dict[str, Any]) -> bytes:
+    """Canonical JSON bytes: sorted keys, two-space indent, trailing newline (deterministic)."""
+    return (json.dumps(manifest, indent=2, sort_keys=True, allow_nan=False) + "\n").encode("utf-8")
+
+
+# --------------------------------------------------------------------------- neural texture <-> dict
+
+def _f32(x: float) -> float:
+    # JSON carries the float32 value exactly: repr of the widened double round-trips.
+    return float(np.float32(x))
+
+
+def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The manifest of ``asset``; ``files`` maps each written file to :func:`file_record`."""
+    enc = asset.encoding
+    grid_inputs = [f"{g.name}[{i}]" for g in asset.grids for i in range(g.features)]
+    enc_inputs = [
+        f"tri(f={f:g},p={p:g},{axis})" for f in enc.frequencies for p in enc.phases for axis in "uv"
+    ] if enc.kind != "none" else []
+    return {
+        "format": "ngasset",
+        "format_version": FORMAT_VERSION,
+        "kind": "neural_texture",
+        "name": asset.name,
+        "texture": {
+            "width": asset.width,
+            "height": asset.height,
+            "mip_levels": asset.mip_levels,
+            "grid_levels": [list(map(int, lv)) for lv in asset.grid_levels],
+        },
+        "channels": [asdict(c) for c in asset.channels],
+        "grids": [
+            {
+                "name": g.name,
+                "file": g.file,
+                "dxgi_format": "R8G8B8A8_UNORM",
+                "width": g.width,
+                "height": g.height,
+                "levels": len(g.levels),
+                "features": g.features,
+                "bits": g.bits,
+                "array_size": g.array_size,
+                "packing": "lsb_first_rgba_slices",
+                "dequantize": {"scale": _f32(g.scale), "offset": _f32(g.offset)},
+            }
+            for g in asset.grids
+        ],
+        "decoder": {
+            "file": asset.decoder.file,
+            "dtype": asset.decoder.dtype,
+            "layout": asset.decoder.layout,
+            "inputs": asset.decoder.inputs,
+            "outputs": asset.decoder.outputs,
+            "leaky_slope": _f32(asset.decoder.leaky_slope),
+            "input_order": grid_inputs + enc_inputs,
+            "layers": [
+                {
+                    "weight": f"layer{i}.weight",
+                    "bias": f"layer{i}.bias",
+                    "inputs": layer.inputs,
+                    "outputs": layer.outputs,
+                    "activation": layer.activation,
+                }
+                for i, layer in enumerate(asset.decoder.layers)
+            ],
+        },
+        "encoding": {"type": enc.kind, "frequencies": list(map(float, enc.frequencies)),
+                     "phases": list(map(float, enc.phases))},
+        "sampler": asdict(asset.sampler),
+        "decode_mode": asset.decode_mode,
+        "provenance": asdict(asset.provenance),
+        "exports": [asdict(e) for e in asset.exports],
+        "files": files,
+    }
+
+
+def neural_texture_from_manifest(
+    manifest: dict[str, Any],
+    grid_levels: dict[str, list[np.ndarray]],
+    decoder_arrays: dict[str, np.ndarray],
+    path: str | Path,
+) -> NeuralTextureAsset:
+    """Rebuild the asset from a validated manifest, the unpacked grid codes and the decoder arrays."""
+    try:
+        grids = [
+            FeatureGrid(
+                name=g["name"], features=g["features"], bits=g["bits"], scale=g["dequantize"]["scale"],
+                offset=g["dequantize"]["offset"], levels=grid_levels[g["name"]], file=g["file"],
+            )
+            for g in manifest["grids"]
+        ]
+        d = manifest["decoder"]
+        layers = [
+            DecoderLayer(decoder_arrays[l["weight"]], decoder_arrays[l["bias"]], l["activation"]) for l in d["layers"]
+        ]
+        for spec, layer in zip(d["layers"], layers):
+            if (layer.outputs, layer.inputs) != (spec["outputs"], spec["inputs"]):
+                raise ValueError(
+                    f"{spec['weight']} has shape {layer.weight.shape}, manifest says "
+                    f"({spec['outputs']}, {spec['inputs']})"
+                )
+        decoder = Decoder(layers=layers, file=d["file"], dtype=d["dtype"], layout=d["layout"],
+                          leaky_slope=d.get("leaky_slope", 0.01))
+        e = manifest["encoding"]
+        encoding = Encoding(kind=e["type"], frequencies=e.get("frequencies", []), phases=e.get("phases", []))
+        t = manifest["texture"]
+        if len(t["grid_levels"]) != t["mip_levels"]:
+            raise ValueError(f"texture.grid_levels has {len(t['grid_levels'])} entries for {t['mip_levels']} mips")
+        p = manifest["provenance"]
+        return NeuralTextureAsset(
+            name=manifest["name"],
+            width=t["width"],
+            height=t["height"],
+            channels=[Channel(**c) for c in manifest["channels"]],
+            grids=grids,
+            grid_levels=t["grid_levels"],
+            decoder=decoder,
+            encoding=encoding,
+            sampler=SamplerState(**manifest["sampler"]),
+            provenance=Provenance(
+                ngsdk_version=p["ngsdk_version"], config=p["config"], seed=p["seed"],
+                sources=p.get("sources", {}), metrics=p.get("metrics", {}),
+                reference_decode=p.get("reference_decode", {}),
+            ),
+            decode_mode=manifest["decode_mode"],
+            exports=[GraphExport(**x) for x in manifest.get("exports", [])],
+        )
+    except (ValueError, TypeError) as e:
+        raise AssetError(path, f"inconsistent with manifest.json: {e}") from None

@@ -1,0 +1,53 @@
+"""A verification report: ordered checks with stable codes, PASS/FAIL, JSON/text rendering."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ngsdk.asset.atomic import atomic_write_bytes
+
+
+@dataclass
+class Check:
+    """One check. ``code`` is stable across versions (e.g. ``NT001``) so CI can match on it."""
+
+    code: str
+    name: str
+    status: str  # "pass", "fail", "warn", "skip"
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    bundle: str
+    kind: str = "unknown"
+    checks: list[Check] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+    previews: list[str] = field(default_factory=list)
+
+    def add(self, code: str, name: str, status: str, message: str, **details: Any) -> Check:
+        c = Check(code, name, status, message, details)
+        self.checks.append(c)
+        return c
+
+    @property
+    def passed(self) -> bool:
+        return all(c.status != "fail" for c in self.checks)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"bundle": self.bundle, "kind": self.kind, "result": "PASS" if self.passed else "FAIL",
+                "summary": self.summary, "checks": [asdict(c) for c in self.checks], "previews": self.previews}
+
+    def write_json(self, path: str | Path) -> None:
+        atomic_write_bytes(path, (json.dumps(self.to_json(), indent=2) + "\n").encode())
+
+    def text(self) -> str:
+        lines = [f"{self.bundle} ({self.kind})"]
+        for c in self.checks:
+            lines.append(f"  [{c.status.upper():4}] {c.code} {c.name}: {c.message}")
+        lines.append("PASS" if self.passed else "FAIL")
+        return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Drivers for real Vulkan implementations used by the conformance suite."""
