@@ -94,8 +94,11 @@ def dense(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """``y_j = (((b_j + x_0 W_j0) + x_1 W_j1) + ...)``: products and sums rounded one by one, k ascending."""
     acc = np.broadcast_to(bias, (x.shape[0], bias.shape[0])).copy()
     wt = np.ascontiguousarray(weight.T)
+    xt = np.ascontiguousarray(x.T)
+    prod = np.empty_like(acc)
     for k in range(wt.shape[0]):
-        acc += x[:, k : k + 1] * wt[k]
+        np.multiply(xt[k][:, None], wt[k], out=prod)
+        acc += prod
     return acc
 
 
@@ -135,7 +138,7 @@ def decode_mip(asset: NeuralTextureAsset, mip: int = 0, *, rows_per_chunk: int |
     levels = asset.grid_levels[mip]
     values = [dequantize(g.levels[lv], g.scale, g.offset) for g, lv in zip(asset.grids, levels)]
     if rows_per_chunk is None:
-        rows_per_chunk = max(1, 32768 // w)
+        rows_per_chunk = max(1, 4096 // w)
     out = np.empty((h, w, asset.decoder.outputs), dtype=F32)
     for r0 in range(0, h, rows_per_chunk):
         r1 = min(h, r0 + rows_per_chunk)

@@ -125,7 +125,8 @@ def export_vgf(
     here), or an already converted model from ``quantize_ptq``. The whole graph must lower to one VGF
     partition; an op the backend leaves on the CPU is an error naming it.
     """
-    import executorch
+    import importlib.metadata
+
     import torch
     from executorch.backends.arm.vgf import VgfPartitioner
     from executorch.exir import to_edge_transform_and_lower
@@ -181,7 +182,7 @@ def export_vgf(
         "io": io.to_json(),
         "ngsdk_version": ngsdk_version(),
         "asset_id": asset_id,
-        "executorch_version": executorch.version.__version__,
+        "executorch_version": importlib.metadata.version("executorch"),
     }
     side_path = out_dir / f"{vgf_path.name}.json"
     atomic_write_bytes(side_path, (json.dumps(sidecar, indent=2, sort_keys=True) + "\n").encode())
@@ -199,7 +200,7 @@ def export_vgf(
             "quantization_source": {"float": "ptq", "qat": "qat", "converted": "converted"}[state]
             if precision == "int8"
             else None,
-            "executorch_version": executorch.version.__version__,
+            "executorch_version": importlib.metadata.version("executorch"),
             "asset_id": asset_id,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -84,12 +85,10 @@ def command(source: Path, out: Path, bpp: float, steps: int | None, time_budget:
         f"({', '.join(f'{k} {v:.2f}' for k, v in m['per_mip'][0]['textures_db'].items())}), "
         f"{result.steps} steps in {result.seconds:.1f} s")
     if not no_previews:
-        from ngsdk.textures.mips import build_mips
         from ngsdk.textures.previews import write_previews
-        from ngsdk.textures.strict import strict_decode_mip
 
         pdir = previews or out.with_name(out.name.removesuffix(".ngasset") + "_previews")
-        files = write_previews(strict_decode_mip(asset, 0).numpy(), build_mips(ts.data)[0], asset.channels, pdir)
+        files = write_previews(result.decoded_mip0, result.source_mip0, asset.channels, pdir)
         log(f"previews: {pdir} ({len(files)} files)")
     log("summary: " + json.dumps({"bpp": round(m["bpp"], 4), "psnr_db": round(m["psnr_db"], 3),
                                   "steps": result.steps, "seconds": round(result.seconds, 2)}), echo=False)
@@ -104,7 +103,7 @@ def _train_with_progress(ts, cfg, checkpoint, resume, log):
     except ImportError:  # tqdm ships with the train extra; plain lines otherwise
         tqdm = None
     total = cfg.steps
-    bar = tqdm(total=total, unit="step", dynamic_ncols=True, disable=None) if tqdm else None
+    bar = tqdm(total=total, unit="step", dynamic_ncols=True) if tqdm and sys.stderr.isatty() else None
     last = [0]
 
     def progress(p) -> None:

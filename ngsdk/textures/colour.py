@@ -23,10 +23,9 @@ def srgb_to_linear(x: ArrayLike) -> np.ndarray:
     [0, 1] are not clamped (negative values stay on the linear segment).
     """
     x64 = np.asarray(x, dtype=np.float32).astype(np.float64)
-    out = x64 / 12.92
-    curve = x64 > SRGB_DECODE_THRESHOLD
-    out[curve] = ((x64[curve] + 0.055) / 1.055) ** 2.4
-    return out.astype(np.float32)
+    # max() keeps the unused branch away from negative bases (no NaN warnings).
+    curve = ((np.maximum(x64, SRGB_DECODE_THRESHOLD) + 0.055) / 1.055) ** 2.4
+    return np.where(x64 > SRGB_DECODE_THRESHOLD, curve, x64 / 12.92).astype(np.float32)
 
 
 def linear_to_srgb(x: ArrayLike) -> np.ndarray:
@@ -36,10 +35,8 @@ def linear_to_srgb(x: ArrayLike) -> np.ndarray:
     [0, 1] are not clamped (negative values stay on the linear segment).
     """
     x64 = np.asarray(x, dtype=np.float32).astype(np.float64)
-    out = x64 * 12.92
-    curve = x64 > SRGB_ENCODE_THRESHOLD
-    out[curve] = 1.055 * x64[curve] ** (1.0 / 2.4) - 0.055
-    return out.astype(np.float32)
+    curve = 1.055 * np.maximum(x64, SRGB_ENCODE_THRESHOLD) ** (1.0 / 2.4) - 0.055
+    return np.where(x64 > SRGB_ENCODE_THRESHOLD, curve, x64 * 12.92).astype(np.float32)
 
 
 def to_uint8(x: ArrayLike) -> np.ndarray:

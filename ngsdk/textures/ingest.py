@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.types import SEMANTICS, Channel, check_semantic
@@ -449,7 +449,9 @@ def _colour_takes(
         if plan.convention == "dx":
             notes.append(f"{plan.name}: normal map converted from DirectX to OpenGL convention (g' = 1 - g)")
         elif plan.convention is None:
-            notes.append(f"{plan.name}: the name does not say OpenGL or DirectX; assumed OpenGL (+Y up). "
+            said = ("the name does not say OpenGL or DirectX" if plan.origin.startswith("keyword")
+                    else "the channel file gives no normal_convention")
+            notes.append(f"{plan.name}: {said}; assumed OpenGL (+Y up). "
                          f"If it is DirectX, set \"normal_convention\": \"dx\" in {CHANNEL_FILE_NAME}")
     takes = []
     for letter, comp in zip("rgb", COMPONENTS[sem], strict=True):
@@ -582,6 +584,8 @@ _COLOUR_MODELS = ("CMYK", "YCbCr", "LAB", "HSV")
 def _open(path: Path, raw: bytes) -> Image.Image:
     try:
         return Image.open(io.BytesIO(raw))
+    except UnidentifiedImageError:
+        raise AssetError(path, f"cannot read image: not a {path.suffix} image Pillow can decode") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
         raise AssetError(path, f"cannot read image: {e}") from e
 
@@ -599,8 +603,11 @@ def _decode(path: Path, raw: bytes) -> _Decoded:
     im = _open(path, raw)
     rawmode = im.tile[0][3] if im.tile else None
     rawmode = rawmode[0] if isinstance(rawmode, tuple) else rawmode
-    if im.format == "PNG" and rawmode in _PNG16_RAWMODES:
-        return _decode_png16(path, raw, im, rawmode)
+    if im.format == "PNG" and raw[24:25] == b"\x10":  # IHDR bit depth 16
+        if rawmode in _PNG16_RAWMODES:
+            return _decode_png16(path, raw, im, rawmode)
+        if not im.mode.startswith("I"):  # a Pillow that decodes it another way: refuse to lose bits
+            raise AssetError(path, f"16-bit PNG read by this Pillow as {im.mode}/{rawmode}: not supported")
     bits = getattr(im, "tag_v2", {}).get(258) if im.format == "TIFF" else None
     if bits and max(bits) > 8 and im.mode not in ("I;16", "I;16B", "I;16L", "F"):
         raise AssetError(path, f"{max(bits)}-bit {im.mode} TIFF is not supported (it would lose precision); "

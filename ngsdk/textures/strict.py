@@ -94,7 +94,7 @@ def strict_decode_mip(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int |
     ]
     layers = [(torch.from_numpy(l.weight), torch.from_numpy(l.bias), l.activation) for l in asset.decoder.layers]
     enc = asset.encoding
-    rows_per_chunk = rows_per_chunk or max(1, 32768 // w)
+    rows_per_chunk = rows_per_chunk or max(1, 4096 // w)
     out = torch.empty((h, w, asset.decoder.outputs), dtype=F32)
     for r0 in range(0, h, rows_per_chunk):
         r1 = min(h, r0 + rows_per_chunk)

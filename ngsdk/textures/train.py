@@ -53,7 +53,8 @@ class TrainResult:
     steps: int
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    decoded_mip0: np.ndarray | None = None
+    source_mip0: np.ndarray | None = None
 
 
 def pick_device(name: str) -> torch.device:
@@ -185,8 +186,9 @@ def train_texture(
     if checkpoint is not None:
         save_checkpoint(checkpoint, model, opt, gen, step, seconds, history)
     asset = to_asset(model, ts, cfg)
-    finalize_provenance(asset, ts, mips)
-    return TrainResult(asset=asset, steps=step, seconds=seconds, history=history)
+    decoded0 = finalize_provenance(asset, mips)
+    return TrainResult(asset=asset, steps=step, seconds=seconds, history=history, decoded_mip0=decoded0,
+                       source_mip0=mips[0])
 
 
 def to_asset(model: NeuralTextureModel, ts: TextureSet, cfg: TextureTrainConfig) -> NeuralTextureAsset:
@@ -221,11 +223,14 @@ def to_asset(model: NeuralTextureModel, ts: TextureSet, cfg: TextureTrainConfig)
     )
 
 
-def finalize_provenance(asset: NeuralTextureAsset, ts: TextureSet, mips: list[np.ndarray]) -> None:
-    """Decode every mip with the strict arithmetic; record hashes, PSNR and bpp."""
+def finalize_provenance(asset: NeuralTextureAsset, mips: list[np.ndarray]) -> np.ndarray:
+    """Decode every mip with the strict arithmetic; record hashes, PSNR and bpp; return mip 0."""
     per_mip: list[dict[str, Any]] = []
+    decoded0 = None
     for m in range(asset.mip_levels):
         decoded = strict_decode_mip(asset, m).numpy()
+        if m == 0:
+            decoded0 = decoded
         asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decoded)
         per_mip.append(texture_metrics(decoded, mips[m], asset.channels))
     asset.provenance.metrics = {
@@ -233,3 +238,4 @@ def finalize_provenance(asset: NeuralTextureAsset, ts: TextureSet, mips: list[np
         "psnr_db": per_mip[0]["overall_db"],
         "per_mip": per_mip,
     }
+    return decoded0

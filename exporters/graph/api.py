@@ -1,0 +1,142 @@
+"""One call for every graph format: what ``ngsdk export --format onnx,coreml,vgf`` runs."""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ngsdk.asset.atomic import atomic_write_bytes
+
+from ._util import as_tuple, check_name
+from .io import FORMATS, ExportRecord, IODescription, describe_files
+
+SUPPORTED_PRECISIONS: dict[str, tuple[str, ...]] = {
+    "onnx": ("fp32",),
+    "coreml": ("fp32", "fp16"),
+    "vgf": ("fp32", "int8"),
+}
+
+
+def plan(formats: Sequence[str], precision: str | Sequence[str] | Mapping[str, str | Sequence[str]]
+         ) -> list[tuple[str, str]]:
+    """The (format, precision) pairs to export, in request order.
+
+    ``precision`` is one name, a list (each format exports every listed precision it supports), or a mapping
+    format -> name(s). A format left with no supported precision, or a precision no format supports, is a
+    ValueError naming it.
+    """
+    formats = [f.strip() for f in formats]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"unknown graph formats {bad}; choose from {list(FORMATS)}")
+    if isinstance(precision, Mapping):
+        wanted = {f: [precision[f]] if isinstance(precision[f], str) else list(precision[f])
+                  for f in formats if f in precision}
+        missing = [f for f in formats if f not in wanted]
+        if missing:
+            raise ValueError(f"no precision given for formats {missing}")
+    else:
+        p = [precision] if isinstance(precision, str) else list(precision)
+        wanted = {f: p for f in formats}
+    pairs = []
+    for f in formats:
+        ok = [p for p in wanted[f] if p in SUPPORTED_PRECISIONS[f]]
+        if not ok:
+            raise ValueError(f"{f} export supports precisions {list(SUPPORTED_PRECISIONS[f])}, "
+                             f"not {wanted[f]}")
+        pairs += [(f, p) for p in ok]
+    used = {p for _, p in pairs}
+    unused = sorted({p for ps in wanted.values() for p in ps} - used)
+    if unused:
+        raise ValueError(f"no requested format supports precision {unused}")
+    return pairs
+
+
+def export_all(
+    module: Any,
+    example_inputs: Any,
+    io: IODescription,
+    formats: Sequence[str],
+    precision: str | Sequence[str] | Mapping[str, str | Sequence[str]],
+    out_dir: str | Path,
+    calibration: Iterable[Any] | None = None,
+    *,
+    name: str = "model",
+    asset_id: str = "",
+    opset: int = 17,
+    reference_inputs: Any = None,
+) -> list[ExportRecord]:
+    """Export ``module`` to every requested (format, precision) and return one record per export.
+
+    ``example_inputs`` drive tracing (and fix the VGF's static batch). Beside each export a reference npz
+    ``<file>.reference.npz`` holds ``in.<name>`` inputs (``reference_inputs``, default the examples) and
+    ``out.<name>`` outputs of the torch model the export stands for — the float model, or for int8 the
+    quantized torch model — so ``runtime_ref.graph_verify.verify_export`` can check it later without torch.
+    ``calibration`` (input batches) is needed for int8 unless ``module`` is QAT-prepared or already converted.
+    """
+    import torch
+
+    from .coreml_export import export_coreml
+    from .onnx_export import export_onnx
+    from .vgf_export import export_vgf, quantization_state, to_quantized
+
+    name = check_name(name)
+    out_dir = Path(out_dir)
+    pairs = plan(formats, precision)
+    examples = as_tuple(example_inputs)
+    ref_in = as_tuple(reference_inputs) if reference_inputs is not None else examples
+    float_ok = quantization_state(module) == "float"
+    if not float_ok and any(p != "int8" for _, p in pairs):
+        raise ValueError("a QAT-prepared or quantized module can only be exported as int8 VGF; pass the float "
+                         "model for fp32/fp16 exports")
+    records = []
+    quantized = None
+    for fmt, prec in pairs:
+        if fmt == "onnx":
+            rec = export_onnx(module, examples, io, out_dir, name=name, asset_id=asset_id, opset=opset)
+            ref_model = module
+        elif fmt == "coreml":
+            rec = export_coreml(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
+            ref_model = module
+        elif prec == "int8":
+            source = {"float": "ptq", "qat": "qat", "converted": "converted"}[quantization_state(module)]
+            if quantized is None:
+                quantized = to_quantized(module, examples, calibration)
+            rec = export_vgf(quantized, examples, io, out_dir, name=name, asset_id=asset_id, precision="int8")
+            rec = dataclasses.replace(rec, details={**rec.details, "quantization_source": source})
+            ref_model = quantized
+        else:
+            rec = export_vgf(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
+            ref_model = module
+        with torch.no_grad():
+            outs = as_tuple(ref_model(*ref_in))
+        arrays = {f"in.{t.name}": x.detach().cpu().numpy() for t, x in zip(io.inputs, ref_in, strict=True)}
+        arrays.update({f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)})
+        buf = _io.BytesIO()
+        # np.savez stamps zip entries with the current time; a fixed writer keeps the bytes reproducible.
+        _write_npz(buf, arrays)
+        ref_path = out_dir / f"{rec.path}.reference.npz"
+        atomic_write_bytes(ref_path, buf.getvalue())
+        rec = dataclasses.replace(
+            rec,
+            files=rec.files + describe_files(out_dir, [ref_path]),
+            details={**rec.details, "reference": ref_path.name},
+        )
+        records.append(rec)
+    return records
+
+
+def _write_npz(buf: _io.BytesIO, arrays: Mapping[str, Any]) -> None:
+    import zipfile
+
+    import numpy as np
+
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
+        for key in sorted(arrays):
+            member = _io.BytesIO()
+            np.save(member, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            z.writestr(info, member.getvalue())

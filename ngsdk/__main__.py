@@ -1,0 +1,5 @@
+"""``python -m ngsdk`` runs the CLI."""
+
+from ngsdk.cli import main
+
+main()

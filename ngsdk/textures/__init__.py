@@ -1,0 +1,1 @@
+"""Neural texture compression: ingest, training (torch), metrics, previews."""

@@ -1,0 +1,277 @@
+"""Verify a graph export (ONNX, Core ML, VGF) listed in a bundle manifest: file digests, format checks, and a
+run on Linux compared with the torch model's outputs. Torch-free.
+
+Bounds (max |export - torch| / max(1, max|torch|), per output; see docs/graph-exports.md for how they were
+derived): fp32 everywhere 1e-5; Core ML fp16 2**-8; int8 VGF: 0 mismatches in int8 units.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ngsdk.asset.errors import AssetError
+from runtime_ref.toolchain import ToolchainError
+
+BOUNDS: dict[tuple[str, str], float] = {
+    ("onnx", "fp32"): 1e-5,
+    ("coreml", "fp32"): 1e-5,
+    ("coreml", "fp16"): 2.0**-8,
+    ("vgf", "fp32"): 1e-5,
+    ("vgf", "int8"): 0.0,  # exact: counted as int8 mismatches
+}
+
+
+def _record_json(record: Any) -> dict[str, Any]:
+    return record.to_json() if hasattr(record, "to_json") else dict(record)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _tree_sha256(folder: Path) -> str:
+    lines = [f"{p.relative_to(folder).as_posix()} {_sha256(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()]
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
+    """Every listed file exists with its recorded sha256 and size; the artifact digest matches."""
+    for f in rec["files"]:
+        p = bundle_dir / f["path"]
+        if not p.is_file():
+            raise AssetError(p, "listed in the export record but missing")
+        if p.stat().st_size != int(f["bytes"]) or _sha256(p) != f["sha256"]:
+            raise AssetError(p, "content differs from the export record (size or sha256)")
+    art = bundle_dir / rec["path"]
+    digest = _tree_sha256(art) if art.is_dir() else _sha256(art)
+    if digest != rec["sha256"]:
+        raise AssetError(art, "artifact sha256 differs from the export record")
+    return {"ok": True, "files": len(rec["files"])}
+
+
+def load_reference(rec: Mapping[str, Any], bundle_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The reference inputs and torch outputs stored beside the export (``details.reference`` npz)."""
+    ref = rec.get("details", {}).get("reference")
+    if not ref:
+        raise AssetError(bundle_dir / rec["path"], "export record lists no reference npz; pass inputs and expected")
+    path = bundle_dir / ref
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            inputs = {k[3:]: z[k] for k in z.files if k.startswith("in.")}
+            expected = {k[4:]: z[k] for k in z.files if k.startswith("out.")}
+    except (OSError, ValueError) as e:
+        raise AssetError(path, f"cannot read reference npz: {e}") from e
+    return inputs, expected
+
+
+def _scale(expected: np.ndarray) -> float:
+    return max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+
+
+def compare_float(got: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], bound: float) -> dict[str, Any]:
+    per = {}
+    ok = True
+    for name, exp in expected.items():
+        if name not in got:
+            raise AssetError(None, f"output {name!r} missing from the run (got {sorted(got)})")
+        g = np.asarray(got[name], dtype=np.float64)
+        e = np.asarray(exp, dtype=np.float64)
+        if g.shape != e.shape:
+            raise AssetError(None, f"output {name!r}: shape {g.shape}, expected {e.shape}")
+        err = float(np.max(np.abs(g - e))) if e.size else 0.0
+        finite = bool(np.all(np.isfinite(g)))
+        b = bound * _scale(e)
+        per[name] = {"max_abs_error": err, "bound": b, "ok": finite and err <= b, "finite": finite}
+        ok = ok and per[name]["ok"]
+    return {"ok": ok, "max_abs_error": max(v["max_abs_error"] for v in per.values()), "outputs": per}
+
+
+def verify_export(
+    record: Any,
+    bundle_dir: str | Path,
+    inputs: Mapping[str, np.ndarray] | None = None,
+    expected: Mapping[str, np.ndarray] | None = None,
+    *,
+    bound: float | None = None,
+) -> dict[str, Any]:
+    """Check one export and return a JSON-able report with ``ok``, ``errors`` and per-run max errors.
+
+    ``record`` is an ExportRecord or its JSON; paths in it are relative to ``bundle_dir``. ``inputs`` and
+    ``expected`` (the torch model's outputs; for int8 the quantized torch model's) are keyed by IO names and
+    default to the reference npz the exporter stored. ``bound`` overrides ``BOUNDS``. Problems (bad file,
+    missing tool, error over the bound) are reported in ``errors``, never raised.
+    """
+    rec = _record_json(record)
+    bundle_dir = Path(bundle_dir)
+    fmt, precision = rec["format"], rec["precision"]
+    report: dict[str, Any] = {
+        "format": fmt,
+        "path": rec["path"],
+        "precision": precision,
+        "target": rec.get("target"),
+        "ok": False,
+        "errors": [],
+        "runs": {},
+    }
+    try:
+        report["integrity"] = check_files(rec, bundle_dir)
+        if inputs is None or expected is None:
+            ref_in, ref_out = load_reference(rec, bundle_dir)
+            inputs = ref_in if inputs is None else inputs
+            expected = ref_out if expected is None else expected
+        b = BOUNDS.get((fmt, precision)) if bound is None else bound
+        if b is None:
+            raise AssetError(bundle_dir / rec["path"], f"no verification bound for {fmt} {precision}")
+        report["bound"] = b
+        if fmt == "onnx":
+            _verify_onnx(rec, bundle_dir, inputs, expected, b, report)
+        elif fmt == "coreml":
+            _verify_coreml(rec, bundle_dir, inputs, expected, b, report)
+        elif fmt == "vgf":
+            _verify_vgf(rec, bundle_dir, inputs, expected, b, report)
+        else:
+            raise AssetError(bundle_dir / rec["path"], f"unknown export format {fmt!r}")
+    except (AssetError, ToolchainError, ValueError) as e:
+        report["errors"].append(f"{type(e).__name__}: {e}")
+    runs = report["runs"].values()
+    report["max_abs_error"] = max((r.get("max_abs_error", 0.0) for r in runs), default=None)
+    report["ok"] = not report["errors"] and bool(runs) and all(r["ok"] for r in runs)
+    if not report["errors"]:
+        for name, r in report["runs"].items():
+            if not r["ok"]:
+                report["errors"].append(f"{name}: result outside the bound ({json.dumps(r, default=str)[:400]})")
+    return report
+
+
+def _check_io(rec: Mapping[str, Any], where: Path, in_names: list[str], out_names: list[str]) -> None:
+    want_in = [t["name"] for t in rec["io"]["inputs"]]
+    want_out = [t["name"] for t in rec["io"]["outputs"]]
+    if in_names != want_in or out_names != want_out:
+        raise AssetError(where, f"graph IO {in_names} -> {out_names} differs from the record {want_in} -> {want_out}")
+
+
+def _verify_onnx(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
+                 expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+    from runtime_ref.onnx_check import check_onnx, run_onnx_reference, run_onnxruntime
+
+    path = bundle / rec["path"]
+    facts = check_onnx(path)
+    report["checks"] = facts
+    _check_io(rec, path, [v["name"] for v in facts["inputs"]], [v["name"] for v in facts["outputs"]])
+    if facts["external_data"]:
+        raise AssetError(path, f"initializers use external data: {facts['external_data'][:5]}")
+    want = rec.get("details", {}).get("opset")
+    if want is not None and facts["opset"].get("ai.onnx") != want:
+        raise AssetError(path, f"opset {facts['opset']} but the record says {want}")
+    for v in facts["inputs"] + facts["outputs"]:
+        if not v["shape"] or not isinstance(v["shape"][0], str):
+            raise AssetError(path, f"tensor {v['name']} has no dynamic batch dimension: {v['shape']}")
+    feeds = {k: np.asarray(v, dtype=np.float32) for k, v in inputs.items()}
+    ort_out = run_onnxruntime(path, feeds)
+    report["runs"]["onnxruntime"] = compare_float(ort_out, expected, bound)
+    report["runs"]["onnx.reference"] = compare_float(run_onnx_reference(path, feeds), expected, bound)
+    # Dynamic batch: a batch of one must give the first row of the full run.
+    first = run_onnxruntime(path, {k: v[:1] for k, v in feeds.items()})
+    report["runs"]["onnxruntime.batch1"] = compare_float(first, {k: v[:1] for k, v in ort_out.items()}, 1e-6)
+
+
+def _verify_coreml(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
+                   expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+    from runtime_ref.mil import load_mlpackage, run_program
+
+    path = bundle / rec["path"]
+    pkg = load_mlpackage(path)
+    spec = pkg.spec
+    _check_io(rec, path, [f.name for f in spec.inputs], [f.name for f in spec.outputs])
+    fn = spec.functions.get("main")
+    ops = sorted({o.type for o in fn.block.operations}) if fn and fn.opset in fn.blocks else []
+    report["checks"] = {
+        "specification_version": spec.specification_version,
+        "opset": fn.opset if fn else None,
+        "ops": ops,
+        "metadata": spec.metadata,
+        "user_defined": spec.user_defined,
+        "batch_ranges": {f.name: list(f.shape_range[0]) if f.shape_range else None for f in spec.inputs},
+    }
+    io_json = spec.user_defined.get("ngsdk.io_description")
+    if io_json is not None and json.loads(io_json) != rec["io"]:
+        raise AssetError(pkg.model_file, "embedded ngsdk.io_description differs from the export record")
+    out = run_program(pkg, {k: np.asarray(v, dtype=np.float32) for k, v in inputs.items()})
+    report["runs"]["mil_interpreter"] = compare_float(out, expected, bound)
+
+
+def _quantize(x: np.ndarray, q: Mapping[str, Any]) -> np.ndarray:
+    # ExecuTorch/torch quantize_per_tensor: round_half_even(f32(x) * f32(1/scale)) + zero_point, clamped.
+    inv = np.float32(1.0 / q["scale"])
+    v = np.rint(np.asarray(x, dtype=np.float32) * inv).astype(np.int64) + int(q["zero_point"])
+    return np.clip(v, q["qmin"], q["qmax"]).astype(q.get("dtype", "int8"))
+
+
+def _dequantize(v: np.ndarray, q: Mapping[str, Any]) -> np.ndarray:
+    return ((v.astype(np.int64) - int(q["zero_point"])) * np.float64(q["scale"])).astype(np.float32)
+
+
+def _verify_vgf(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
+                expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+    from runtime_ref.vgf import read_vgf, run_vgf
+
+    path = bundle / rec["path"]
+    side_name = rec.get("details", {}).get("sidecar") or f"{rec['path']}.json"
+    side_path = bundle / side_name
+    try:
+        side = json.loads(side_path.read_text())
+    except (OSError, ValueError) as e:
+        raise AssetError(side_path, f"cannot read VGF sidecar: {e}") from e
+    info = read_vgf(path)
+    report["checks"] = {"vgf": info.to_json(), "tosa_spec": side.get("tosa_spec"), "batch": side.get("batch")}
+    _check_io(rec, side_path, [t["name"] for t in side["inputs"]], [t["name"] for t in side["outputs"]])
+    for decl, got in ((side["inputs"], info.inputs), (side["outputs"], info.outputs)):
+        for s, t in zip(decl, got, strict=True):
+            if s["vgf_name"] != t.name or list(t.shape) != s["shape"] or t.dtype != s["dtype"]:
+                raise AssetError(side_path, f"sidecar entry {s['name']} does not match VGF tensor {t.name} "
+                                            f"{t.dtype}{list(t.shape)}")
+    batch = int(side["batch"])
+    n = int(next(iter(inputs.values())).shape[0])
+    outs: dict[str, list[np.ndarray]] = {t["name"]: [] for t in side["outputs"]}
+    for start in range(0, n, batch):
+        feeds = []
+        for t in side["inputs"]:
+            chunk = np.asarray(inputs[t["name"]])[start : start + batch]
+            if chunk.shape[0] < batch:  # pad the last chunk by repeating its last sample
+                chunk = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
+            q = t["quantization"]
+            feeds.append(_quantize(chunk, q) if q else chunk.astype(t["dtype"]))
+        for t, o in zip(side["outputs"], run_vgf(path, feeds), strict=True):
+            outs[t["name"]].append(o[: min(batch, n - start)])
+    got = {k: np.concatenate(v) for k, v in outs.items()}
+    if rec["precision"] != "int8":
+        report["runs"]["lavapipe"] = compare_float(got, expected, bound)
+        return
+    per = {}
+    for t in side["outputs"]:
+        q = t["quantization"]
+        if not q:
+            raise AssetError(side_path, f"int8 VGF output {t['name']} has no quantization parameters")
+        want = _quantize(expected[t["name"]], q)
+        g = got[t["name"]]
+        diff = np.abs(g.astype(np.int64) - want.astype(np.int64))
+        mism = int(np.count_nonzero(diff))
+        err = float(np.max(np.abs(_dequantize(g, q) - np.asarray(expected[t["name"]], np.float64))))
+        per[t["name"]] = {"mismatches": mism, "elements": int(want.size), "max_int_diff": int(diff.max()),
+                          "max_abs_error": err, "ok": mism <= bound * want.size}
+    report["runs"]["lavapipe"] = {
+        "ok": all(v["ok"] for v in per.values()),
+        "mismatches": sum(v["mismatches"] for v in per.values()),
+        "max_abs_error": max(v["max_abs_error"] for v in per.values()),
+        "outputs": per,
+    }

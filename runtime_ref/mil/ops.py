@@ -1,0 +1,492 @@
+"""NumPy implementations of the MIL (Core ML ML Program) operations our exporters emit.
+
+Each op computes in float64 from its (fp16 or fp32) inputs; the interpreter then rounds the result to the
+dtype the program declares for the op's output. So an fp16 program is evaluated with one float16 rounding
+per op (accumulation inside conv/linear/matmul in float64), and an fp32 program with one float32 rounding
+per op. Defaults for omitted inputs follow the MIL op definitions (iOS15-iOS17 opsets).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_REQUIRED = object()
+
+
+class OpArgumentError(ValueError):
+    """An op got inputs it cannot evaluate (missing, extra or malformed)."""
+
+
+class Args:
+    """The resolved inputs of one op: each name maps to the list of its bound values."""
+
+    def __init__(self, op_type: str, values: dict[str, list[Any]]):
+        self.op_type = op_type
+        self.values = values
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def get(self, name: str, default: Any = _REQUIRED) -> Any:
+        vals = self.values.get(name)
+        if vals is None:
+            if default is _REQUIRED:
+                raise OpArgumentError(f"{self.op_type}: required input {name!r} is missing")
+            return default
+        if len(vals) != 1:
+            raise OpArgumentError(f"{self.op_type}: input {name!r} has {len(vals)} values, expected one")
+        return vals[0]
+
+    def many(self, name: str) -> list[Any]:
+        if name not in self.values:
+            raise OpArgumentError(f"{self.op_type}: required input {name!r} is missing")
+        return self.values[name]
+
+    def scalar(self, name: str, default: Any = _REQUIRED) -> Any:
+        v = self.get(name, default)
+        a = np.asarray(v)
+        if a.size != 1:
+            raise OpArgumentError(f"{self.op_type}: input {name!r} must be a scalar, got shape {a.shape}")
+        return a.reshape(()).item()
+
+    def ints(self, name: str, default: Any = _REQUIRED) -> list[int]:
+        v = self.get(name, default)
+        return [int(x) for x in np.asarray(v).reshape(-1)]
+
+    def string(self, name: str, default: Any = _REQUIRED) -> str:
+        return str(self.scalar(name, default))
+
+
+@dataclass(frozen=True)
+class OpDef:
+    fn: Callable[[Args], Any]
+    params: frozenset[str]
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def op(name: str, *params: str) -> Callable[[Callable[[Args], Any]], Callable[[Args], Any]]:
+    def register(fn: Callable[[Args], Any]) -> Callable[[Args], Any]:
+        OPS[name] = OpDef(fn, frozenset(params))
+        return fn
+
+    return register
+
+
+def _f(a: Any) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64)
+
+
+# ---- activations and elementwise unary ops ----
+
+def _unary(name: str, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    op(name, "x")(lambda a: fn(_f(a.get("x"))))
+
+
+_unary("relu", lambda x: np.maximum(x, 0.0))
+_unary("relu6", lambda x: np.clip(x, 0.0, 6.0))
+_unary("sigmoid", lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)))  # overflow-free logistic
+_unary("tanh", np.tanh)
+_unary("silu", lambda x: x * 0.5 * (1.0 + np.tanh(0.5 * x)))
+_unary("exp", np.exp)
+_unary("sqrt", np.sqrt)
+_unary("abs", np.abs)
+_unary("sin", np.sin)
+_unary("cos", np.cos)
+_unary("floor", np.floor)
+_unary("ceil", np.ceil)
+_unary("square", np.square)
+_unary("sign", np.sign)
+_unary("identity", lambda x: x)
+_unary("softplus", lambda x: np.logaddexp(0.0, x))
+
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+@op("leaky_relu", "x", "alpha")
+def _leaky_relu(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    return np.where(x >= 0, x, x * float(a.scalar("alpha", 0.01)))
+
+
+@op("elu", "x", "alpha")
+def _elu(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    return np.where(x > 0, x, float(a.scalar("alpha", 1.0)) * np.expm1(np.minimum(x, 0.0)))
+
+
+@op("gelu", "x", "mode")
+def _gelu(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    mode = a.string("mode", "EXACT")
+    if mode == "EXACT":
+        return 0.5 * x * (1.0 + _erf(x / math.sqrt(2.0)).astype(np.float64))
+    if mode == "TANH_APPROXIMATION":
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x**3)))
+    if mode == "SIGMOID_APPROXIMATION":
+        return x * 0.5 * (1.0 + np.tanh(0.5 * 1.702 * x))
+    raise OpArgumentError(f"gelu: unknown mode {mode!r}")
+
+
+@op("sigmoid_hard", "x", "alpha", "beta")
+def _sigmoid_hard(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    return np.clip(float(a.scalar("alpha", 0.2)) * x + float(a.scalar("beta", 0.5)), 0.0, 1.0)
+
+
+@op("clip", "x", "alpha", "beta")
+def _clip(a: Args) -> np.ndarray:
+    return np.minimum(np.maximum(_f(a.get("x")), _f(a.get("alpha"))), _f(a.get("beta")))
+
+
+@op("rsqrt", "x", "epsilon")
+def _rsqrt(a: Args) -> np.ndarray:
+    return 1.0 / np.sqrt(_f(a.get("x")) + float(a.scalar("epsilon", 1e-12)))
+
+
+@op("inverse", "x", "epsilon")
+def _inverse(a: Args) -> np.ndarray:
+    return 1.0 / (_f(a.get("x")) + float(a.scalar("epsilon", 1e-4)))
+
+
+@op("log", "x", "epsilon")
+def _log(a: Args) -> np.ndarray:
+    return np.log(_f(a.get("x")) + float(a.scalar("epsilon", 1e-45)))
+
+
+# ---- elementwise binary ops (NumPy broadcasting, as MIL) ----
+
+def _binary(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    def run(a: Args) -> np.ndarray:
+        x, y = a.get("x"), a.get("y")
+        if np.asarray(x).dtype.kind in "iub" and np.asarray(y).dtype.kind in "iub":
+            return fn(np.asarray(x, np.int64), np.asarray(y, np.int64))  # shape arithmetic stays integer
+        return fn(_f(x), _f(y))
+
+    op(name, "x", "y")(run)
+
+
+_binary("add", np.add)
+_binary("sub", np.subtract)
+_binary("mul", np.multiply)
+_binary("real_div", np.true_divide)
+_binary("floor_div", np.floor_divide)
+_binary("maximum", np.maximum)
+_binary("minimum", np.minimum)
+_binary("pow", np.power)
+
+
+# ---- dense ops ----
+
+@op("linear", "x", "weight", "bias")
+def _linear(a: Args) -> np.ndarray:
+    x, w = _f(a.get("x")), _f(a.get("weight"))
+    y = x @ w.T
+    if a.has("bias"):
+        y = y + _f(a.get("bias"))
+    return y
+
+
+@op("matmul", "x", "y", "transpose_x", "transpose_y")
+def _matmul(a: Args) -> np.ndarray:
+    x, y = _f(a.get("x")), _f(a.get("y"))
+    if bool(a.scalar("transpose_x", False)) and x.ndim >= 2:
+        x = np.swapaxes(x, -1, -2)
+    if bool(a.scalar("transpose_y", False)) and y.ndim >= 2:
+        y = np.swapaxes(y, -1, -2)
+    return np.matmul(x, y)
+
+
+def _conv_pads(a: Args, spatial: tuple[int, ...], kernel: tuple[int, ...], strides: list[int],
+               dilations: list[int]) -> list[tuple[int, int]]:
+    pad_type = a.string("pad_type", "valid")
+    n = len(spatial)
+    if pad_type == "valid":
+        return [(0, 0)] * n
+    if pad_type == "custom":
+        p = a.ints("pad", [0] * 2 * n)
+        if len(p) != 2 * n:
+            raise OpArgumentError(f"{a.op_type}: pad has {len(p)} values for {n} spatial dims")
+        return [(p[2 * i], p[2 * i + 1]) for i in range(n)]
+    if pad_type in ("same", "same_lower"):
+        pads = []
+        for d, k, s, dl in zip(spatial, kernel, strides, dilations, strict=True):
+            total = max((math.ceil(d / s) - 1) * s + (k - 1) * dl + 1 - d, 0)
+            small = total // 2
+            pads.append((small, total - small) if pad_type == "same" else (total - small, small))
+        return pads
+    raise OpArgumentError(f"{a.op_type}: unknown pad_type {pad_type!r}")
+
+
+@op("conv", "x", "weight", "bias", "strides", "pad_type", "pad", "dilations", "groups")
+def _conv(a: Args) -> np.ndarray:
+    x, w = _f(a.get("x")), _f(a.get("weight"))
+    n_sp = x.ndim - 2
+    groups = int(a.scalar("groups", 1))
+    strides = a.ints("strides", [1] * n_sp)
+    dil = a.ints("dilations", [1] * n_sp)
+    cout, cin_g, kernel = w.shape[0], w.shape[1], tuple(w.shape[2:])
+    if x.shape[1] != cin_g * groups or cout % groups:
+        raise OpArgumentError(f"conv: input channels {x.shape[1]} / weight {w.shape} / groups {groups} disagree")
+    pads = _conv_pads(a, tuple(x.shape[2:]), kernel, strides, dil)
+    xp = np.pad(x, [(0, 0), (0, 0), *pads])
+    out_sp = [(xp.shape[2 + i] - ((kernel[i] - 1) * dil[i] + 1)) // strides[i] + 1 for i in range(n_sp)]
+    if min(out_sp) <= 0:
+        raise OpArgumentError(f"conv: kernel {kernel} does not fit input {x.shape} with pads {pads}")
+    cout_g = cout // groups
+    y = np.zeros((x.shape[0], cout, *out_sp))
+    # Shift-and-accumulate over kernel taps: memory stays at one output-sized temporary.
+    for g in range(groups):
+        xg = xp[:, g * cin_g : (g + 1) * cin_g]
+        wg = w[g * cout_g : (g + 1) * cout_g]
+        acc = y[:, g * cout_g : (g + 1) * cout_g]
+        for tap in itertools.product(*(range(k) for k in kernel)):
+            sl = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dil, out_sp, strides,
+                                                                                         strict=True))
+            patch = xg[(slice(None), slice(None), *sl)]
+            acc += np.einsum("nc...,oc->no...", patch, wg[(slice(None), slice(None), *tap)])
+    if a.has("bias"):
+        y += _f(a.get("bias")).reshape(1, cout, *([1] * n_sp))
+    return y
+
+
+@op("conv_transpose", "x", "weight", "bias", "pad", "output_shape", "pad_type", "strides", "dilations", "groups")
+def _conv_transpose(a: Args) -> np.ndarray:
+    # weight layout is [C_in, C_out/groups, *K] (MIL conv_transpose, same as torch ConvTranspose).
+    x, w = _f(a.get("x")), _f(a.get("weight"))
+    n_sp = x.ndim - 2
+    groups = int(a.scalar("groups", 1))
+    strides = a.ints("strides", [1] * n_sp)
+    dil = a.ints("dilations", [1] * n_sp)
+    cin, cout_g, kernel = w.shape[0], w.shape[1], tuple(w.shape[2:])
+    if x.shape[1] != cin or cin % groups:
+        raise OpArgumentError(f"conv_transpose: input channels {x.shape[1]} / weight {w.shape} / groups {groups}")
+    cin_g, cout = cin // groups, cout_g * groups
+    d_in = x.shape[2:]
+    full = [(d_in[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 for i in range(n_sp)]
+    y = np.zeros((x.shape[0], cout, *full))
+    for g in range(groups):
+        xg = x[:, g * cin_g : (g + 1) * cin_g]
+        wg = w[g * cin_g : (g + 1) * cin_g]
+        acc = y[:, g * cout_g : (g + 1) * cout_g]
+        for tap in itertools.product(*(range(k) for k in kernel)):
+            sl = tuple(slice(t * d, t * d + (n - 1) * s + 1, s) for t, d, n, s in zip(tap, dil, d_in, strides,
+                                                                                         strict=True))
+            acc[(slice(None), slice(None), *sl)] += np.einsum("nc...,co->no...", xg,
+                                                              wg[(slice(None), slice(None), *tap)])
+    pad_type = a.string("pad_type", "valid")
+    if pad_type == "custom":
+        p = a.ints("pad", [0] * 2 * n_sp)
+        begins = [p[2 * i] for i in range(n_sp)]
+        sizes = [full[i] - p[2 * i] - p[2 * i + 1] for i in range(n_sp)]
+    elif pad_type == "valid":
+        begins, sizes = [0] * n_sp, list(full)
+    elif pad_type == "same":
+        sizes = [d_in[i] * strides[i] for i in range(n_sp)]
+        begins = [max(full[i] - sizes[i], 0) // 2 for i in range(n_sp)]
+    else:
+        raise OpArgumentError(f"conv_transpose: unknown pad_type {pad_type!r}")
+    if a.has("output_shape"):
+        sizes = a.ints("output_shape")[2:]
+    out = np.zeros((x.shape[0], cout, *sizes))
+    src = tuple(slice(b, min(b + s, f)) for b, s, f in zip(begins, sizes, full, strict=True))
+    dst = tuple(slice(0, min(b + s, f) - b) for b, s, f in zip(begins, sizes, full, strict=True))
+    out[(slice(None), slice(None), *dst)] = y[(slice(None), slice(None), *src)]
+    if a.has("bias"):
+        out += _f(a.get("bias")).reshape(1, cout, *([1] * n_sp))
+    return out
+
+
+@op("batch_norm", "x", "mean", "variance", "gamma", "beta", "epsilon")
+def _batch_norm(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    shape = (1, x.shape[1], *([1] * (x.ndim - 2)))
+    mean, var = _f(a.get("mean")).reshape(shape), _f(a.get("variance")).reshape(shape)
+    gamma = _f(a.get("gamma")).reshape(shape) if a.has("gamma") else 1.0
+    beta = _f(a.get("beta")).reshape(shape) if a.has("beta") else 0.0
+    return (x - mean) / np.sqrt(var + float(a.scalar("epsilon", 1e-5))) * gamma + beta
+
+
+@op("layer_norm", "x", "axes", "gamma", "beta", "epsilon")
+def _layer_norm(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    axes = tuple(a.ints("axes", list(range(x.ndim))))
+    mean = x.mean(axis=axes, keepdims=True)
+    y = (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + float(a.scalar("epsilon", 1e-5)))
+    if a.has("gamma"):
+        y = y * _f(a.get("gamma"))
+    if a.has("beta"):
+        y = y + _f(a.get("beta"))
+    return y
+
+
+@op("softmax", "x", "axis")
+def _softmax(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    axis = int(a.scalar("axis", -1))
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _reduce(name: str, fn: Callable[..., np.ndarray]) -> None:
+    def run(a: Args) -> np.ndarray:
+        x = _f(a.get("x"))
+        axes = a.ints("axes") if a.has("axes") else None
+        return fn(x, axis=None if axes is None else tuple(axes), keepdims=bool(a.scalar("keep_dims", False)))
+
+    op(name, "x", "axes", "keep_dims")(run)
+
+
+_reduce("reduce_mean", np.mean)
+_reduce("reduce_sum", np.sum)
+_reduce("reduce_max", np.max)
+_reduce("reduce_min", np.min)
+
+
+# ---- shape and layout ops ----
+
+@op("concat", "values", "axis", "interleave")
+def _concat(a: Args) -> np.ndarray:
+    vals = [np.asarray(v) for v in a.many("values")]
+    axis = int(a.scalar("axis"))
+    if bool(a.scalar("interleave", False)):
+        axis %= vals[0].ndim
+        stacked = np.stack(vals, axis=axis + 1)
+        shape = list(vals[0].shape)
+        shape[axis] = shape[axis] * len(vals)
+        return stacked.reshape(shape)
+    if all(v.dtype.kind in "iub" for v in vals):
+        return np.concatenate(vals, axis=axis)
+    return np.concatenate([_f(v) for v in vals], axis=axis)
+
+
+@op("reshape", "x", "shape")
+def _reshape(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    shape = a.ints("shape")
+    # 0 copies the input's dimension at that position (MIL reshape); -1 is inferred.
+    shape = [x.shape[i] if s == 0 else s for i, s in enumerate(shape)]
+    return x.reshape(shape)
+
+
+@op("transpose", "x", "perm")
+def _transpose(a: Args) -> np.ndarray:
+    return np.transpose(np.asarray(a.get("x")), a.ints("perm"))
+
+
+@op("squeeze", "x", "axes")
+def _squeeze(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    return np.squeeze(x, axis=tuple(a.ints("axes")) if a.has("axes") else None)
+
+
+@op("expand_dims", "x", "axes")
+def _expand_dims(a: Args) -> np.ndarray:
+    return np.expand_dims(np.asarray(a.get("x")), tuple(a.ints("axes")))
+
+
+@op("shape", "x")
+def _shape(a: Args) -> np.ndarray:
+    return np.array(np.asarray(a.get("x")).shape, dtype=np.int32)
+
+
+@op("slice_by_index", "x", "begin", "end", "stride", "begin_mask", "end_mask", "squeeze_mask")
+def _slice_by_index(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    n = x.ndim
+    begin, end = a.ints("begin"), a.ints("end")
+    stride = a.ints("stride", [1] * n)
+    bmask = [bool(v) for v in np.asarray(a.get("begin_mask", [False] * n)).reshape(-1)]
+    emask = [bool(v) for v in np.asarray(a.get("end_mask", [False] * n)).reshape(-1)]
+    smask = [bool(v) for v in np.asarray(a.get("squeeze_mask", [False] * n)).reshape(-1)]
+    idx: list[Any] = []
+    for i in range(n):
+        if smask[i]:
+            idx.append(begin[i])
+            continue
+        idx.append(slice(None if bmask[i] else begin[i], None if emask[i] else end[i], stride[i]))
+    return x[tuple(idx)]
+
+
+@op("pixel_shuffle", "x", "upscale_factor")
+def _pixel_shuffle(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    r = int(a.scalar("upscale_factor"))
+    n, c, h, w = x.shape
+    if c % (r * r):
+        raise OpArgumentError(f"pixel_shuffle: {c} channels not divisible by {r}^2")
+    return x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(n, c // (r * r), h * r, w * r)
+
+
+@op("pixel_unshuffle", "x", "downscale_factor")
+def _pixel_unshuffle(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    r = int(a.scalar("downscale_factor"))
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // r, r, w // r, r).transpose(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h // r, w // r)
+
+
+def _nearest_index(n_in: int, n_out: int, scale: float) -> np.ndarray:
+    return np.minimum(np.floor(np.arange(n_out) / scale).astype(np.int64), n_in - 1)
+
+
+@op("upsample_nearest_neighbor", "x", "scale_factor_height", "scale_factor_width")
+def _upsample_nearest(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    sh, sw = float(a.scalar("scale_factor_height", 1.0)), float(a.scalar("scale_factor_width", 1.0))
+    h, w = x.shape[-2:]
+    ho, wo = int(math.floor(h * sh)), int(math.floor(w * sw))
+    return x[..., _nearest_index(h, ho, sh), :][..., _nearest_index(w, wo, sw)]
+
+
+def _bilinear_axis(x: np.ndarray, axis: int, n_out: int, scale: float, align_corners: bool,
+                   half_pixel: bool) -> np.ndarray:
+    n_in = x.shape[axis]
+    dst = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros_like(dst)
+    elif half_pixel:
+        src = (dst + 0.5) / scale - 0.5
+    else:
+        src = dst / scale
+    src = np.clip(src, 0.0, n_in - 1)
+    i0 = np.floor(src).astype(np.int64)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    t = src - i0
+    shape = [1] * x.ndim
+    shape[axis] = n_out
+    t = t.reshape(shape)
+    return np.take(x, i0, axis=axis) * (1.0 - t) + np.take(x, i1, axis=axis) * t
+
+
+@op("upsample_bilinear", "x", "scale_factor_height", "scale_factor_width", "align_corners", "half_pixel_centers")
+def _upsample_bilinear(a: Args) -> np.ndarray:
+    x = _f(a.get("x"))
+    sh, sw = float(a.scalar("scale_factor_height", 1.0)), float(a.scalar("scale_factor_width", 1.0))
+    align = bool(a.scalar("align_corners", False))
+    half = bool(a.scalar("half_pixel_centers", not align))
+    h, w = x.shape[-2:]
+    y = _bilinear_axis(x, x.ndim - 2, int(math.floor(h * sh)), sh, align, half)
+    return _bilinear_axis(y, x.ndim - 1, int(math.floor(w * sw)), sw, align, half)
+
+
+_CAST = {"fp16": "float16", "fp32": "float32", "fp64": "float64", "int8": "int8", "int16": "int16",
+         "int32": "int32", "int64": "int64", "uint8": "uint8", "uint16": "uint16", "bool": "bool"}
+
+
+@op("cast", "x", "dtype")
+def _cast(a: Args) -> np.ndarray:
+    dt = a.string("dtype")
+    if dt not in _CAST:
+        raise OpArgumentError(f"cast: unknown dtype {dt!r}")
+    x = np.asarray(a.get("x"))
+    if np.dtype(_CAST[dt]).kind in "iu" and x.dtype.kind == "f":
+        x = np.trunc(x)
+    return x.astype(_CAST[dt])

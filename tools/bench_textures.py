@@ -1,0 +1,686 @@
+#!/usr/bin/env python3
+"""Neural texture compression vs block compression (BCn): quality per bit, and GPU convergence time.
+
+Table mode (default): for each material and each ``--bpp`` rate, train a neural texture with ngsdk and
+read the mip-0 PSNR of its exact decode from the asset's provenance; beside it, compress the material's
+8-bit source with etcpak at the usual BCn rates (BC7 colour, BC5 normals, BC4 single channels, and the
+packed BC7+BC5+BC7 layout), decode it with texture2ddecoder (an independent decoder) and measure it with
+the same metric functions (``ngsdk.textures.metrics``, in each channel's stored colour space).
+
+``--gpu-convergence``: train one material (boombox_2k at 5 bpp unless told otherwise) on CUDA for a time
+budget and report when the evaluation PSNR first came within 1.5 dB of its final value.
+
+Progress goes to stderr; the markdown table and verdicts go to stdout. ``--write-docs`` replaces this
+script's sections of docs/benchmarks.md (between ``<!-- BEGIN bench_textures:... -->`` markers) and keeps
+the rest of the file. ``--json`` saves the raw records; ``--from-json`` renders saved records (no runs),
+so a long benchmark can be run in pieces and written to the docs at once.
+
+    python tools/bench_textures.py --materials ground068_1k --bpp 5 --time-budget 10 --device cpu
+    python tools/bench_textures.py --time-budget 60 --device cuda --json build/bench.json --write-docs
+    python tools/bench_textures.py --gpu-convergence --time-budget 60 --write-docs
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import platform
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a plain script from any folder, installed or not
+    sys.path.insert(0, str(REPO))
+
+from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
+from ngsdk.asset.errors import AssetError  # noqa: E402
+from ngsdk.asset.types import Channel  # noqa: E402
+from ngsdk.textures.colour import srgb_to_linear, to_uint8  # noqa: E402
+from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
+from ngsdk.textures.metrics import texture_groups, texture_metrics  # noqa: E402
+
+DEFAULT_DATA = REPO / ".." / "shared" / "data" / "textures"
+DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
+MATERIALS = ("ground068_1k", "bark", "metal", "rock", "onyx", "boombox_2k", "fabric_pattern_07_1k")
+DEFAULT_RATES = (1.0, 2.5, 5.0, 10.0)
+VERDICT_MAX_BPP = 5.0
+CONVERGENCE_MARGIN_DB = 1.5
+SECTION_TABLE = "nt-vs-bcn"
+SECTION_GPU = "gpu-convergence"
+
+# Bytes per 4x4 block of each format.
+_BLOCK_BYTES = {"BC4": 8, "BC5": 16, "BC7": 16}
+
+
+def say(msg: str) -> None:
+    """A progress line on stderr, flushed at once (runs can take minutes)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Block compression
+
+
+@dataclass(frozen=True)
+class Block:
+    """One BCn texture: ``fmt`` holding the channels ``index`` (in R, G, B order).
+
+    ``normal`` marks a BC5 normal map: it stores x and y, and z is rebuilt in the decode.
+    """
+
+    fmt: str
+    index: tuple[int, ...]
+    label: str
+    normal: bool = False
+
+
+def plan_bcn(channels: list[Channel], packed: bool) -> list[Block]:
+    """The BCn textures a material is stored in.
+
+    Separate layout (``packed=False``): BC7 per colour texture (albedo, emissive), BC5 for the
+    normal's x and y, BC4 per single channel. Packed layout: the same, except single channels go
+    three at a time into one BC7 (the common ORM-style packing); one left over is BC4, two are BC5.
+    """
+    blocks: list[Block] = []
+    singles: list[int] = []
+    for name, idx in texture_groups(channels).items():
+        comps = {channels[i].component: i for i in idx}
+        if channels[idx[0]].semantic == "normal" and {"x", "y"} <= comps.keys() and len(idx) <= 3:
+            blocks.append(Block("BC5", (comps["x"], comps["y"]), name, normal="z" in comps))
+        elif len(idx) == 1:
+            singles.append(idx[0])
+        elif len(idx) == 2:
+            blocks.append(Block("BC5", tuple(idx), name))
+        else:  # colour maps, and any wider user texture three channels at a time
+            for k in range(0, len(idx), 3):
+                blocks.append(Block("BC7", tuple(idx[k:k + 3]), name))
+    if not packed:
+        return blocks + [Block("BC4", (i,), channels[i].semantic) for i in singles]
+    for k in range(0, len(singles), 3):
+        part = tuple(singles[k:k + 3])
+        fmt = {1: "BC4", 2: "BC5", 3: "BC7"}[len(part)]
+        blocks.append(Block(fmt, part, "/".join(channels[i].semantic for i in part)))
+    return blocks
+
+
+def layout_name(blocks: list[Block]) -> str:
+    """A short human name, e.g. ``BC7 albedo + BC5 normal + BC4 x3``."""
+    parts: list[str] = []
+    singles = sum(1 for b in blocks if b.fmt == "BC4")
+    for b in blocks:
+        if b.fmt != "BC4":
+            parts.append(f"{b.fmt} {b.label}")
+    if singles:
+        parts.append(f"BC4 x{singles}")
+    return " + ".join(parts)
+
+
+def bc_roundtrip(planes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
+    """Encode (H, W, k) uint8 planes with etcpak, decode with texture2ddecoder.
+
+    Returns the decoded (H, W, k) uint8 planes and the compressed size in bytes. Sizes that are not
+    multiples of 4 are padded by repeating the edge (as texture tools do) and cropped after decoding.
+    """
+    import etcpak
+    import texture2ddecoder
+
+    if planes.dtype != np.uint8 or planes.ndim != 3 or not 1 <= planes.shape[2] <= 3:
+        raise ValueError(f"bc_roundtrip: expected (H, W, 1..3) uint8 planes, "
+                         f"got {planes.dtype} {planes.shape}")
+    if fmt not in _BLOCK_BYTES:
+        raise ValueError(f"bc_roundtrip: unknown format {fmt!r} (one of {', '.join(_BLOCK_BYTES)})")
+    h, w, k = planes.shape
+    ph, pw = -h % 4, -w % 4
+    if ph or pw:
+        planes = np.pad(planes, ((0, ph), (0, pw), (0, 0)), mode="edge")
+    hp, wp = h + ph, w + pw
+    rgba = np.zeros((hp, wp, 4), dtype=np.uint8)
+    rgba[..., 3] = 255  # opaque: BC7 spends no bits on a constant alpha
+    rgba[..., :k] = planes
+    raw = rgba.tobytes()
+    if fmt == "BC7":
+        data = etcpak.compress_bc7(raw, wp, hp, None)  # etcpak's default bc7enc parameters
+        out = texture2ddecoder.decode_bc7(data, wp, hp)
+    elif fmt == "BC5":
+        data = etcpak.compress_bc5(raw, wp, hp)
+        out = texture2ddecoder.decode_bc5(data, wp, hp)
+    else:
+        data = etcpak.compress_bc4(raw, wp, hp)
+        out = texture2ddecoder.decode_bc4(data, wp, hp)
+    expect = (hp // 4) * (wp // 4) * _BLOCK_BYTES[fmt]
+    if len(data) != expect:
+        raise RuntimeError(f"etcpak {fmt} returned {len(data)} bytes for {wp}x{hp}, expected {expect}")
+    # texture2ddecoder writes BGRA.
+    decoded = np.frombuffer(out, dtype=np.uint8).reshape(hp, wp, 4)[..., [2, 1, 0]]
+    return np.ascontiguousarray(decoded[:h, :w, :k]), len(data)
+
+
+def bcn_decode(stored8: np.ndarray, channels: list[Channel], blocks: list[Block]) -> tuple[np.ndarray, int]:
+    """Round-trip every block of a material; returns stored-space float32 (H, W, C) and total bytes."""
+    out = np.zeros(stored8.shape, dtype=np.float32)
+    covered = np.zeros(stored8.shape[2], dtype=bool)
+    total = 0
+    for b in blocks:
+        dec, nbytes = bc_roundtrip(np.ascontiguousarray(stored8[..., list(b.index)]), b.fmt)
+        total += nbytes
+        out[..., list(b.index)] = dec.astype(np.float32) / np.float32(255.0)
+        covered[list(b.index)] = True
+        if b.normal:
+            z = next(i for i, c in enumerate(channels) if c.semantic == "normal" and c.component == "z")
+            # BC5 normal maps keep x, y; the shader rebuilds z = sqrt(1 - x^2 - y^2) in [-1, 1].
+            x = dec[..., 0].astype(np.float64) / 255.0 * 2.0 - 1.0
+            y = dec[..., 1].astype(np.float64) / 255.0 * 2.0 - 1.0
+            nz = np.sqrt(np.clip(1.0 - x * x - y * y, 0.0, 1.0))
+            out[..., z] = (nz * 0.5 + 0.5).astype(np.float32)
+            covered[z] = True
+    if not covered.all():
+        missing = [channels[i].name for i in np.flatnonzero(~covered)]
+        raise RuntimeError(f"BCn layout leaves channels unstored: {', '.join(missing)}")
+    return out, total
+
+
+def stored_to_linear(stored: np.ndarray, channels: list[Channel]) -> np.ndarray:
+    """Undo the stored colour space (sRGB channels to linear) so ``texture_metrics`` can be used as is."""
+    out = stored.astype(np.float32, copy=True)
+    srgb = [i for i, c in enumerate(channels) if c.colour_space == "srgb"]
+    if srgb:
+        out[..., srgb] = srgb_to_linear(stored[..., srgb])
+    return out
+
+
+def bcn_records(ts: TextureSet) -> list[dict[str, Any]]:
+    """BCn rows for one material: the separate layout, and the packed one when >= 3 single channels."""
+    stored8 = to_uint8(ts.source_values())
+    # The 8-bit source is what a BCn pipeline starts from; a 16-bit source loses a little here already.
+    q = texture_metrics(stored_to_linear(stored8.astype(np.float32) / np.float32(255.0), ts.channels),
+                        ts.data, ts.channels)["overall_db"]
+    layouts = [("BCn", plan_bcn(ts.channels, packed=False))]
+    if sum(1 for idx in texture_groups(ts.channels).values() if len(idx) == 1) >= 3:
+        layouts.append(("BCn packed", plan_bcn(ts.channels, packed=True)))
+    records = []
+    for method, blocks in layouts:
+        t0 = time.perf_counter()
+        stored, nbytes = bcn_decode(stored8, ts.channels, blocks)
+        m = texture_metrics(stored_to_linear(stored, ts.channels), ts.data, ts.channels)
+        seconds = time.perf_counter() - t0
+        notes = [] if q >= 99.0 else [f"8-bit source quantisation alone: {q:.2f} dB"]
+        records.append({
+            "material": ts.name, "channels": len(ts.channels), "method": method,
+            "layout": layout_name(blocks), "target_bpp": None, "bpp": nbytes * 8.0 / (ts.width * ts.height),
+            "overall_db": m["overall_db"], "textures_db": m["textures_db"], "encode_decode_s": seconds,
+            "train_s": None, "steps": None, "samples_per_s": None, "notes": notes,
+        })
+    return records
+
+
+# ----------------------------------------------------------------------------------------------
+# ngsdk training
+
+
+def device_description(device: str) -> str:
+    """The device a run used, in words: GPU model, or CPU model and torch threads."""
+    import torch
+
+    if device.startswith("cuda"):
+        return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}, torch {torch.__version__})"
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"CPU {cpu}, {torch.get_num_threads()} torch threads (torch {torch.__version__})"
+
+
+def resolve_device(name: str) -> str:
+    """``auto``/``cpu``/``cuda`` to the device torch will use; a clear error when CUDA is missing."""
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("error: --device cuda, but torch sees no CUDA device "
+                         f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+    return name
+
+
+def train_record(ts: TextureSet, bpp: float, args: argparse.Namespace, device: str,
+                 label: str) -> dict[str, Any]:
+    """Train one neural texture and return its record (metrics from the asset's provenance)."""
+    from ngsdk.textures.config import TextureTrainConfig
+    from ngsdk.textures.train import TrainProgress, train_texture
+
+    cfg = TextureTrainConfig(bpp=bpp, steps=args.steps, time_budget=args.time_budget, seed=args.seed,
+                             device=device, batch_size=args.batch_size, eval_every=args.eval_every)
+
+    def progress(p: TrainProgress) -> None:
+        say(f"  [{label}] step {p.step} {p.elapsed:.1f}s eval {p.psnr:.2f} dB ({p.phase})")
+
+    t0 = time.perf_counter()
+    result = train_texture(ts, cfg, progress=progress)
+    total = time.perf_counter() - t0
+    m = result.asset.provenance.metrics
+    mip0 = m["per_mip"][0]
+    return {
+        "material": ts.name, "channels": len(ts.channels), "method": "ngsdk", "layout": f"{bpp:g} bpp preset",
+        "target_bpp": bpp, "bpp": float(m["bpp"]), "overall_db": float(mip0["overall_db"]),
+        "textures_db": {k: float(v) for k, v in mip0["textures_db"].items()},
+        "train_s": result.seconds, "steps": result.steps, "batch_size": cfg.batch_size,
+        "samples_per_s": result.steps * cfg.batch_size / result.seconds if result.seconds > 0 else None,
+        "finalize_s": total - result.seconds, "device": device_description(device),
+        "time_budget": args.time_budget, "step_limit": args.steps, "seed": args.seed,
+        "eval_every": args.eval_every, "history": result.history, "notes": [],
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables and verdicts
+
+
+def _db(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.2f}"
+
+
+def method_label(r: dict[str, Any]) -> str:
+    if r["method"] == "ngsdk":
+        return f"ngsdk {r['target_bpp']:g} bpp"
+    return f"{r['method']} ({r['layout']})"
+
+
+def render_table(records: list[dict[str, Any]]) -> str:
+    head = ("| material | channels | method | bpp | overall PSNR (dB) | per-texture PSNR (dB) | train s "
+            "| steps | samples/s |")
+    lines = [head, "|---|---:|---|---:|---:|---|---:|---:|---:|"]
+    for r in records:
+        if r.get("error"):
+            lines.append(f"| {r['material']} | {r['channels']} | {method_label(r)} | - | failed: "
+                         f"{r['error']} | | | | |")
+            continue
+        per = ", ".join(f"{k} {_db(v)}" for k, v in r["textures_db"].items())
+        sps = "-" if r.get("samples_per_s") is None else f"{r['samples_per_s']:,.0f}"
+        train = "-" if r.get("train_s") is None else f"{r['train_s']:.1f}"
+        steps = "-" if r.get("steps") is None else str(r["steps"])
+        lines.append(f"| {r['material']} | {r['channels']} | {method_label(r)} | {r['bpp']:.2f} "
+                     f"| {_db(r['overall_db'])} | {per} | {train} | {steps} | {sps} |")
+    return "\n".join(lines)
+
+
+def verdicts(records: list[dict[str, Any]]) -> list[str]:
+    """One line per material: does ngsdk at <= 5 bpp reach the PSNR of the separate BCn layout?"""
+    out = []
+    for material in dict.fromkeys(r["material"] for r in records):
+        mine = [r for r in records if r["material"] == material and not r.get("error")]
+        ours = [r for r in mine if r["method"] == "ngsdk" and r["target_bpp"] <= VERDICT_MAX_BPP]
+        bcn = [r for r in mine if r["method"] == "BCn"]
+        if not ours or not bcn:
+            missing = "no ngsdk run at <= 5 bpp" if not ours else "no BCn row"
+            out.append(f"{material}: ngsdk <= {VERDICT_MAX_BPP:g} bpp reaches BCn PSNR: n/a ({missing})")
+            continue
+        best = max(ours, key=lambda r: r["overall_db"])
+        ref = bcn[0]
+        yes = best["overall_db"] >= ref["overall_db"]
+        extra = f"ngsdk at {best['bpp']:.2f} bpp, BCn {ref['layout']} at {ref['bpp']:.0f} bpp"
+        packed = [r for r in mine if r["method"] == "BCn packed"]
+        if packed:
+            extra += f"; packed BCn at {packed[0]['bpp']:.0f} bpp: {_db(packed[0]['overall_db'])} dB"
+        out.append(f"{material}: ngsdk <= {VERDICT_MAX_BPP:g} bpp reaches BCn PSNR: {'yes' if yes else 'no'} "
+                   f"({_db(best['overall_db'])} dB vs {_db(ref['overall_db'])} dB; {extra})")
+    return out
+
+
+def _setups(records: list[dict[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for r in records:
+        if r["method"] != "ngsdk" or r.get("error"):
+            continue
+        limits = []
+        if r.get("time_budget"):
+            limits.append(f"time budget {r['time_budget']:g} s")
+        if r.get("step_limit"):
+            limits.append(f"at most {r['step_limit']} steps")
+        limit = ", ".join(limits)
+        seen[f"{r['device']}; {limit}; batch {r['batch_size']}; seed {r['seed']}"] = None
+    return list(seen)
+
+
+def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """The docs/benchmarks.md section of the table mode (markdown, without markers)."""
+    etcpak_version = _dist_version("etcpak")
+    t2d_version = _dist_version("texture2ddecoder")
+    lines = [
+        "## Neural texture compression vs BCn",
+        "",
+        f"Produced by `{meta['command']}` on {meta['date']} (ngsdk {meta['ngsdk']}).",
+        "",
+        "- PSNR is measured on mip 0 against the source, in each channel's stored colour space (sRGB for",
+        "  albedo and emissive, linear otherwise), per texture and over all channels, with",
+        "  `ngsdk.textures.metrics.texture_metrics` for both methods (99 dB caps an exact match).",
+        "- ngsdk: `train_texture` with the `--bpp` preset; the PSNR is the exact decode's, from the asset's",
+        "  provenance metrics. bpp = (bytes of all grids incl. every level + decoder weight bytes) * 8 /",
+        "  mip-0 texels, i.e. the neural rate already pays for the mip chain.",
+        f"- BCn: the 8-bit source (each channel's stored values) compressed with etcpak {etcpak_version}",
+        "  (default bc7enc parameters for BC7; etcpak's BC4/BC5 use each block's min and max as endpoints,",
+        f"  a fast encoder) and decoded with texture2ddecoder {t2d_version}. BC5 stores the normal's x and",
+        "  y; z is rebuilt as sqrt(1 - x^2 - y^2). Rates count mip 0 only (8 bpp per BC7/BC5 texture, 4",
+        "  per BC4 channel); a full mip chain costs 4/3 of that. \"BCn packed\" puts three single channels",
+        "  in one BC7 (24 bpp for a 9-channel set).",
+    ]
+    for s in _setups(records):
+        lines.append(f"- ngsdk runs: {s}.")
+    lines += ["", render_table(records), "",
+              "Verdicts (best ngsdk rate <= 5 bpp vs the separate BCn layout):", ""]
+    lines += [f"- {v}" for v in verdicts(records)]
+    return "\n".join(lines)
+
+
+def _dist_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:  # informative only
+        return "(version unknown)"
+
+
+# ----------------------------------------------------------------------------------------------
+# GPU convergence
+
+
+def convergence(history: list[dict[str, float]], margin_db: float = CONVERGENCE_MARGIN_DB) -> dict[str, Any]:
+    """When the eval PSNR history first came within ``margin_db`` of its final value."""
+    if not history:
+        raise ValueError("no evaluation points in the training history: raise --time-budget/--steps "
+                         "or lower --eval-every")
+    final = history[-1]["psnr"]
+    first = next(h for h in history if h["psnr"] >= final - margin_db)
+    return {"final_eval_db": final, "within_s": first["seconds"], "within_step": int(first["step"]),
+            "margin_db": margin_db, "eval_points": len(history)}
+
+
+def gpu_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    lines = [
+        "## Neural texture training on the GPU: time to converge",
+        "",
+        f"Produced by `{meta['command']}` on {meta['date']} (ngsdk {meta['ngsdk']}).",
+        "",
+        f"- Time to within {CONVERGENCE_MARGIN_DB} dB: the first evaluation (every `eval_every` steps, 16384",
+        "  mip-0 texels, linear values) whose PSNR is within the margin of the last evaluation's. The",
+        "  learning rate follows the time budget (cosine), so this time depends on the budget too.",
+        "- Samples/s = steps * batch / training seconds (evaluations included). Mip-0 PSNR is the exact",
+        "  decode's, in stored colour spaces, from the asset's provenance.",
+        "",
+        render_gpu_table(records),
+    ]
+    return "\n".join(lines)
+
+
+def render_gpu_table(records: list[dict[str, Any]]) -> str:
+    lines = ["| material | device | bpp | budget s | steps | batch | samples/s | final eval PSNR (dB) "
+             f"| mip-0 PSNR (dB) | time to within {CONVERGENCE_MARGIN_DB} dB |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in records:
+        c = r["convergence"]
+        budget = "-" if r.get("time_budget") is None else f"{r['time_budget']:g}"
+        lines.append(f"| {r['material']} | {r['device']} | {r['bpp']:.2f} | {budget} | {r['steps']} "
+                     f"| {r['batch_size']} | {r['samples_per_s']:,.0f} | {_db(c['final_eval_db'])} "
+                     f"| {_db(r['overall_db'])} | {c['within_s']:.1f} s (step {c['within_step']}) |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------
+# docs/benchmarks.md
+
+
+def _markers(key: str) -> tuple[str, str]:
+    return (f"<!-- BEGIN bench_textures:{key} (written by tools/bench_textures.py --write-docs) -->",
+            f"<!-- END bench_textures:{key} -->")
+
+
+def replace_section(text: str, key: str, body: str) -> str:
+    """``text`` with this script's section ``key`` replaced by ``body`` (appended when absent)."""
+    begin, end = _markers(key)
+    begin_tag = f"<!-- BEGIN bench_textures:{key} "
+    block = f"{begin}\n{body.rstrip()}\n{end}\n"
+    start = text.find(begin_tag)
+    if start < 0:
+        if not text.strip():
+            text = "# Benchmarks\n"
+        return text.rstrip("\n") + "\n\n" + block
+    stop = text.find(end, start)
+    if stop < 0:
+        raise ValueError(f"found the begin marker of section {key!r} but not {end!r}; fix the file by hand")
+    return text[:start] + block + text[stop + len(end):].lstrip("\n")
+
+
+def write_docs(path: Path, key: str, body: str) -> None:
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+    except OSError as e:
+        raise SystemExit(f"error: {path}: cannot read: {e.strerror or e}") from None
+    try:
+        new = replace_section(text, key, body)
+    except ValueError as e:
+        raise SystemExit(f"error: {path}: {e}") from None
+    atomic_write_bytes(path, new.encode("utf-8"))
+    say(f"wrote section {key!r} of {path}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Command line
+
+
+def _rates(text: str) -> list[float]:
+    try:
+        rates = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected comma-separated numbers, "
+                                         "e.g. 1,2.5,5,10") from None
+    if not rates or any(not (0 < r <= 64) for r in rates):
+        raise argparse.ArgumentTypeError(f"{text!r}: rates must be in (0, 64] bits per texel")
+    return rates
+
+
+def _names(text: str) -> list[str]:
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give at least one material name")
+    return names
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder holding the material folders")
+    p.add_argument("--materials", type=_names, default=None,
+                   help=f"comma-separated material folders (default: {','.join(MATERIALS)}; "
+                        "boombox_2k with --gpu-convergence)")
+    p.add_argument("--bpp", type=_rates, default=None,
+                   help="comma-separated ngsdk rates (default 1,2.5,5,10; 5 with --gpu-convergence)")
+    p.add_argument("--time-budget", type=float, default=None, help="training seconds per run (default 60 "
+                   "unless --steps is given)")
+    p.add_argument("--steps", type=int, default=None, help="training steps per run (reproducible runs)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
+                   help="training device (default auto; cuda with --gpu-convergence)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=1 << 14)
+    p.add_argument("--eval-every", type=int, default=None,
+                   help="steps between eval PSNR points (default 100; 10 with --gpu-convergence)")
+    p.add_argument("--no-train", action="store_true", help="BCn rows only (no ngsdk training)")
+    p.add_argument("--gpu-convergence", action="store_true",
+                   help="time to within 1.5 dB of the final PSNR and samples/s on the GPU")
+    p.add_argument("--json", type=Path, help="also save the raw records (with eval histories) here")
+    p.add_argument("--from-json", type=Path, nargs="+", help="render saved records instead of running "
+                   "(later files replace earlier rows of the same material and method)")
+    p.add_argument("--write-docs", action="store_true", help="replace this script's section of --docs")
+    p.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="markdown file for --write-docs")
+    args = p.parse_args(argv)
+    if args.time_budget is not None and args.time_budget <= 0:
+        p.error("--time-budget must be positive")
+    if args.steps is not None and args.steps < 1:
+        p.error("--steps must be at least 1")
+    if args.eval_every is not None and args.eval_every < 1:
+        p.error("--eval-every must be at least 1")
+    if args.batch_size < 1:
+        p.error("--batch-size must be at least 1")
+    if args.time_budget is None and args.steps is None:
+        args.time_budget = 60.0
+    if args.gpu_convergence:
+        args.materials = args.materials or ["boombox_2k"]
+        args.bpp = args.bpp or [5.0]
+        args.device = args.device or "cuda"
+        args.eval_every = args.eval_every or 10
+    else:
+        args.materials = args.materials or list(MATERIALS)
+        args.bpp = args.bpp or list(DEFAULT_RATES)
+        args.device = args.device or "auto"
+        args.eval_every = args.eval_every or 100
+    return args
+
+
+def _meta(argv: list[str] | None) -> dict[str, Any]:
+    from ngsdk import __version__
+
+    cmd = " ".join(["python tools/bench_textures.py", *(sys.argv[1:] if argv is None else argv)])
+    return {"command": cmd, "date": datetime.date.today().isoformat(), "ngsdk": __version__}
+
+
+def _load_material(data: Path, name: str) -> TextureSet:
+    folder = data / name
+    t0 = time.perf_counter()
+    ts = load_texture_set(folder)
+    groups = ", ".join(texture_groups(ts.channels))
+    say(f"{name}: {ts.width}x{ts.height}, {len(ts.channels)} channels ({groups}), "
+        f"loaded in {time.perf_counter() - t0:.1f} s")
+    return ts
+
+
+def _check_materials(data: Path, names: list[str]) -> None:
+    if not data.is_dir():
+        raise SystemExit(f"error: {data}: material data folder does not exist (give --data)")
+    missing = [n for n in names if not (data / n).is_dir()]
+    if missing:
+        have = sorted(p.name for p in data.iterdir() if p.is_dir())
+        raise SystemExit(f"error: {data}: no material folder {', '.join(missing)} "
+                         f"(available: {', '.join(have) or 'none'})")
+
+
+def _merge(files: list[Path]) -> tuple[list[dict[str, Any]], str]:
+    by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
+    mode = None
+    for f in files:
+        try:
+            doc = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as e:
+            raise SystemExit(f"error: {f}: cannot read saved records: {e}") from None
+        if not isinstance(doc, dict) or "records" not in doc or doc.get("mode") not in ("table", "gpu"):
+            raise SystemExit(f"error: {f}: not a bench_textures.py --json file (no mode/records)")
+        if mode is not None and doc["mode"] != mode:
+            raise SystemExit(f"error: {f}: holds {doc['mode']} records, earlier files hold {mode} records")
+        mode = doc["mode"]
+        for r in doc["records"]:
+            by_key[(r["material"], r["method"], r.get("target_bpp"))] = r
+    return list(by_key.values()), mode or "table"
+
+
+def run_table(args: argparse.Namespace, train: Callable[..., dict[str, Any]] = train_record) -> list[dict]:
+    _check_materials(args.data, args.materials)
+    device = None if args.no_train else resolve_device(args.device)
+    records: list[dict[str, Any]] = []
+    for name in args.materials:
+        ts = _load_material(args.data, name)
+        t0 = time.perf_counter()
+        bcn = bcn_records(ts)
+        say("  BCn: " + "; ".join(f"{r['layout']} {r['bpp']:.0f} bpp {r['overall_db']:.2f} dB" for r in bcn)
+            + f" ({time.perf_counter() - t0:.1f} s)")
+        records += bcn
+        if device is None:
+            continue
+        for bpp in args.bpp:
+            label = f"{name} {bpp:g} bpp"
+            limit = (f"budget {args.time_budget:g} s" if args.time_budget else f"{args.steps} steps")
+            say(f"  ngsdk {bpp:g} bpp: training on {device} ({limit}), then exact decode of every mip...")
+            try:
+                r = train(ts, bpp, args, device, label)
+            except (ValueError, RuntimeError) as e:
+                say(f"  ngsdk {bpp:g} bpp: FAILED: {e}")
+                records.append({"material": name, "channels": len(ts.channels), "method": "ngsdk",
+                                "layout": f"{bpp:g} bpp preset", "target_bpp": bpp, "error": str(e)})
+                continue
+            say(f"  ngsdk {bpp:g} bpp: {r['bpp']:.2f} bpp, {r['overall_db']:.2f} dB, {r['steps']} steps in "
+                f"{r['train_s']:.1f} s ({r['samples_per_s']:,.0f} samples/s), exact decode + metrics "
+                f"{r['finalize_s']:.1f} s")
+            records.append(r)
+    return records
+
+
+def run_gpu(args: argparse.Namespace) -> list[dict[str, Any]]:
+    _check_materials(args.data, args.materials)
+    device = resolve_device(args.device)
+    if device != "cuda":
+        say(f"warning: --gpu-convergence on {device}: the numbers describe that device, not a GPU")
+    records = []
+    for name in args.materials:
+        ts = _load_material(args.data, name)
+        for bpp in args.bpp:
+            label = f"{name} {bpp:g} bpp"
+            say(f"  ngsdk {bpp:g} bpp on {device}: training, eval every {args.eval_every} steps...")
+            r = train_record(ts, bpp, args, device, label)
+            try:
+                r["convergence"] = convergence(r["history"])
+            except ValueError as e:
+                raise SystemExit(f"error: {label}: {e}") from None
+            c = r["convergence"]
+            say(f"  {label}: final eval {c['final_eval_db']:.2f} dB, within {CONVERGENCE_MARGIN_DB} dB after "
+                f"{c['within_s']:.1f} s (step {c['within_step']}), {r['samples_per_s']:,.0f} samples/s")
+            records.append(r)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    meta = _meta(argv)
+    try:
+        if args.from_json:
+            records, mode = _merge(args.from_json)
+        elif args.gpu_convergence:
+            records, mode = run_gpu(args), "gpu"
+        else:
+            records, mode = run_table(args), "table"
+    except AssetError as e:
+        raise SystemExit(f"error: {e}") from None
+    if args.json and not args.from_json:
+        doc = {"mode": mode, "meta": meta, "records": records}
+        atomic_write_bytes(args.json, (json.dumps(doc, indent=1, allow_nan=False) + "\n").encode("utf-8"))
+        say(f"wrote {args.json}")
+    if mode == "gpu":
+        print(render_gpu_table(records), flush=True)
+        if args.write_docs:
+            write_docs(args.docs, SECTION_GPU, gpu_section(records, meta))
+        return 0
+    print(render_table(records))
+    print()
+    for v in verdicts(records):
+        print(v)
+    sys.stdout.flush()
+    if args.write_docs:
+        write_docs(args.docs, SECTION_TABLE, table_section(records, meta))
+    failed = [r for r in records if r.get("error")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
