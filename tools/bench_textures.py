@@ -45,7 +45,7 @@ from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.asset.types import Channel  # noqa: E402
 from ngsdk.textures.colour import srgb_to_linear, to_uint8  # noqa: E402
 from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
-from ngsdk.textures.metrics import texture_groups, texture_metrics  # noqa: E402
+from ngsdk.textures.metrics import psnr, texture_groups, texture_metrics  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "textures"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -163,28 +163,42 @@ def bc_roundtrip(planes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(decoded[:h, :w, :k]), len(data)
 
 
-def bcn_decode(stored8: np.ndarray, channels: list[Channel], blocks: list[Block]) -> tuple[np.ndarray, int]:
-    """Round-trip every block of a material; returns stored-space float32 (H, W, C) and total bytes."""
+def rebuild_normal_z(x8: np.ndarray, y8: np.ndarray) -> np.ndarray:
+    """Encoded z in [0, 1] from 8-bit encoded x, y, as a shader does for BC5: z = sqrt(1 - x^2 - y^2)."""
+    x = x8.astype(np.float64) / 255.0 * 2.0 - 1.0
+    y = y8.astype(np.float64) / 255.0 * 2.0 - 1.0
+    return (np.sqrt(np.clip(1.0 - x * x - y * y, 0.0, 1.0)) * 0.5 + 0.5).astype(np.float32)
+
+
+def bcn_decode(stored8: np.ndarray, channels: list[Channel], blocks: list[Block],
+               cache: dict[Block, tuple[np.ndarray, int]] | None = None) -> tuple[np.ndarray, int]:
+    """Round-trip every block of a material; returns stored-space float32 (H, W, C) and total bytes.
+
+    ``cache`` (Block -> round trip) lets two layouts share the textures they have in common.
+    """
+    cache = {} if cache is None else cache
     out = np.zeros(stored8.shape, dtype=np.float32)
     covered = np.zeros(stored8.shape[2], dtype=bool)
     total = 0
     for b in blocks:
-        dec, nbytes = bc_roundtrip(np.ascontiguousarray(stored8[..., list(b.index)]), b.fmt)
+        if b not in cache:
+            cache[b] = bc_roundtrip(np.ascontiguousarray(stored8[..., list(b.index)]), b.fmt)
+        dec, nbytes = cache[b]
         total += nbytes
         out[..., list(b.index)] = dec.astype(np.float32) / np.float32(255.0)
         covered[list(b.index)] = True
         if b.normal:
-            z = next(i for i, c in enumerate(channels) if c.semantic == "normal" and c.component == "z")
-            # BC5 normal maps keep x, y; the shader rebuilds z = sqrt(1 - x^2 - y^2) in [-1, 1].
-            x = dec[..., 0].astype(np.float64) / 255.0 * 2.0 - 1.0
-            y = dec[..., 1].astype(np.float64) / 255.0 * 2.0 - 1.0
-            nz = np.sqrt(np.clip(1.0 - x * x - y * y, 0.0, 1.0))
-            out[..., z] = (nz * 0.5 + 0.5).astype(np.float32)
+            z = _normal_z(channels)
+            out[..., z] = rebuild_normal_z(dec[..., 0], dec[..., 1])
             covered[z] = True
     if not covered.all():
         missing = [channels[i].name for i in np.flatnonzero(~covered)]
         raise RuntimeError(f"BCn layout leaves channels unstored: {', '.join(missing)}")
     return out, total
+
+
+def _normal_z(channels: list[Channel]) -> int:
+    return next(i for i, c in enumerate(channels) if c.semantic == "normal" and c.component == "z")
 
 
 def stored_to_linear(stored: np.ndarray, channels: list[Channel]) -> np.ndarray:
@@ -196,29 +210,57 @@ def stored_to_linear(stored: np.ndarray, channels: list[Channel]) -> np.ndarray:
     return out
 
 
+def _mse(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+
+
 def bcn_records(ts: TextureSet) -> list[dict[str, Any]]:
-    """BCn rows for one material: the separate layout, and the packed one when >= 3 single channels."""
+    """BCn rows for one material: the separate layout, and the packed one when >= 3 single channels.
+
+    Besides the PSNR rows, each record's ``notes`` say what limits BCn that is not block
+    compression: an 8-bit quantisation of a deeper source, and for BC5 normals the PSNR of x, y alone
+    and of z rebuilt from the uncompressed source (low when the source normals are not unit length).
+    """
+    chans = ts.channels
     stored8 = to_uint8(ts.source_values())
-    # The 8-bit source is what a BCn pipeline starts from; a 16-bit source loses a little here already.
-    q = texture_metrics(stored_to_linear(stored8.astype(np.float32) / np.float32(255.0), ts.channels),
-                        ts.data, ts.channels)["overall_db"]
-    layouts = [("BCn", plan_bcn(ts.channels, packed=False))]
-    if sum(1 for idx in texture_groups(ts.channels).values() if len(idx) == 1) >= 3:
-        layouts.append(("BCn packed", plan_bcn(ts.channels, packed=True)))
+    src8 = stored8.astype(np.float32) / np.float32(255.0)
+    notes = []
+    q = texture_metrics(stored_to_linear(src8, chans), ts.data, chans)["overall_db"]
+    if q < 99.0:  # a 16-bit source loses a little in the 8-bit input a BCn pipeline starts from
+        notes.append(f"8-bit source quantisation alone: {q:.2f} dB")
+    layouts = [("BCn", plan_bcn(chans, packed=False))]
+    if sum(1 for idx in texture_groups(chans).values() if len(idx) == 1) >= 3:
+        layouts.append(("BCn packed", plan_bcn(chans, packed=True)))
+    normal = next((b for b in layouts[0][1] if b.normal), None)
+    if normal is not None:
+        idx = [*normal.index, _normal_z(chans)]
+        floor = src8.copy()
+        floor[..., idx[2]] = rebuild_normal_z(stored8[..., idx[0]], stored8[..., idx[1]])
+        db = psnr(_mse(floor[..., idx], ts.data[..., idx]))
+        notes.append(f"normal with z rebuilt from the uncompressed 8-bit x, y: {db:.2f} dB "
+                     f"(source mean |n| {_mean_length(ts.data[..., idx]):.3f})")
+    cache: dict[Block, tuple[np.ndarray, int]] = {}
     records = []
     for method, blocks in layouts:
         t0 = time.perf_counter()
-        stored, nbytes = bcn_decode(stored8, ts.channels, blocks)
-        m = texture_metrics(stored_to_linear(stored, ts.channels), ts.data, ts.channels)
+        stored, nbytes = bcn_decode(stored8, chans, blocks, cache)
+        m = texture_metrics(stored_to_linear(stored, chans), ts.data, chans)
         seconds = time.perf_counter() - t0
-        notes = [] if q >= 99.0 else [f"8-bit source quantisation alone: {q:.2f} dB"]
+        mine = list(notes)
+        if normal is not None:
+            xy = list(normal.index)
+            mine.append(f"BC5 normal x, y alone: {psnr(_mse(stored[..., xy], ts.data[..., xy])):.2f} dB")
         records.append({
-            "material": ts.name, "channels": len(ts.channels), "method": method,
+            "material": ts.name, "channels": len(chans), "method": method,
             "layout": layout_name(blocks), "target_bpp": None, "bpp": nbytes * 8.0 / (ts.width * ts.height),
             "overall_db": m["overall_db"], "textures_db": m["textures_db"], "encode_decode_s": seconds,
-            "train_s": None, "steps": None, "samples_per_s": None, "notes": notes,
+            "train_s": None, "steps": None, "samples_per_s": None, "notes": mine,
         })
     return records
+
+
+def _mean_length(encoded: np.ndarray) -> float:
+    return float(np.linalg.norm(encoded.astype(np.float64) * 2.0 - 1.0, axis=-1).mean())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -342,6 +384,16 @@ def verdicts(records: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def material_notes(records: list[dict[str, Any]]) -> list[str]:
+    """One line per material with notes (what limits a row besides compression)."""
+    out = []
+    for material in dict.fromkeys(r["material"] for r in records):
+        notes = dict.fromkeys(n for r in records if r["material"] == material for n in r.get("notes", []))
+        if notes:
+            out.append(f"{material}: " + "; ".join(notes))
+    return out
+
+
 def _setups(records: list[dict[str, Any]]) -> list[str]:
     seen: dict[str, None] = {}
     for r in records:
@@ -384,6 +436,11 @@ def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines += ["", render_table(records), "",
               "Verdicts (best ngsdk rate <= 5 bpp vs the separate BCn layout):", ""]
     lines += [f"- {v}" for v in verdicts(records)]
+    notes = material_notes(records)
+    if notes:
+        lines += ["", "Notes (BC5 normals are scored with z rebuilt, as a shader does; when the source",
+                  "normals are not unit length that alone caps the normal's PSNR):", ""]
+        lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
 
 
@@ -675,6 +732,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for v in verdicts(records):
         print(v)
+    notes = material_notes(records)
+    if notes:
+        print("\nNotes:")
+        for n in notes:
+            print(n)
     sys.stdout.flush()
     if args.write_docs:
         write_docs(args.docs, SECTION_TABLE, table_section(records, meta))

@@ -57,7 +57,10 @@ class ShadingTrainConfig:
     fused_adam: bool = False
     eval_every: float = 2.0
     """Seconds between PSNR evaluations for the progress bar."""
-    eval_texels: int = 1 << 15
+    eval_texels: int = 1 << 13
+    threads: int | None = None
+    """CPU threads for torch (None: one per 16k samples of batch, at least 1; small batches run
+    fastest on one thread, and a fixed count keeps CPU runs reproducible)."""
 
     def check(self) -> None:
         from ngsdk.asset.shading import TARGET_FILTERS, TRANSFORMS
@@ -261,6 +264,17 @@ def train_shading(
         sources[path.name] = sha256_file(path)
         image = load_image(path)
     torch.manual_seed(cfg.seed)
+    old_threads = torch.get_num_threads()
+    try:
+        if pick_device(cfg.device).type == "cpu":
+            torch.set_num_threads(cfg.threads or max(1, min(old_threads, cfg.batch_size // 16384)))
+        return _train(image, cfg, name, progress, log, exact_metrics, sources)
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _train(image: np.ndarray, cfg: ShadingTrainConfig, name: str, progress: bool,
+           log: Callable[[str], None], exact_metrics: bool, sources: dict[str, str]) -> TrainResult:
     tr = _Trainer(image, cfg)
     log(f"device {tr.device}, numerics {tr.numerics}, {tr.model.encoding.features} inputs -> "
         f"{cfg.layers}x{cfg.hidden} {cfg.activation} -> 3, batch {cfg.batch_size}")

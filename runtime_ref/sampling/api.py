@@ -77,7 +77,7 @@ def _check_inputs(xp: ModuleType, tex: SampledTexture, uv, lod, layer):
         raise ValueError(f"coordinates must be {want}, got shape {tuple(coords.shape)}")
     if coords.dtype.kind not in "fiu":
         raise ValueError(f"coordinates must be numbers, got dtype {coords.dtype}")
-    coords = coords.astype(xp.float32)
+    coords = coords.astype(xp.float32, copy=False)
     if not bool(xp.isfinite(coords).all()):
         raise ValueError("coordinates must be finite (found NaN or infinity)")
     # integer texel math (8 fractional bits in int32) needs |u * size * 256| < 2^31
@@ -91,7 +91,7 @@ def _check_inputs(xp: ModuleType, tex: SampledTexture, uv, lod, layer):
     lods = xp.asarray(lod)
     if lods.dtype.kind not in "fiu":
         raise ValueError(f"lod must be numbers, got dtype {lods.dtype}")
-    lods = lods.astype(xp.float32)
+    lods = lods.astype(xp.float32, copy=False)
     if lods.ndim == 0:
         lods = xp.full((coords.shape[0],), lods, dtype=xp.float32)
     lods = lods.reshape(-1) if lods.ndim == 2 and lods.shape[1] == 1 else lods

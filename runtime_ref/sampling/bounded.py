@@ -40,7 +40,6 @@ from runtime_ref.sampling.lod import LOD_MAX_CLAMP
 from runtime_ref.sampling.state import SamplerState
 from runtime_ref.sampling.texture import SampledTexture
 
-
 _ULP_SLACK = 2.0**-22        # four float32 half-ulps, relative
 
 
@@ -85,31 +84,64 @@ class _Bounds:
         self.lo, self.hi, self.tmin, self.tmax = lo, hi, tmin, tmax
 
 
-def _neighbourhood(xp, tex, geom, base, count, state, lo_t, hi_t, border):
-    """Gather the 3^d (linear) or 2^d (nearest) texels starting at ``base`` per axis.
-
-    Returns stacked lower/upper values ``(n, K, 4)`` and a ``(n, K)`` mask of touched taps.
-    """
-    dims = tex.dims
-    span = 3 if state.linear else 2
-    los, his, used = [], [], []
+def _neighbourhood(xp, geom, base, count, dims: int, span: int, mode: str, tables, border):
+    """Gather the ``span^d`` texels from ``base`` on per axis, as ``(n, [span,] span, span, 4)``
+    arrays (axes z, y, x) for each table, with the min and max over the touched ones
+    (``offset < count`` on every axis)."""
+    inf = float("inf")
+    grids = [[] for _ in tables]
+    tmin = tmax = None
     for offs in product(range(span), repeat=dims):
         offs = offs[::-1]                                  # x fastest
-        row, out = taps.nearest(xp, geom, [base[a] + offs[a] for a in range(dims)], state.address)
-        los.append(taps.fetch(xp, lo_t, row, out, border))
-        his.append(taps.fetch(xp, hi_t, row, out, border))
-        mask = None
+        row, out = taps.nearest(xp, geom, [base[a] + offs[a] for a in range(dims)], mode)
+        vals = [taps.fetch(xp, t, row, out, border) for t in tables]
+        for g, v in zip(grids, vals, strict=True):
+            g.append(v)
+        used = None
         for a in range(dims):
             ok = offs[a] < count[a]
-            mask = ok if mask is None else mask & ok
-        used.append(mask)
-    return xp.stack(los, axis=1), xp.stack(his, axis=1), xp.stack(used, axis=1)
+            used = ok if used is None else used & ok
+        lo = xp.where(used[:, None], vals[0], inf)
+        hi = xp.where(used[:, None], vals[-1], -inf)
+        tmin = lo if tmin is None else xp.minimum(tmin, lo)
+        tmax = hi if tmax is None else xp.maximum(tmax, hi)
+    n = grids[0][0].shape[0]
+    shape = (n,) + (span,) * dims + (4,)
+    return [xp.stack(g, axis=1).reshape(shape) for g in grids], tmin, tmax
+
+
+def _extremes(xp, grid, cands, reduce):
+    """``reduce`` (minimum or maximum) of the multilinear interpolant of a 3^d neighbourhood over
+    candidate positions: ``cands[a]`` lists ``(k, alpha)`` per axis, cell ``k`` (0 or 1) and weight.
+
+    Interpolates one axis at a time (x first, the last spatial axis of ``grid``), keeping every
+    candidate of the axes done so far stacked on a leading list.
+    """
+    dims = len(cands)
+    layers = [grid]
+    for a in range(dims):
+        axis = grid.ndim - 2 - a                         # x is the axis just before the channels
+        nxt = []
+        for v in layers:
+            lo_cell = [v[(slice(None),) * axis + (slice(j, j + 1),)] for j in range(3)]
+            for k, alpha in cands[a]:
+                shp = (-1,) + (1,) * (v.ndim - 1)
+                al = alpha.reshape(shp)
+                first = lo_cell[0] + (lo_cell[1] - lo_cell[0]) * al
+                second = lo_cell[1] + (lo_cell[2] - lo_cell[1]) * al
+                nxt.append(xp.where((k == 0).reshape(shp), first, second))
+        layers = nxt
+    best = layers[0]
+    for v in layers[1:]:
+        best = reduce(best, v)
+    return best.reshape(best.shape[0], 4)
 
 
 def _level_bounds(tex: SampledTexture, coords, level, layer: int, state: SamplerState, spec: BoundedSpec):
     xp = tex.xp
     geom = tex.geometry(level, layer)
     lo_t, hi_t = _bound_tables(tex, spec)
+    tables = [lo_t] if lo_t is hi_t else [lo_t, hi_t]
     border = state.clamped_border(tex.format.kind)
     dims = tex.dims
     sizes = [n if isinstance(n, int) else n.astype(xp.float64) for n in taps.sizes(geom, dims)]
@@ -120,45 +152,25 @@ def _level_bounds(tex: SampledTexture, coords, level, layer: int, state: Sampler
         n = sizes[a]
         pos.append(u * n - shift)
         delta.append(2.0**-spec.subtexel_bits + n * 2.0**-spec.coord_frac_bits + (xp.abs(u) + 2.0) * n * 2.0**-23)
-    first = [xp.floor(p - d) for p, d in zip(pos, delta)]
-    last = [xp.floor(p + d) for p, d in zip(pos, delta)]
-    count = [(la - f).astype(xp.int32) + (2 if state.linear else 1) for f, la in zip(first, last)]
+    first = [xp.floor(p - d) for p, d in zip(pos, delta, strict=True)]
+    last = [xp.floor(p + d) for p, d in zip(pos, delta, strict=True)]
+    span = 3 if state.linear else 2
+    count = [(la - f).astype(xp.int32) + (span - 1) for f, la in zip(first, last, strict=True)]
     base = [f.astype(xp.int32) for f in first]
-    nb_lo, nb_hi, used = _neighbourhood(xp, tex, geom, base, count, state, lo_t, hi_t, border)
-    inf = float("inf")
-    tmin = xp.where(used[:, :, None], nb_lo, inf).min(axis=1)
-    tmax = xp.where(used[:, :, None], nb_hi, -inf).max(axis=1)
+    grids, tmin, tmax = _neighbourhood(xp, geom, base, count, dims, span, state.address, tables, border)
     if not state.linear:
         return _Bounds(tmin, tmax, tmin, tmax)
     # candidate positions per axis: both ends of the box, and the cell edge inside it if any
     cands = []
-    for p, d, f, la in zip(pos, delta, first, last):
-        edge = xp.where(la > f, la, p - d)
-        cands.append((p - d, edge, p + d))
-    lo_best = hi_best = None
-    for choice in product(range(3), repeat=dims):
-        q = [cands[a][choice[a]] for a in range(dims)]
-        i0 = [xp.floor(v) for v in q]
-        alpha = [v - i for v, i in zip(q, i0)]
-        k = [(i - f).astype(xp.int32) for i, f in zip(i0, first)]   # 0 or 1 within the neighbourhood
-        val_lo = val_hi = None
-        for bits in product((0, 1), repeat=dims):
-            bits = bits[::-1]
-            flat = None
-            w = None
-            for a in range(dims):
-                local = k[a] + bits[a]
-                flat = local if flat is None else flat + local * (3 ** a)
-                wa = alpha[a] if bits[a] else 1.0 - alpha[a]
-                w = wa if w is None else w * wa
-            idx = xp.broadcast_to(flat[:, None, None], (flat.shape[0], 1, 4))
-            t_lo = xp.take_along_axis(nb_lo, idx, axis=1)[:, 0, :]
-            t_hi = xp.take_along_axis(nb_hi, idx, axis=1)[:, 0, :]
-            val_lo = t_lo * w[:, None] if val_lo is None else val_lo + t_lo * w[:, None]
-            val_hi = t_hi * w[:, None] if val_hi is None else val_hi + t_hi * w[:, None]
-        lo_best = val_lo if lo_best is None else xp.minimum(lo_best, val_lo)
-        hi_best = val_hi if hi_best is None else xp.maximum(hi_best, val_hi)
-    return _Bounds(lo_best, hi_best, tmin, tmax)
+    for p, d, f, la in zip(pos, delta, first, last, strict=True):
+        axis_c = []
+        for q in (p - d, xp.where(la > f, la, p - d), p + d):
+            i0 = xp.floor(q)
+            axis_c.append(((i0 - f).astype(xp.int32), q - i0))
+        cands.append(axis_c)
+    lo = _extremes(xp, grids[0], cands, xp.minimum)
+    hi = _extremes(xp, grids[-1], cands, xp.maximum)
+    return _Bounds(lo, hi, tmin, tmax)
 
 
 def _finish(xp, tex, b: _Bounds, stages: int, state: SamplerState, spec: BoundedSpec):

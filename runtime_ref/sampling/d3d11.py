@@ -18,8 +18,11 @@ exact weighted sum rounded once, so it is the most accurate sampler D3D11 admits
 
 from __future__ import annotations
 
+import numpy as np
+
 from runtime_ref.sampling import lod as lodmod
 from runtime_ref.sampling import taps
+from runtime_ref.sampling.address import wrap
 from runtime_ref.sampling.backend import F32
 from runtime_ref.sampling.decode import format_bits, pad_rgba
 from runtime_ref.sampling.lavapipe_fixed import _f32
@@ -105,8 +108,66 @@ def _finish(xp, num, shift: int, scale):
     return (q * 2.0**-shift).astype(xp.float32) if shift else q.astype(xp.float32)
 
 
+_X_LANES = np.uint64(0x0000_FFFF_0000_FFFF)
+
+
+def _wrap_fast(xp, i, n: int, pot: bool, mode: str):
+    if mode == "repeat" and (n & (n - 1)) == 0:
+        return i & (n - 1)
+    return wrap(xp, i, n, mode)[0]
+
+
+def _bilinear_bytes(tex: SampledTexture, coords, layer: int, state: SamplerState):
+    """The same sum for 8-bit UNORM 2D bilinear at level 0, four components per SWAR multiply-add.
+
+    x pass: ``(256 - a) * c0 + a * c1 < 2^16`` in 16-bit lanes; y pass in 32-bit lanes (even and odd
+    components apart): ``S < 255 * 2^16 < 2^24``, so ``f32(S) / f32(255 * 2^16)`` is one correctly
+    rounded division of exact float32 operands.
+    """
+    xp = tex.xp
+    g = tex.geometry(0, layer)
+    lanes = tex.atlas("lanes")
+    ax = []
+    for a, n in enumerate((g.w, g.h)):
+        fx = xp.rint(coords[a] * F32(n * 256)).astype(xp.int32)
+        fx -= 128
+        i0 = fx >> 8
+        w = (fx & 255).astype(xp.uint64)
+        ax.append((_wrap_fast(xp, i0, n, False, state.address), _wrap_fast(xp, i0 + 1, n, False, state.address),
+                   w, 256 - w))
+    (x0, x1, wa, wac), (y0, y1, wb, wbc) = ax
+    r0 = y0 * g.w
+    r0 += g.base
+    r1 = y1 * g.w
+    r1 += g.base
+    top = xp.take(lanes, r0 + x0)
+    top *= wac
+    top += xp.take(lanes, r0 + x1) * wa
+    bot = xp.take(lanes, r1 + x0)
+    bot *= wac
+    bot += xp.take(lanes, r1 + x1) * wa
+    n = coords[0].shape[0]
+    out = xp.empty((n, 4), dtype=xp.uint32)
+    for k in (0, 1):
+        t = (top >> np.uint64(16 * k)) & _X_LANES
+        b = (bot >> np.uint64(16 * k)) & _X_LANES
+        t *= wbc
+        t += b * wb
+        out[:, k::2] = t.view(xp.uint32).reshape(n, 2)
+    res = out.astype(xp.float32)
+    res /= F32(255 * 65536)
+    return res
+
+
+def _fast_path(tex: SampledTexture, state: SamplerState, lod) -> bool:
+    return (tex.is_byte_unorm and not tex.format.srgb and tex.dims == 2 and state.filter == "linear"
+            and state.address != "border" and (lod is None or tex.mip_count == 1))
+
+
 def sample(tex: SampledTexture, coords, lod, layer: int, state: SamplerState):
     xp = tex.xp
+    if _fast_path(tex, state, lod):
+        return _bilinear_bytes(tex, coords, layer, state)
     _, scale = _table(tex)
     if lod is None or tex.mip_count == 1:
         num, shift = _level_sum(tex, coords, 0, layer, state)

@@ -39,7 +39,7 @@ def level64(tex: SampledTexture, coords, level, layer: int, state: SamplerState,
         row, out = taps.nearest(xp, geom, [xp.floor(p).astype(xp.int32) for p in pos], state.address)
         return taps.fetch(xp, table, row, out, border)
     fl = [xp.floor(p) for p in pos]
-    alpha = [p - f for p, f in zip(pos, fl)]
+    alpha = [p - f for p, f in zip(pos, fl, strict=True)]
     acc = None
     for row, out, bits in taps.corners(xp, geom, [f.astype(xp.int32) for f in fl], state.address):
         w = None

@@ -64,7 +64,7 @@ def _level(tex: SampledTexture, coords, level, layer: int, state: SamplerState):
         return taps.fetch(xp, tex.atlas("exact"), row, out, border).astype(xp.float32)
     x = [uq[a] * n[a] - 0.5 for a in range(tex.dims)]
     fl = [xp.floor(v) for v in x]
-    wt = [xp.floor((v - f) * 256.0 + 0.5).astype(xp.int64) for v, f in zip(x, fl)]
+    wt = [xp.floor((v - f) * 256.0 + 0.5).astype(xp.int64) for v, f in zip(x, fl, strict=True)]
     i0 = [f.astype(xp.int32) for f in fl]
     for a in range(tex.dims):                      # A == 256 carries into the integer part
         carry = wt[a] == 256

@@ -119,7 +119,8 @@ class SampledTexture:
 
     def bounds(self, level: int):
         """Per-texel ``(lo, hi)`` float64 ``(texels, 4)`` (:func:`decode.decode_bounds`)."""
-        return self.cached("bounds", level, lambda: decode.decode_bounds(self.xp, self.format, self.raw(level)))
+        return self.cached("bounds", level,
+                           lambda: decode.decode_bounds(self.xp, self.format, self.raw(level)))
 
     def codes(self, level: int):
         """8-bit codes as int32 ``(texels, 4)``, missing components read as (0, 0, 255)."""

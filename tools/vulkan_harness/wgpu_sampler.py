@@ -59,7 +59,7 @@ def open_device(adapter_hint: str | None = None) -> Device:
     hint = (adapter_hint or os.environ.get("NGSDK_WGPU_ADAPTER", "")).lower()
     adapters = wgpu.gpu.enumerate_adapters_sync()
     if not adapters:
-        raise RuntimeError("wgpu found no adapter (is a Vulkan driver such as mesa-vulkan-drivers installed?)")
+        raise RuntimeError("wgpu found no adapter (is a Vulkan driver, e.g. mesa-vulkan-drivers, installed?)")
 
     def describe(a) -> str:
         info = a.info
