@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
-from ngsdk.asset.manifest import neural_texture_from_manifest, read_manifest
+from ngsdk.asset.manifest import decoder_npz_spec, neural_texture_from_manifest, read_manifest
 from ngsdk.asset.packing import unpack_codes, unused_bits_clear
 from ngsdk.asset.types import NeuralTextureAsset
 from runtime_ref.dds import read_dds
@@ -51,9 +51,5 @@ def load_neural_texture(bundle: str | Path, manifest: dict[str, Any] | None = No
         raise AssetError(bundle / "manifest.json", f"kind is {manifest['kind']!r}, not a neural texture")
     grids = {g["name"]: _grid_levels(bundle, g) for g in manifest["grids"]}
     d = manifest["decoder"]
-    expected = {}
-    for layer in d["layers"]:
-        expected[layer["weight"]] = ((layer["outputs"], layer["inputs"]), "float32")
-        expected[layer["bias"]] = ((layer["outputs"],), "float32")
-    arrays = read_npz(bundle / d["file"], expected, strict=True)
+    arrays = read_npz(bundle / d["file"], decoder_npz_spec(manifest), strict=True)
     return neural_texture_from_manifest(manifest, grids, arrays, bundle / "manifest.json")

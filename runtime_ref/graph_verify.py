@@ -40,7 +40,9 @@ def _sha256(path: Path) -> str:
 
 
 def _tree_sha256(folder: Path) -> str:
-    lines = [f"{p.relative_to(folder).as_posix()} {_sha256(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()]
+    lines = [
+        f"{p.relative_to(folder).as_posix()} {_sha256(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()
+    ]
     return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
@@ -59,11 +61,15 @@ def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
     return {"ok": True, "files": len(rec["files"])}
 
 
-def load_reference(rec: Mapping[str, Any], bundle_dir: Path) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def load_reference(
+    rec: Mapping[str, Any], bundle_dir: Path
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The reference inputs and torch outputs stored beside the export (``details.reference`` npz)."""
     ref = rec.get("details", {}).get("reference")
     if not ref:
-        raise AssetError(bundle_dir / rec["path"], "export record lists no reference npz; pass inputs and expected")
+        raise AssetError(
+            bundle_dir / rec["path"], "export record lists no reference npz; pass inputs and expected"
+        )
     path = bundle_dir / ref
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -78,7 +84,9 @@ def _scale(expected: np.ndarray) -> float:
     return max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
 
 
-def compare_float(got: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], bound: float) -> dict[str, Any]:
+def compare_float(
+    got: Mapping[str, np.ndarray], expected: Mapping[str, np.ndarray], bound: float
+) -> dict[str, Any]:
     per = {}
     ok = True
     for name, exp in expected.items():
@@ -149,7 +157,9 @@ def verify_export(
     if not report["errors"]:
         for name, r in report["runs"].items():
             if not r["ok"]:
-                report["errors"].append(f"{name}: result outside the bound ({json.dumps(r, default=str)[:400]})")
+                report["errors"].append(
+                    f"{name}: result outside the bound ({json.dumps(r, default=str)[:400]})"
+                )
     return report
 
 
@@ -157,11 +167,19 @@ def _check_io(rec: Mapping[str, Any], where: Path, in_names: list[str], out_name
     want_in = [t["name"] for t in rec["io"]["inputs"]]
     want_out = [t["name"] for t in rec["io"]["outputs"]]
     if in_names != want_in or out_names != want_out:
-        raise AssetError(where, f"graph IO {in_names} -> {out_names} differs from the record {want_in} -> {want_out}")
+        raise AssetError(
+            where, f"graph IO {in_names} -> {out_names} differs from the record {want_in} -> {want_out}"
+        )
 
 
-def _verify_onnx(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
-                 expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+def _verify_onnx(
+    rec: Mapping[str, Any],
+    bundle: Path,
+    inputs: Mapping[str, np.ndarray],
+    expected: Mapping[str, np.ndarray],
+    bound: float,
+    report: dict[str, Any],
+) -> None:
     from runtime_ref.onnx_check import check_onnx, run_onnx_reference, run_onnxruntime
 
     path = bundle / rec["path"]
@@ -185,8 +203,14 @@ def _verify_onnx(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.n
     report["runs"]["onnxruntime.batch1"] = compare_float(first, {k: v[:1] for k, v in ort_out.items()}, 1e-6)
 
 
-def _verify_coreml(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
-                   expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+def _verify_coreml(
+    rec: Mapping[str, Any],
+    bundle: Path,
+    inputs: Mapping[str, np.ndarray],
+    expected: Mapping[str, np.ndarray],
+    bound: float,
+    report: dict[str, Any],
+) -> None:
     from runtime_ref.mil import load_mlpackage, run_program
 
     path = bundle / rec["path"]
@@ -221,8 +245,14 @@ def _dequantize(v: np.ndarray, q: Mapping[str, Any]) -> np.ndarray:
     return ((v.astype(np.int64) - int(q["zero_point"])) * np.float64(q["scale"])).astype(np.float32)
 
 
-def _verify_vgf(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.ndarray],
-                expected: Mapping[str, np.ndarray], bound: float, report: dict[str, Any]) -> None:
+def _verify_vgf(
+    rec: Mapping[str, Any],
+    bundle: Path,
+    inputs: Mapping[str, np.ndarray],
+    expected: Mapping[str, np.ndarray],
+    bound: float,
+    report: dict[str, Any],
+) -> None:
     from runtime_ref.vgf import read_vgf, run_vgf
 
     path = bundle / rec["path"]
@@ -238,8 +268,10 @@ def _verify_vgf(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.nd
     for decl, got in ((side["inputs"], info.inputs), (side["outputs"], info.outputs)):
         for s, t in zip(decl, got, strict=True):
             if s["vgf_name"] != t.name or list(t.shape) != s["shape"] or t.dtype != s["dtype"]:
-                raise AssetError(side_path, f"sidecar entry {s['name']} does not match VGF tensor {t.name} "
-                                            f"{t.dtype}{list(t.shape)}")
+                raise AssetError(
+                    side_path,
+                    f"sidecar entry {s['name']} does not match VGF tensor {t.name} {t.dtype}{list(t.shape)}",
+                )
     batch = int(side["batch"])
     n = int(next(iter(inputs.values())).shape[0])
     outs: dict[str, list[np.ndarray]] = {t["name"]: [] for t in side["outputs"]}
@@ -267,8 +299,13 @@ def _verify_vgf(rec: Mapping[str, Any], bundle: Path, inputs: Mapping[str, np.nd
         diff = np.abs(g.astype(np.int64) - want.astype(np.int64))
         mism = int(np.count_nonzero(diff))
         err = float(np.max(np.abs(_dequantize(g, q) - np.asarray(expected[t["name"]], np.float64))))
-        per[t["name"]] = {"mismatches": mism, "elements": int(want.size), "max_int_diff": int(diff.max()),
-                          "max_abs_error": err, "ok": mism <= bound * want.size}
+        per[t["name"]] = {
+            "mismatches": mism,
+            "elements": int(want.size),
+            "max_int_diff": int(diff.max()),
+            "max_abs_error": err,
+            "ok": mism <= bound * want.size,
+        }
     report["runs"]["lavapipe"] = {
         "ok": all(v["ok"] for v in per.values()),
         "mismatches": sum(v["mismatches"] for v in per.values()),

@@ -36,19 +36,22 @@ from ngsdk.asset.shading import (
     SIN_PI_COEFFS,
     TANH_COEFFS,
     TANH_SMALL,
+    TRI_FRAC_BITS,
+    TRI_MAX_ABS,
     ShadingEncoding,
     ShadingMlpAsset,
 )
 
 F32 = np.float32
 _EXP_MASK = np.uint32(0x7F800000)
-_MIN_EXP = np.uint32(113 << 23)          # exponent of 2**-14, the smallest normal fp16
+_MIN_EXP = np.uint32(113 << 23)  # exponent of 2**-14, the smallest normal fp16
 _MAGIC = np.uint32((13 << 23) | 0x400000)  # adds 13 to the exponent and sets mantissa to 1.5
 
 Layers = list[tuple[np.ndarray, np.ndarray, str]]
 
 
 # --------------------------------------------------------------------------- fp16 rounding
+
 
 def round_f16(x: np.ndarray) -> np.ndarray:
     """Round float32 values to fp16 (IEEE: ties to even, subnormals, overflow to inf, signed zeros),
@@ -72,6 +75,7 @@ def _round_f16_(a: np.ndarray, e: np.ndarray, subnormals: bool = True) -> None:
 
 
 # --------------------------------------------------------------------------- float32 functions
+
 
 def sin_cos_pi(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sin(pi x), cos(pi x)) in float32 by the contract's reduction and polynomials."""
@@ -111,7 +115,8 @@ def sigmoid32(x: np.ndarray) -> np.ndarray:
     for c in reversed(e[:7]):
         p = p * f
         p = p + c
-    scale = ((k.astype(np.int32) + 127) << 23).astype(np.uint32).view(F32)
+    with np.errstate(invalid="ignore"):  # NaN inputs (outside the contract) give NaN below anyway
+        scale = ((k.astype(np.int32) + 127) << 23).astype(np.uint32).view(F32)
     d = p * scale + F32(1.0)
     y = (np.uint32(RECIP_MAGIC) - d.view(np.uint32)).view(F32)
     for _ in range(NEWTON_STEPS):
@@ -125,7 +130,7 @@ def tanh32(x: np.ndarray) -> np.ndarray:
     """The contract's float32 tanh: an odd Taylor polynomial for |x| < 1/2 (no cancellation near
     zero), else ``2 * sigmoid32(2 x) - 1``."""
     x = np.asarray(x, F32)
-    xs = np.minimum(np.maximum(x, F32(-1.0)), F32(1.0))   # keeps the unused branch finite
+    xs = np.minimum(np.maximum(x, F32(-1.0)), F32(1.0))  # keeps the unused branch finite
     z = xs * xs
     c = [F32(v) for v in TANH_COEFFS]
     t = np.full_like(z, c[-1])
@@ -138,6 +143,7 @@ def tanh32(x: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- encoding
+
 
 def encode(uv: np.ndarray, encoding: ShadingEncoding, precision: str = "fp16") -> np.ndarray:
     """Network inputs (N, features) as float32 (holding fp16 values when ``precision='fp16'``)."""
@@ -158,15 +164,27 @@ def encode(uv: np.ndarray, encoding: ShadingEncoding, precision: str = "fp16") -
                 s, c = rnd(rnd(s * F32(2.0)) * c), rnd(rnd(rnd(c * F32(2.0)) * c) - F32(1.0))
                 cols += [s, c]
         else:
-            x = np.clip(x, F32(-MAX_ABS_INPUT), F32(MAX_ABS_INPUT))
-            for j in range(encoding.features_per_input):
-                r = x * F32(2.0 ** (j - 1)) + F32(0.25 * j)
-                d = (r - np.floor(r)) - F32(0.5)
-                cols.append(rnd(np.abs(d) * F32(4.0) - F32(1.0)))
+            cols += [rnd(t) for t in triangle_waves(x, encoding.features_per_input)]
     return np.stack(cols, axis=1).astype(F32)
 
 
+def triangle_waves(x: np.ndarray, count: int) -> list[np.ndarray]:
+    """The contract's triangle waves of ``x`` (float32), exact integer arithmetic (TRI_FRAC_BITS)."""
+    xt = np.minimum(np.maximum(np.asarray(x, F32), F32(-TRI_MAX_ABS)), F32(TRI_MAX_ABS))
+    xu = np.floor(xt * F32(2.0**TRI_FRAC_BITS)).astype(np.int32).view(np.uint32)
+    one = 1 << TRI_FRAC_BITS
+    out = []
+    for j in range(count):
+        p = ((xu << np.uint32(j)) + np.uint32((j << (TRI_FRAC_BITS - 1)) & 0xFFFFFFFF)) & np.uint32(
+            2 * one - 1
+        )
+        d = np.abs(p.astype(np.int32) - np.int32(one)) - np.int32(one >> 1)
+        out.append(d.astype(F32) * F32(2.0 ** -(TRI_FRAC_BITS - 1)))
+    return out
+
+
 # --------------------------------------------------------------------------- network
+
 
 def network_layers(asset: ShadingMlpAsset, precision: str = "fp16") -> Layers:
     """(weight (out, in), bias, activation) per layer as float32 (fp16-rounded for ``fp16``)."""
@@ -240,7 +258,9 @@ def _run_layers(h: np.ndarray, layers: Layers, slope: float, precision: str) -> 
             # Partial sums stay below |b| + sum |w x| (times a rounding factor far below 2), so under
             # half of FP16_MAX no product or partial sum can overflow and the fast path is exact.
             finite = bool(np.isfinite(h).all())
-            bound = np.abs(b).astype(np.float64)[:, None] + np.abs(w).astype(np.float64) @ np.abs(h).astype(np.float64)
+            bound = np.abs(b).astype(np.float64)[:, None] + np.abs(w).astype(np.float64) @ np.abs(h).astype(
+                np.float64
+            )
             if finite and float(bound.max(initial=0.0)) < FP16_MAX / 2:
                 h = _dense_fp16_fast(h, w, b)
             else:
@@ -251,23 +271,55 @@ def _run_layers(h: np.ndarray, layers: Layers, slope: float, precision: str) -> 
     return h
 
 
-def evaluate(asset: ShadingMlpAsset, uv: np.ndarray, precision: str = "fp16", *,
-             chunk: int = 4096, threads: int | None = None) -> np.ndarray:
+def evaluate(
+    asset: ShadingMlpAsset,
+    uv: np.ndarray,
+    precision: str = "fp16",
+    *,
+    chunk: int = 4096,
+    threads: int | None = None,
+) -> np.ndarray:
     """Evaluate the network at ``uv`` (N, inputs) float32 by the contract.
 
     Returns (N, outputs): float16 for ``fp16``, float32 for ``fp32``. Bit-identical for any
     ``chunk`` and ``threads`` (rows are independent).
     """
+    return evaluate_layers(
+        network_layers(asset, precision),
+        asset.encoding,
+        asset.leaky_slope,
+        uv,
+        precision,
+        chunk=chunk,
+        threads=threads,
+    )
+
+
+def evaluate_layers(
+    layers: Layers,
+    encoding: ShadingEncoding,
+    leaky_slope: float,
+    uv: np.ndarray,
+    precision: str = "fp16",
+    *,
+    chunk: int = 4096,
+    threads: int | None = None,
+) -> np.ndarray:
+    """:func:`evaluate` for explicit ``(weight (out, in), bias, activation)`` layers, e.g. read
+    back from an exported file. For ``fp16`` the weights must already be fp16 values."""
     if precision not in ("fp16", "fp32"):
         raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}")
     uv = np.asarray(uv, F32)
-    layers = network_layers(asset, precision)
-    slope = asset.leaky_slope
+    layers = [(np.ascontiguousarray(w, F32), np.ascontiguousarray(b, F32), a) for w, b, a in layers]
+    if precision == "fp16":
+        for w, b, _ in layers:
+            if not (np.array_equal(w, round_f16(w)) and np.array_equal(b, round_f16(b))):
+                raise ValueError("fp16 evaluation needs fp16 weights (round them first)")
     starts = list(range(0, uv.shape[0], chunk))
 
     def run(s: int) -> np.ndarray:
-        x = np.ascontiguousarray(encode(uv[s : s + chunk], asset.encoding, precision).T)
-        return np.ascontiguousarray(_run_layers(x, layers, slope, precision).T)
+        x = np.ascontiguousarray(encode(uv[s : s + chunk], encoding, precision).T)
+        return np.ascontiguousarray(_run_layers(x, layers, leaky_slope, precision).T)
 
     threads = threads or min(4, os.cpu_count() or 1)
     if threads > 1 and len(starts) > 1:
@@ -275,7 +327,7 @@ def evaluate(asset: ShadingMlpAsset, uv: np.ndarray, precision: str = "fp16", *,
             parts = list(pool.map(run, starts))
     else:
         parts = [run(s) for s in starts]
-    out = np.concatenate(parts, axis=0) if parts else np.zeros((0, asset.decoder.outputs), F32)
+    out = np.concatenate(parts, axis=0) if parts else np.zeros((0, layers[-1][0].shape[0]), F32)
     return out.astype(np.float16) if precision == "fp16" else out
 
 
@@ -294,6 +346,7 @@ def decode_image(asset: ShadingMlpAsset, precision: str = "fp16", **kw) -> np.nd
 
 
 # --------------------------------------------------------------------------- the training target
+
 
 def target_coords(uv: np.ndarray, transform: str) -> np.ndarray:
     """Where the target of a network input ``uv`` is looked up in the source, in normalized UV.
@@ -336,8 +389,9 @@ def lookup(image: np.ndarray, st: np.ndarray, filter: str = "nearest") -> np.nda
     return (top * (F32(1) - ay) + bot * ay).astype(F32)
 
 
-def reference_image(source: np.ndarray, width: int, height: int, transform: str = "none",
-                    filter: str = "nearest") -> np.ndarray:
+def reference_image(
+    source: np.ndarray, width: int, height: int, transform: str = "none", filter: str = "nearest"
+) -> np.ndarray:
     """The training target at the texel centres of a ``width`` x ``height`` output, (H, W, C)."""
     st = target_coords(texel_centres(width, height), transform)
     return lookup(np.asarray(source, F32), st, filter).reshape(height, width, -1)

@@ -29,7 +29,6 @@ import math
 import platform
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,9 +128,7 @@ def bc_roundtrip(planes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
     Returns the decoded (H, W, k) uint8 planes and the compressed size in bytes. Sizes that are not
     multiples of 4 are padded by repeating the edge (as texture tools do) and cropped after decoding.
     """
-    import etcpak
-    import texture2ddecoder
-
+    etcpak, texture2ddecoder = _bc_codecs()
     if planes.dtype != np.uint8 or planes.ndim != 3 or not 1 <= planes.shape[2] <= 3:
         raise ValueError(f"bc_roundtrip: expected (H, W, 1..3) uint8 planes, "
                          f"got {planes.dtype} {planes.shape}")
@@ -168,6 +165,16 @@ def rebuild_normal_z(x8: np.ndarray, y8: np.ndarray) -> np.ndarray:
     x = x8.astype(np.float64) / 255.0 * 2.0 - 1.0
     y = y8.astype(np.float64) / 255.0 * 2.0 - 1.0
     return (np.sqrt(np.clip(1.0 - x * x - y * y, 0.0, 1.0)) * 0.5 + 0.5).astype(np.float32)
+
+
+def _bc_codecs() -> tuple[Any, Any]:
+    try:
+        import etcpak
+        import texture2ddecoder
+    except ImportError as e:
+        raise SystemExit(f"error: BCn rows need etcpak and texture2ddecoder ({e}); "
+                         "pip install etcpak texture2ddecoder, or pass --no-bcn") from None
+    return etcpak, texture2ddecoder
 
 
 def bcn_decode(stored8: np.ndarray, channels: list[Channel], blocks: list[Block],
@@ -291,8 +298,9 @@ def resolve_device(name: str) -> str:
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
-        raise SystemExit("error: --device cuda, but torch sees no CUDA device "
-                         f"(torch {torch.__version__}, built for CUDA {torch.version.cuda})")
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise SystemExit(f"error: --device cuda, but torch sees no CUDA device (torch {torch.__version__}, "
+                         f"{build})")
     return name
 
 
@@ -416,7 +424,7 @@ def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
         "## Neural texture compression vs BCn",
         "",
-        f"Produced by `{meta['command']}` on {meta['date']} (ngsdk {meta['ngsdk']}).",
+        _produced_by(meta),
         "",
         "- PSNR is measured on mip 0 against the source, in each channel's stored colour space (sRGB for",
         "  albedo and emissive, linear otherwise), per texture and over all channels, with",
@@ -472,7 +480,7 @@ def gpu_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
         "## Neural texture training on the GPU: time to converge",
         "",
-        f"Produced by `{meta['command']}` on {meta['date']} (ngsdk {meta['ngsdk']}).",
+        _produced_by(meta),
         "",
         f"- Time to within {CONVERGENCE_MARGIN_DB} dB: the first evaluation (every `eval_every` steps, 16384",
         "  mip-0 texels, linear values) whose PSNR is within the margin of the last evaluation's. The",
@@ -577,6 +585,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--eval-every", type=int, default=None,
                    help="steps between eval PSNR points (default 100; 10 with --gpu-convergence)")
     p.add_argument("--no-train", action="store_true", help="BCn rows only (no ngsdk training)")
+    p.add_argument("--no-bcn", action="store_true", help="ngsdk rows only (e.g. on a GPU machine without "
+                   "etcpak; merge with a --no-train run's records through --from-json)")
     p.add_argument("--gpu-convergence", action="store_true",
                    help="time to within 1.5 dB of the final PSNR and samples/s on the GPU")
     p.add_argument("--json", type=Path, help="also save the raw records (with eval histories) here")
@@ -593,6 +603,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--eval-every must be at least 1")
     if args.batch_size < 1:
         p.error("--batch-size must be at least 1")
+    if args.no_bcn and args.no_train:
+        p.error("--no-bcn with --no-train leaves nothing to run")
     if args.time_budget is None and args.steps is None:
         args.time_budget = 60.0
     if args.gpu_convergence:
@@ -612,7 +624,12 @@ def _meta(argv: list[str] | None) -> dict[str, Any]:
     from ngsdk import __version__
 
     cmd = " ".join(["python tools/bench_textures.py", *(sys.argv[1:] if argv is None else argv)])
-    return {"command": cmd, "date": datetime.date.today().isoformat(), "ngsdk": __version__}
+    return {"commands": [cmd], "date": datetime.date.today().isoformat(), "ngsdk": __version__}
+
+
+def _produced_by(meta: dict[str, Any]) -> str:
+    runs = ", ".join(f"`{c}`" for c in meta["commands"]) or "(unknown command)"
+    return f"Produced by {runs} on {meta['date']} (ngsdk {meta['ngsdk']})."
 
 
 def _load_material(data: Path, name: str) -> TextureSet:
@@ -635,9 +652,11 @@ def _check_materials(data: Path, names: list[str]) -> None:
                          f"(available: {', '.join(have) or 'none'})")
 
 
-def _merge(files: list[Path]) -> tuple[list[dict[str, Any]], str]:
+def _merge(files: list[Path]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
+    """Records of saved --json files (a later file's row replaces an earlier one), mode, merged meta."""
     by_key: dict[tuple[Any, ...], dict[str, Any]] = {}
     mode = None
+    meta: dict[str, Any] = {"commands": [], "date": "", "ngsdk": []}
     for f in files:
         try:
             doc = json.loads(f.read_text(encoding="utf-8"))
@@ -648,22 +667,35 @@ def _merge(files: list[Path]) -> tuple[list[dict[str, Any]], str]:
         if mode is not None and doc["mode"] != mode:
             raise SystemExit(f"error: {f}: holds {doc['mode']} records, earlier files hold {mode} records")
         mode = doc["mode"]
+        m = doc.get("meta", {})
+        cmds = m.get("commands") or ([m["command"]] if "command" in m else [])
+        meta["commands"] += [c for c in cmds if c not in meta["commands"]]
+        meta["date"] = max(meta["date"], m.get("date", ""))
+        meta["ngsdk"] += [] if m.get("ngsdk") in meta["ngsdk"] else [m.get("ngsdk")]
         for r in doc["records"]:
             by_key[(r["material"], r["method"], r.get("target_bpp"))] = r
-    return list(by_key.values()), mode or "table"
+    order = {name: i for i, name in enumerate(MATERIALS)}
+    methods = {"BCn": 0, "BCn packed": 1, "ngsdk": 2}
+    records = sorted(by_key.values(), key=lambda r: (order.get(r["material"], len(order)), r["material"],
+                                                      methods.get(r["method"], 3), r.get("target_bpp") or 0))
+    meta["ngsdk"] = ", ".join(str(v) for v in meta["ngsdk"])
+    return records, mode or "table", meta
 
 
-def run_table(args: argparse.Namespace, train: Callable[..., dict[str, Any]] = train_record) -> list[dict]:
+def run_table(args: argparse.Namespace) -> list[dict[str, Any]]:
     _check_materials(args.data, args.materials)
+    if not args.no_bcn:
+        _bc_codecs()  # fail before any training when the BCn codecs are missing
     device = None if args.no_train else resolve_device(args.device)
     records: list[dict[str, Any]] = []
     for name in args.materials:
         ts = _load_material(args.data, name)
-        t0 = time.perf_counter()
-        bcn = bcn_records(ts)
-        say("  BCn: " + "; ".join(f"{r['layout']} {r['bpp']:.0f} bpp {r['overall_db']:.2f} dB" for r in bcn)
-            + f" ({time.perf_counter() - t0:.1f} s)")
-        records += bcn
+        if not args.no_bcn:
+            t0 = time.perf_counter()
+            bcn = bcn_records(ts)
+            say("  BCn: " + "; ".join(f"{r['layout']} {r['bpp']:.0f} bpp {r['overall_db']:.2f} dB"
+                                      for r in bcn) + f" ({time.perf_counter() - t0:.1f} s)")
+            records += bcn
         if device is None:
             continue
         for bpp in args.bpp:
@@ -671,7 +703,7 @@ def run_table(args: argparse.Namespace, train: Callable[..., dict[str, Any]] = t
             limit = (f"budget {args.time_budget:g} s" if args.time_budget else f"{args.steps} steps")
             say(f"  ngsdk {bpp:g} bpp: training on {device} ({limit}), then exact decode of every mip...")
             try:
-                r = train(ts, bpp, args, device, label)
+                r = train_record(ts, bpp, args, device, label)
             except (ValueError, RuntimeError) as e:
                 say(f"  ngsdk {bpp:g} bpp: FAILED: {e}")
                 records.append({"material": name, "channels": len(ts.channels), "method": "ngsdk",
@@ -712,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = _meta(argv)
     try:
         if args.from_json:
-            records, mode = _merge(args.from_json)
+            records, mode, meta = _merge(args.from_json)
         elif args.gpu_convergence:
             records, mode = run_gpu(args), "gpu"
         else:

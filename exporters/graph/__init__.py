@@ -3,12 +3,15 @@
 Importing this package does not import torch; the exporter functions do, when called.
 """
 
+from exporters.graph.api import SUPPORTED_PRECISIONS, export_all, plan
 from exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
 
-__all__ = ["ExportRecord", "ExportedFile", "IODescription", "TensorIO", "export_all"]
-
-
-def export_all(*args, **kwargs):  # noqa: ANN002, ANN003 - thin lazy forwarder, see exporters.graph.api
-    from exporters.graph.api import export_all as _export_all
-
-    return _export_all(*args, **kwargs)
+__all__ = [
+    "SUPPORTED_PRECISIONS",
+    "ExportRecord",
+    "ExportedFile",
+    "IODescription",
+    "TensorIO",
+    "export_all",
+    "plan",
+]

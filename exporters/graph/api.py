@@ -20,8 +20,9 @@ SUPPORTED_PRECISIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def plan(formats: Sequence[str], precision: str | Sequence[str] | Mapping[str, str | Sequence[str]]
-         ) -> list[tuple[str, str]]:
+def plan(
+    formats: Sequence[str], precision: str | Sequence[str] | Mapping[str, str | Sequence[str]]
+) -> list[tuple[str, str]]:
     """The (format, precision) pairs to export, in request order.
 
     ``precision`` is one name, a list (each format exports every listed precision it supports), or a mapping
@@ -33,8 +34,11 @@ def plan(formats: Sequence[str], precision: str | Sequence[str] | Mapping[str, s
     if bad:
         raise ValueError(f"unknown graph formats {bad}; choose from {list(FORMATS)}")
     if isinstance(precision, Mapping):
-        wanted = {f: [precision[f]] if isinstance(precision[f], str) else list(precision[f])
-                  for f in formats if f in precision}
+        wanted = {
+            f: [precision[f]] if isinstance(precision[f], str) else list(precision[f])
+            for f in formats
+            if f in precision
+        }
         missing = [f for f in formats if f not in wanted]
         if missing:
             raise ValueError(f"no precision given for formats {missing}")
@@ -45,8 +49,9 @@ def plan(formats: Sequence[str], precision: str | Sequence[str] | Mapping[str, s
     for f in formats:
         ok = [p for p in wanted[f] if p in SUPPORTED_PRECISIONS[f]]
         if not ok:
-            raise ValueError(f"{f} export supports precisions {list(SUPPORTED_PRECISIONS[f])}, "
-                             f"not {wanted[f]}")
+            raise ValueError(
+                f"{f} export supports precisions {list(SUPPORTED_PRECISIONS[f])}, not {wanted[f]}"
+            )
         pairs += [(f, p) for p in ok]
     used = {p for _, p in pairs}
     unused = sorted({p for ps in wanted.values() for p in ps} - used)
@@ -90,8 +95,10 @@ def export_all(
     ref_in = as_tuple(reference_inputs) if reference_inputs is not None else examples
     float_ok = quantization_state(module) == "float"
     if not float_ok and any(p != "int8" for _, p in pairs):
-        raise ValueError("a QAT-prepared or quantized module can only be exported as int8 VGF; pass the float "
-                         "model for fp32/fp16 exports")
+        raise ValueError(
+            "a QAT-prepared or quantized module can only be exported as int8 VGF; pass the float "
+            "model for fp32/fp16 exports"
+        )
     records = []
     quantized = None
     for fmt, prec in pairs:
@@ -114,7 +121,9 @@ def export_all(
         with torch.no_grad():
             outs = as_tuple(ref_model(*ref_in))
         arrays = {f"in.{t.name}": x.detach().cpu().numpy() for t, x in zip(io.inputs, ref_in, strict=True)}
-        arrays.update({f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)})
+        arrays.update(
+            {f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)}
+        )
         buf = _io.BytesIO()
         # np.savez stamps zip entries with the current time; a fixed writer keeps the bytes reproducible.
         _write_npz(buf, arrays)

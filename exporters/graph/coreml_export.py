@@ -52,7 +52,9 @@ def export_coreml(
     io.check_inputs([tuple(t.shape) for t in examples])
     for t in (*io.inputs, *io.outputs):
         if t.dtype not in _NP_DTYPES:
-            raise ValueError(f"Core ML export: tensor {t.name!r} dtype {t.dtype} is not one of {sorted(_NP_DTYPES)}")
+            raise ValueError(
+                f"Core ML export: tensor {t.name!r} dtype {t.dtype} is not one of {sorted(_NP_DTYPES)}"
+            )
 
     batch = torch.export.Dim(str(io.inputs[0].shape[0]), min=1, max=65536)
     with warnings.catch_warnings():
@@ -65,14 +67,18 @@ def export_coreml(
             compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
             minimum_deployment_target=ct.target.iOS16,
             inputs=[ct.TensorType(name=t.name, dtype=np.dtype(_NP_DTYPES[t.dtype]).type) for t in io.inputs],
-            outputs=[ct.TensorType(name=t.name, dtype=np.dtype(_NP_DTYPES[t.dtype]).type) for t in io.outputs],
+            outputs=[
+                ct.TensorType(name=t.name, dtype=np.dtype(_NP_DTYPES[t.dtype]).type) for t in io.outputs
+            ],
             skip_model_load=True,  # compiling needs macOS; on Linux it would only warn
         )
 
     got_in = [f.name for f in ml.get_spec().description.input]
     got_out = [f.name for f in ml.get_spec().description.output]
     if got_in != [t.name for t in io.inputs] or got_out != [t.name for t in io.outputs]:
-        raise RuntimeError(f"Core ML export of {name}: model IO {got_in} -> {got_out} does not match the IO description")
+        raise RuntimeError(
+            f"Core ML export of {name}: model IO {got_in} -> {got_out} does not match the IO description"
+        )
 
     ml.short_description = description or f"ngsdk graph export {name} ({precision})"
     ml.author = author
@@ -118,7 +124,12 @@ def export_coreml(
 
 
 def _describe(t: TensorIO) -> str:
-    parts = [t.semantics or t.name, f"layout {t.layout}", f"shape {list(t.shape)}", f"colour space {t.color_space}"]
+    parts = [
+        t.semantics or t.name,
+        f"layout {t.layout}",
+        f"shape {list(t.shape)}",
+        f"colour space {t.color_space}",
+    ]
     if t.value_range is not None:
         parts.append(f"range [{t.value_range[0]:g}, {t.value_range[1]:g}]")
     if t.channels:

@@ -49,9 +49,13 @@ class TensorIO:
         if self.layout not in LAYOUTS:
             raise ValueError(f"{where}: layout {self.layout!r} is not one of {sorted(LAYOUTS)}")
         if len(self.shape) != LAYOUTS[self.layout]:
-            raise ValueError(f"{where}: layout {self.layout} needs rank {LAYOUTS[self.layout]}, shape {self.shape}")
+            raise ValueError(
+                f"{where}: layout {self.layout} needs rank {LAYOUTS[self.layout]}, shape {self.shape}"
+            )
         if not isinstance(self.shape[0], str) or not self.shape[0]:
-            raise ValueError(f"{where}: shape[0] must be the dynamic batch symbol (e.g. 'batch'), got {self.shape}")
+            raise ValueError(
+                f"{where}: shape[0] must be the dynamic batch symbol (e.g. 'batch'), got {self.shape}"
+            )
         if any(not isinstance(d, int) or isinstance(d, bool) or d <= 0 for d in self.shape[1:]):
             raise ValueError(f"{where}: dimensions after the batch must be positive ints, got {self.shape}")
         if self.dtype not in DTYPES:
@@ -135,7 +139,9 @@ class IODescription:
             raise ValueError(f"{len(shapes)} example inputs for {len(self.inputs)} declared inputs")
         for t, s in zip(self.inputs, shapes, strict=True):
             if tuple(s[1:]) != tuple(t.shape[1:]) or len(s) != len(t.shape):
-                raise ValueError(f"input {t.name!r}: example shape {tuple(s)} does not match declared {t.shape}")
+                raise ValueError(
+                    f"input {t.name!r}: example shape {tuple(s)} does not match declared {t.shape}"
+                )
 
 
 @dataclass(frozen=True)

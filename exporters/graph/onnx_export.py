@@ -56,7 +56,9 @@ def export_onnx(
         if got != opset:
             fallback_reason = f"dynamo exporter produced opset {got}, not {opset}"
             if exporter == "dynamo":
-                raise RuntimeError(f"ONNX export of {name}: {fallback_reason}; use exporter='auto' or opset={got}")
+                raise RuntimeError(
+                    f"ONNX export of {name}: {fallback_reason}; use exporter='auto' or opset={got}"
+                )
             model = None
         else:
             used = "dynamo"
@@ -65,7 +67,9 @@ def export_onnx(
         used = "torchscript"
         got = _default_opset(model)
         if got != opset:
-            raise RuntimeError(f"ONNX export of {name}: TorchScript exporter produced opset {got}, not {opset}")
+            raise RuntimeError(
+                f"ONNX export of {name}: TorchScript exporter produced opset {got}, not {opset}"
+            )
 
     _check_io_names(model, io, name)
     for t in model.graph.initializer:

@@ -18,7 +18,7 @@ from typing import Any
 
 from ngsdk.asset.atomic import atomic_write_bytes
 
-from ._util import as_tuple, check_name, ngsdk_version, staging_dir
+from ._util import as_tuple, at_least_batch_two, check_name, ngsdk_version, staging_dir
 from .io import ExportRecord, IODescription, describe_files, file_sha256
 
 VGF_PRECISIONS = ("fp32", "int8")
@@ -44,14 +44,13 @@ def quantize_ptq(module: Any, example_inputs: Any, calibration: Iterable[Any]) -
     """Post-training int8 quantization with the VGF quantizer (per-channel symmetric weights, affine int8
     activations, histogram observers). ``calibration`` yields input batches (a tensor or a tuple per batch).
 
-    Returns the converted torch model (quantize/dequantize nodes around float ops): the reference that the int8
+    Returns the converted torch model (quantize/dequantize nodes around float ops): the reference the int8
     VGF must match exactly, and what ``export_vgf(..., precision="int8")`` accepts as ``module``.
     """
     import torch
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
-    examples = as_tuple(example_inputs)
-    graph = torch.export.export(module.eval(), examples).module()
+    graph = _capture(module.eval(), example_inputs)
     prepared = prepare_pt2e(graph, _quantizer(is_qat=False))
     n = 0
     with torch.no_grad():
@@ -64,21 +63,31 @@ def quantize_ptq(module: Any, example_inputs: Any, calibration: Iterable[Any]) -
 
 
 def prepare_qat(module: Any, example_inputs: Any) -> Any:
-    """Insert the VGF quantizer's fake-quantization for quantization-aware training. Train the returned module,
+    """Insert the VGF quantizer's fake-quantization for quantization-aware training. Train the result,
     then pass it to ``export_vgf(..., precision="int8")`` (it is converted there)."""
-    import torch
     from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e
 
-    graph = torch.export.export(module, as_tuple(example_inputs)).module()
-    return prepare_qat_pt2e(graph, _quantizer(is_qat=True))
+    return prepare_qat_pt2e(_capture(module, example_inputs), _quantizer(is_qat=True))
+
+
+def _capture(module: Any, example_inputs: Any) -> Any:
+    """torch.export with a dynamic batch, so the quantized reference model runs on any batch size (the VGF
+    itself is lowered later with the static example batch)."""
+    import torch
+
+    examples = at_least_batch_two(as_tuple(example_inputs))
+    batch = torch.export.Dim("batch", min=1, max=1 << 20)
+    return torch.export.export(module, examples, dynamic_shapes=tuple({0: batch} for _ in examples)).module()
 
 
 def quantization_state(module: Any) -> str:
     """``"float"``, ``"qat"`` (fake-quant or observers inserted, not converted) or ``"converted"``."""
     # Observers and fake-quant modules come from torchao (or torch.ao in older flows): match by class name.
     from_obs = any(
-        any(c.__name__.endswith(("FakeQuantize", "FakeQuantizeBase", "Observer", "ObserverBase"))
-            for c in type(m).__mro__)
+        any(
+            c.__name__.endswith(("FakeQuantize", "FakeQuantizeBase", "Observer", "ObserverBase"))
+            for c in type(m).__mro__
+        )
         for m in module.modules()
     )
     if from_obs:
@@ -103,7 +112,9 @@ def to_quantized(module: Any, example_inputs: Any, calibration: Iterable[Any] | 
         m = move_exported_model_to_eval(copy.deepcopy(module))
         return convert_pt2e(m)
     if calibration is None:
-        raise ValueError("int8 VGF export of a float model needs calibration batches (or a QAT/converted model)")
+        raise ValueError(
+            "int8 VGF export of a float model needs calibration batches (or a QAT/converted model)"
+        )
     return quantize_ptq(module, example_inputs, calibration)
 
 
@@ -159,7 +170,9 @@ def export_vgf(
         edge = to_edge_transform_and_lower(program, partitioner=[VgfPartitioner(spec)])
         vgfs = sorted(tmp.glob("*.vgf"))
         if len(vgfs) != 1:
-            raise RuntimeError(f"VGF export of {name}: expected one VGF partition, the backend wrote {len(vgfs)}")
+            raise RuntimeError(
+                f"VGF export of {name}: expected one VGF partition, the backend wrote {len(vgfs)}"
+            )
         quant = _io_quantization(edge.exported_program(), len(io.inputs), len(io.outputs), name)
         vgf_bytes = vgfs[0].read_bytes()
 
@@ -177,8 +190,12 @@ def export_vgf(
         "batch": batch,
         "quantize": "q = clamp(round_half_even(float32(x) * float32(1/scale)) + zero_point, qmin, qmax)",
         "dequantize": "x = (q - zero_point) * scale",
-        "inputs": _sidecar_tensors(io.inputs, info.inputs, quant["inputs"], [tuple(t.shape) for t in examples]),
-        "outputs": _sidecar_tensors(io.outputs, info.outputs, quant["outputs"], [tuple(t.shape) for t in ref_out]),
+        "inputs": _sidecar_tensors(
+            io.inputs, info.inputs, quant["inputs"], [tuple(t.shape) for t in examples]
+        ),
+        "outputs": _sidecar_tensors(
+            io.outputs, info.outputs, quant["outputs"], [tuple(t.shape) for t in ref_out]
+        ),
         "io": io.to_json(),
         "ngsdk_version": ngsdk_version(),
         "asset_id": asset_id,
@@ -206,7 +223,9 @@ def export_vgf(
     )
 
 
-def _sidecar_tensors(decl: Any, vgf_side: Any, quant: list[Any], torch_shapes: list[tuple[int, ...]]) -> list[Any]:
+def _sidecar_tensors(
+    decl: Any, vgf_side: Any, quant: list[Any], torch_shapes: list[tuple[int, ...]]
+) -> list[Any]:
     if len(vgf_side) != len(decl):
         raise RuntimeError(f"VGF declares {len(vgf_side)} tensors where the IO description has {len(decl)}")
     out = []
@@ -276,8 +295,10 @@ def _io_quantization(edge_program: Any, n_in: int, n_out: int, name: str) -> dic
 
 def _is_qdq(node: Any, kind: str) -> bool:
     t = str(getattr(node, "target", ""))
-    return getattr(node, "op", "") == "call_function" and f"{kind}_per_tensor" in t and (
-        kind == "dequantize" or "dequantize" not in t
+    return (
+        getattr(node, "op", "") == "call_function"
+        and f"{kind}_per_tensor" in t
+        and (kind == "dequantize" or "dequantize" not in t)
     )
 
 

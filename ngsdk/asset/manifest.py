@@ -29,12 +29,16 @@ from ngsdk.asset.types import (
     Encoding,
     FeatureGrid,
     GraphExport,
+    IntLayer,
     NeuralTextureAsset,
     Provenance,
+    QuantizedDecoder,
     SamplerState,
 )
 
 FORMAT_VERSION = "1.0"
+FORMAT_VERSION_QUANTIZED = "1.1"
+"""Bundles with an integer decoder (``decoder.quantized``, exact/hardware modes) are written as 1.1."""
 MANIFEST_NAME = "manifest.json"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
 
@@ -188,9 +192,10 @@ def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[
     enc_inputs = [
         f"tri(f={f:g},p={p:g},{axis})" for f in enc.frequencies for p in enc.phases for axis in "uv"
     ] if enc.kind != "none" else []
+    q = asset.decoder.quantized
     return {
         "format": "ngasset",
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if q is None else FORMAT_VERSION_QUANTIZED,
         "kind": "neural_texture",
         "name": asset.name,
         "texture": {
@@ -216,25 +221,7 @@ def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[
             }
             for g in asset.grids
         ],
-        "decoder": {
-            "file": asset.decoder.file,
-            "dtype": asset.decoder.dtype,
-            "layout": asset.decoder.layout,
-            "inputs": asset.decoder.inputs,
-            "outputs": asset.decoder.outputs,
-            "leaky_slope": _f32(asset.decoder.leaky_slope),
-            "input_order": grid_inputs + enc_inputs,
-            "layers": [
-                {
-                    "weight": f"layer{i}.weight",
-                    "bias": f"layer{i}.bias",
-                    "inputs": layer.inputs,
-                    "outputs": layer.outputs,
-                    "activation": layer.activation,
-                }
-                for i, layer in enumerate(asset.decoder.layers)
-            ],
-        },
+        "decoder": _decoder_manifest(asset, grid_inputs + enc_inputs),
         "encoding": {"type": enc.kind, "frequencies": list(map(float, enc.frequencies)),
                      "phases": list(map(float, enc.phases))},
         "sampler": asdict(asset.sampler),
@@ -243,6 +230,89 @@ def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[
         "exports": [asdict(e) for e in asset.exports],
         "files": files,
     }
+
+
+def _decoder_manifest(asset: NeuralTextureAsset, input_order: list[str]) -> dict[str, Any]:
+    d = asset.decoder
+    out: dict[str, Any] = {
+        "file": d.file,
+        "dtype": d.dtype,
+        "layout": d.layout,
+        "inputs": d.inputs,
+        "outputs": d.outputs,
+        "leaky_slope": _f32(d.leaky_slope),
+        "input_order": input_order,
+    }
+    q = d.quantized
+    if q is None:
+        out["layers"] = [
+            {"weight": f"layer{i}.weight", "bias": f"layer{i}.bias", "inputs": layer.inputs,
+             "outputs": layer.outputs, "activation": layer.activation}
+            for i, layer in enumerate(d.layers)
+        ]
+        return out
+    out["layers"] = [
+        {"weight": f"q.layer{i}.weight", "bias": f"q.layer{i}.bias", "multiplier": f"q.layer{i}.multiplier",
+         "shift": f"q.layer{i}.shift", "inputs": layer.inputs, "outputs": layer.outputs,
+         "activation": layer.activation, "out_scale": _f32(layer.out_scale)}
+        for i, layer in enumerate(q.layers)
+    ]
+    out["quantized"] = {
+        "scheme": q.scheme,
+        "coordinate_bits": 8,
+        "input_range": [-127, 127],
+        "activation_range": [0, 255],
+        "output": "unorm8_stored",
+        "latent_shift": [g.bits + 9 for g in asset.grids],
+        "encoding_terms": [{"period_log2": int(s), "phase": int(p)} for s, p in zip(q.period_log2, q.phase)],
+        "input_scales": [_f32(x) for x in q.input_scales],
+        "reference_profile": q.reference_profile,
+    }
+    return out
+
+
+def decoder_npz_spec(manifest: dict[str, Any]) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The arrays ``decoder.npz`` must hold: key -> (shape, dtype), from the manifest's decoder section."""
+    d = manifest["decoder"]
+    expected: dict[str, tuple[tuple[int, ...], str]] = {}
+    quantized = "quantized" in d
+    for layer in d["layers"]:
+        shape = (layer["outputs"], layer["inputs"])
+        if quantized:
+            expected[layer["weight"]] = (shape, "int8")
+            for key in ("bias", "multiplier", "shift"):
+                expected[layer[key]] = ((layer["outputs"],), "int32")
+        else:
+            expected[layer["weight"]] = (shape, "float32")
+            expected[layer["bias"]] = ((layer["outputs"],), "float32")
+    return expected
+
+
+def _decoder_from_manifest(d: dict[str, Any], arrays: dict[str, np.ndarray]) -> Decoder:
+    if "quantized" not in d:
+        layers = [DecoderLayer(arrays[l["weight"]], arrays[l["bias"]], l["activation"]) for l in d["layers"]]
+        for spec, layer in zip(d["layers"], layers):
+            if (layer.outputs, layer.inputs) != (spec["outputs"], spec["inputs"]):
+                raise ValueError(
+                    f"{spec['weight']} has shape {layer.weight.shape}, manifest says "
+                    f"({spec['outputs']}, {spec['inputs']})"
+                )
+        return Decoder(layers=layers, file=d["file"], dtype=d["dtype"], layout=d["layout"],
+                       leaky_slope=d.get("leaky_slope", 0.01))
+    qd = d["quantized"]
+    layers_q = [
+        IntLayer(arrays[l["weight"]], arrays[l["bias"]], arrays[l["multiplier"]], arrays[l["shift"]],
+                 l["activation"], float(np.float32(l["out_scale"])))
+        for l in d["layers"]
+    ]
+    terms = qd.get("encoding_terms", [])
+    q = QuantizedDecoder(
+        layers=layers_q, period_log2=[t["period_log2"] for t in terms], phase=[t["phase"] for t in terms],
+        input_scales=[float(np.float32(x)) for x in qd["input_scales"]], scheme=qd["scheme"],
+        reference_profile=qd.get("reference_profile", "d3d11"),
+    )
+    return Decoder(layers=q.float_layers(), file=d["file"], layout=d["layout"],
+                   leaky_slope=d.get("leaky_slope", 0.01), quantized=q)
 
 
 def neural_texture_from_manifest(
@@ -260,18 +330,7 @@ def neural_texture_from_manifest(
             )
             for g in manifest["grids"]
         ]
-        d = manifest["decoder"]
-        layers = [
-            DecoderLayer(decoder_arrays[l["weight"]], decoder_arrays[l["bias"]], l["activation"]) for l in d["layers"]
-        ]
-        for spec, layer in zip(d["layers"], layers):
-            if (layer.outputs, layer.inputs) != (spec["outputs"], spec["inputs"]):
-                raise ValueError(
-                    f"{spec['weight']} has shape {layer.weight.shape}, manifest says "
-                    f"({spec['outputs']}, {spec['inputs']})"
-                )
-        decoder = Decoder(layers=layers, file=d["file"], dtype=d["dtype"], layout=d["layout"],
-                          leaky_slope=d.get("leaky_slope", 0.01))
+        decoder = _decoder_from_manifest(manifest["decoder"], decoder_arrays)
         e = manifest["encoding"]
         encoding = Encoding(kind=e["type"], frequencies=e.get("frequencies", []), phases=e.get("phases", []))
         t = manifest["texture"]

@@ -48,8 +48,8 @@ COS_PI_COEFFS: tuple[float, ...] = tuple(
 EXP2_COEFFS: tuple[float, ...] = tuple(_f32(math.log(2.0) ** n / math.factorial(n)) for n in range(8))
 """E0..E7: 2**f = E0 + f*(E1 + ... + f*E7) for |f| <= 1/2 (Taylor, error < 6e-9)."""
 TANH_COEFFS: tuple[float, ...] = tuple(
-    _f32(c) for c in (1.0, -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075,
-                      -929569 / 638512875)
+    _f32(c)
+    for c in (1.0, -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075, -929569 / 638512875)
 )
 """T1..T15 (odd powers): tanh(x) = x * (T1 + z*(T3 + ... + z*T15)), z = x*x, used for |x| < TANH_SMALL."""
 TANH_SMALL = 0.5
@@ -61,6 +61,11 @@ NEWTON_STEPS = 3
 MAX_ABS_INPUT = float(1 << 22)
 """Encoded inputs must satisfy |x| < 2**22 (exact argument reduction); larger inputs are clamped."""
 FP16_MAX = 65504.0
+TRI_FRAC_BITS = 20
+"""Triangle encoding: X = floor(clamp(x, +-TRI_MAX_ABS) * 2^20) as int32; per wave j the phase in
+units of 2^-21 is P = ((u32(X) << j) + j * 2^19) mod 2^21 (u32 wrap-around); the feature is
+(|P - 2^20| - 2^19) * 2^-19. Integer arithmetic, so no compiler reassociation can change it."""
+TRI_MAX_ABS = 1024.0
 
 
 @dataclass
@@ -70,8 +75,9 @@ class ShadingEncoding:
     ``frequency`` (RTXNS ``EncodeFrequency``): per input ``sin(pi x), cos(pi x)``, then doublings
     ``s' = (2 s) c, c' = (2 c) c - 1`` giving ``sin/cos(2^k pi x)``; ``features_per_input`` is even
     (the seed: 6, i.e. 3 octaves). ``triangle`` (RTXNS ``EncodeTriangle``): ``features_per_input``
-    waves ``|frac(x 2^(j-1) + j/4) - 1/2| * 4 - 1``. ``none``: the raw inputs. Features are ordered
-    input-major (all of u's, then all of v's).
+    waves ``|frac(x 2^(j-1) + j/4) - 1/2| * 4 - 1``, computed exactly in integers on x quantized to
+    ``floor(x * 2^20) / 2^20`` (see :data:`TRI_FRAC_BITS`). ``none``: the raw inputs. Features are
+    ordered input-major (all of u's, then all of v's).
     """
 
     kind: str = "frequency"
@@ -84,10 +90,14 @@ class ShadingEncoding:
         if self.inputs < 1:
             raise ValueError("encoding needs at least one input")
         if self.kind == "frequency" and (self.features_per_input < 2 or self.features_per_input % 2):
-            raise ValueError(f"frequency encoding needs an even number of features per input "
-                             f"(sin/cos pairs), got {self.features_per_input}")
+            raise ValueError(
+                f"frequency encoding needs an even number of features per input "
+                f"(sin/cos pairs), got {self.features_per_input}"
+            )
         if self.kind == "triangle" and not 1 <= self.features_per_input <= 24:
-            raise ValueError(f"triangle encoding takes 1..24 features per input, got {self.features_per_input}")
+            raise ValueError(
+                f"triangle encoding takes 1..24 features per input, got {self.features_per_input}"
+            )
         if self.kind == "none":
             self.features_per_input = 1
 
@@ -136,17 +146,23 @@ class ShadingMlpAsset:
 
     def __post_init__(self) -> None:
         if self.decoder.inputs != self.encoding.features:
-            raise ValueError(f"network takes {self.decoder.inputs} inputs, the encoding gives {self.encoding.features}")
+            raise ValueError(
+                f"network takes {self.decoder.inputs} inputs, the encoding gives {self.encoding.features}"
+            )
         if self.decoder.outputs != len(self.channels):
-            raise ValueError(f"network gives {self.decoder.outputs} outputs for {len(self.channels)} channels")
+            raise ValueError(
+                f"network gives {self.decoder.outputs} outputs for {len(self.channels)} channels"
+            )
         for i, layer in enumerate(self.decoder.layers[:-1]):
             if layer.activation not in HIDDEN_ACTIVATIONS + ("none",):
                 raise ValueError(f"layer {i}: hidden activation {layer.activation!r} not supported")
         if self.decoder.layers[-1].activation not in OUTPUT_ACTIVATIONS:
             raise ValueError(f"output activation {self.decoder.layers[-1].activation!r} not supported")
-        for name, value, allowed in (("transform", self.transform, TRANSFORMS),
-                                     ("target filter", self.target_filter, TARGET_FILTERS),
-                                     ("precision", self.precision, PRECISIONS)):
+        for name, value, allowed in (
+            ("transform", self.transform, TRANSFORMS),
+            ("target filter", self.target_filter, TARGET_FILTERS),
+            ("precision", self.precision, PRECISIONS),
+        ):
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
         if self.width < 1 or self.height < 1:
@@ -162,25 +178,33 @@ class ShadingMlpAsset:
 
     def fp16_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """(weight, bias) per layer rounded to fp16 (round to nearest even), as float16 arrays."""
-        return [(l.weight.astype(np.float16), l.bias.astype(np.float16)) for l in self.decoder.layers]
+        return [(ly.weight.astype(np.float16), ly.bias.astype(np.float16)) for ly in self.decoder.layers]
 
     def parameter_count(self) -> int:
-        return sum(l.weight.size + l.bias.size for l in self.decoder.layers)
+        return sum(ly.weight.size + ly.bias.size for ly in self.decoder.layers)
 
 
-def build_decoder(weights: list[np.ndarray], biases: list[np.ndarray], hidden_activation: str,
-                  output_activation: str = "sigmoid", leaky_slope: float = 0.01) -> Decoder:
+def build_decoder(
+    weights: list[np.ndarray],
+    biases: list[np.ndarray],
+    hidden_activation: str,
+    output_activation: str = "sigmoid",
+    leaky_slope: float = 0.01,
+) -> Decoder:
     """A :class:`Decoder` from per-layer (out, in) weights and biases."""
     acts = [hidden_activation] * (len(weights) - 1) + [output_activation]
-    layers = [DecoderLayer(w, b, a) for w, b, a in zip(weights, biases, acts)]
-    return Decoder(layers=layers, file="weights.npz", dtype="float32", layout="out_in_row_major",
-                   leaky_slope=leaky_slope)
+    layers = [DecoderLayer(w, b, a) for w, b, a in zip(weights, biases, acts, strict=True)]
+    return Decoder(
+        layers=layers, file="weights.npz", dtype="float32", layout="out_in_row_major", leaky_slope=leaky_slope
+    )
 
 
 # --------------------------------------------------------------------------- manifest <-> asset
 
-def shading_to_manifest(asset: ShadingMlpAsset, files: dict[str, dict[str, Any]],
-                        format_version: str) -> dict[str, Any]:
+
+def shading_to_manifest(
+    asset: ShadingMlpAsset, files: dict[str, dict[str, Any]], format_version: str
+) -> dict[str, Any]:
     """The ``manifest.json`` dict of ``asset``; ``files`` maps each written file to its record."""
     enc = asset.encoding
     d = asset.decoder
@@ -189,11 +213,23 @@ def shading_to_manifest(asset: ShadingMlpAsset, files: dict[str, dict[str, Any]]
         "format_version": format_version,
         "kind": KIND,
         "name": asset.name,
-        "image": {"width": asset.width, "height": asset.height, "channels": list(asset.channels),
-                  "colour_space": asset.colour_space, "transform": asset.transform,
-                  "target_filter": asset.target_filter, "uv": "texel_centres"},
-        "encoding": {"type": enc.kind, "inputs": enc.inputs, "features_per_input": enc.features_per_input,
-                     "features": enc.features, "input_order": enc.feature_names(), "arithmetic": "ngsdk-1"},
+        "image": {
+            "width": asset.width,
+            "height": asset.height,
+            "channels": list(asset.channels),
+            "colour_space": asset.colour_space,
+            "transform": asset.transform,
+            "target_filter": asset.target_filter,
+            "uv": "texel_centres",
+        },
+        "encoding": {
+            "type": enc.kind,
+            "inputs": enc.inputs,
+            "features_per_input": enc.features_per_input,
+            "features": enc.features,
+            "input_order": enc.feature_names(),
+            "arithmetic": "ngsdk-1",
+        },
         "weights": {
             "file": d.file,
             "dtype": "float32",
@@ -201,13 +237,22 @@ def shading_to_manifest(asset: ShadingMlpAsset, files: dict[str, dict[str, Any]]
             "fp16_rounding": "round_to_nearest_even",
             "leaky_slope": _f32(d.leaky_slope),
             "layers": [
-                {"weight": f"layer{i}.weight", "bias": f"layer{i}.bias", "inputs": l.inputs,
-                 "outputs": l.outputs, "activation": l.activation}
-                for i, l in enumerate(d.layers)
+                {
+                    "weight": f"layer{i}.weight",
+                    "bias": f"layer{i}.bias",
+                    "inputs": ly.inputs,
+                    "outputs": ly.outputs,
+                    "activation": ly.activation,
+                }
+                for i, ly in enumerate(d.layers)
             ],
         },
-        "decode": {"precision": asset.precision, "op_order": "bias_then_inputs_ascending",
-                   "rounding": "after_every_multiply_and_add", "contraction": "none"},
+        "decode": {
+            "precision": asset.precision,
+            "op_order": "bias_then_inputs_ascending",
+            "rounding": "after_every_multiply_and_add",
+            "contraction": "none",
+        },
         "portable": [dict(p) for p in asset.portable],
         "provenance": asdict(asset.provenance),
         "exports": [asdict(e) for e in asset.exports],
@@ -215,31 +260,73 @@ def shading_to_manifest(asset: ShadingMlpAsset, files: dict[str, dict[str, Any]]
     }
 
 
-def shading_from_manifest(manifest: dict[str, Any], arrays: dict[str, np.ndarray], path: Any) -> ShadingMlpAsset:
+def shading_from_manifest(
+    manifest: dict[str, Any], arrays: dict[str, np.ndarray], path: Any
+) -> ShadingMlpAsset:
     """Rebuild the asset from a validated manifest and the weight arrays; AssetError if inconsistent."""
     try:
         w = manifest["weights"]
-        layers = [DecoderLayer(arrays[l["weight"]], arrays[l["bias"]], l["activation"]) for l in w["layers"]]
-        for spec, layer in zip(w["layers"], layers):
+        layers = [
+            DecoderLayer(arrays[ly["weight"]], arrays[ly["bias"]], ly["activation"]) for ly in w["layers"]
+        ]
+        for spec, layer in zip(w["layers"], layers, strict=False):
             if (layer.outputs, layer.inputs) != (spec["outputs"], spec["inputs"]):
-                raise ValueError(f"{spec['weight']} has shape {layer.weight.shape}, manifest says "
-                                 f"({spec['outputs']}, {spec['inputs']})")
-        decoder = Decoder(layers=layers, file=w["file"], dtype=w["dtype"], layout=w["layout"],
-                          leaky_slope=w.get("leaky_slope", 0.01))
+                raise ValueError(
+                    f"{spec['weight']} has shape {layer.weight.shape}, manifest says "
+                    f"({spec['outputs']}, {spec['inputs']})"
+                )
+        decoder = Decoder(
+            layers=layers,
+            file=w["file"],
+            dtype=w["dtype"],
+            layout=w["layout"],
+            leaky_slope=w.get("leaky_slope", 0.01),
+        )
         e = manifest["encoding"]
-        encoding = ShadingEncoding(kind=e["type"], features_per_input=e["features_per_input"], inputs=e["inputs"])
+        encoding = ShadingEncoding(
+            kind=e["type"], features_per_input=e["features_per_input"], inputs=e["inputs"]
+        )
         img = manifest["image"]
         p = manifest["provenance"]
         return ShadingMlpAsset(
-            name=manifest["name"], width=img["width"], height=img["height"], encoding=encoding,
-            decoder=decoder, transform=img.get("transform", "none"),
-            target_filter=img.get("target_filter", "nearest"), precision=manifest["decode"]["precision"],
-            channels=list(img.get("channels", ["r", "g", "b"])), colour_space=img.get("colour_space", "srgb"),
-            provenance=Provenance(ngsdk_version=p["ngsdk_version"], config=p["config"], seed=p["seed"],
-                                  sources=p.get("sources", {}), metrics=p.get("metrics", {}),
-                                  reference_decode=p.get("reference_decode", {})),
+            name=manifest["name"],
+            width=img["width"],
+            height=img["height"],
+            encoding=encoding,
+            decoder=decoder,
+            transform=img.get("transform", "none"),
+            target_filter=img.get("target_filter", "nearest"),
+            precision=manifest["decode"]["precision"],
+            channels=list(img.get("channels", ["r", "g", "b"])),
+            colour_space=img.get("colour_space", "srgb"),
+            provenance=Provenance(
+                ngsdk_version=p["ngsdk_version"],
+                config=p["config"],
+                seed=p["seed"],
+                sources=p.get("sources", {}),
+                metrics=p.get("metrics", {}),
+                reference_decode=p.get("reference_decode", {}),
+            ),
             exports=[GraphExport(**x) for x in manifest.get("exports", [])],
             portable=[dict(x) for x in manifest.get("portable", [])],
         )
     except (ValueError, TypeError, KeyError) as e:
         raise AssetError(path, f"inconsistent with manifest.json: {e}") from None
+
+
+# --------------------------------------------------------------------------- binary host layout
+# Portable header of NAME.<fp16|fp32>.<row|col>.bin (docs/shading.md "Binary layout"): explicit
+# little-endian fields, no padding. ``struct`` formats with "<" are exactly these bytes.
+BIN_MAGIC = b"NGSM"
+BIN_VERSION = 1
+BIN_HEADER = "<4sHHBBBBHHfII4x"
+"""magic, version, header_bytes, dtype, layout, encoding, features_per_input, inputs, layers,
+leaky_slope, total_bytes, crc32(payload), 4 reserved zero bytes: 32 bytes."""
+BIN_LAYER = "<HHBBHII"
+"""num_inputs, num_outputs, activation, reserved (0), reserved u16 (0), weight_offset, bias_offset
+(byte offsets from the start of the file): 16 bytes."""
+BIN_ALIGN = 16
+BIN_DTYPES = {"fp16": 1, "fp32": 2}
+BIN_LAYOUTS = {"row_major": 0, "col_major": 1}
+BIN_ENCODINGS = {"none": 0, "frequency": 1, "triangle": 2}
+BIN_ACTIVATIONS = {"none": 0, "relu": 1, "leaky_relu": 2, "sigmoid": 3, "tanh": 4, "swish": 5}

@@ -18,6 +18,8 @@ from ngsdk.asset.shading import (
     COS_PI_COEFFS,
     MAX_ABS_INPUT,
     SIN_PI_COEFFS,
+    TRI_FRAC_BITS,
+    TRI_MAX_ABS,
     ShadingEncoding,
     build_decoder,
 )
@@ -62,7 +64,7 @@ def sin_cos_pi(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = t * z
         t = t + c
     cp = t
-    n = q.to(torch.int32) & 3
+    n = q - torch.floor(q * 0.25) * 4.0  # quadrant q mod 4, exact in float (no integer ops for graph export)
     sin = torch.where(n == 0, sp, torch.where(n == 1, cp, torch.where(n == 2, -sp, -cp)))
     cos = torch.where(n == 0, cp, torch.where(n == 1, -sp, torch.where(n == 2, -cp, sp)))
     return sin, cos
@@ -85,11 +87,12 @@ def encode(uv: torch.Tensor, encoding: ShadingEncoding, fp16: bool) -> torch.Ten
                 s, c = rnd(rnd(s * 2.0) * c), rnd(rnd(rnd(c * 2.0) * c) - 1.0)
                 cols += [s, c]
         else:
-            x = x.clamp(-MAX_ABS_INPUT, MAX_ABS_INPUT)
+            xq = torch.floor(x.clamp(-TRI_MAX_ABS, TRI_MAX_ABS) * 2.0**TRI_FRAC_BITS).to(torch.int64)
+            one = 1 << TRI_FRAC_BITS
             for j in range(encoding.features_per_input):
-                r = x * (2.0 ** (j - 1)) + 0.25 * j
-                d = (r - torch.floor(r)) - 0.5
-                cols.append(rnd(d.abs() * 4.0 - 1.0))
+                p = torch.remainder(xq * (1 << j) + (j << (TRI_FRAC_BITS - 1)), 2 * one)
+                d = (p - one).abs() - (one >> 1)
+                cols.append(rnd(d.to(torch.float32) * 2.0 ** -(TRI_FRAC_BITS - 1)))
     return torch.stack(cols, dim=1)
 
 
@@ -118,9 +121,17 @@ class ShadingMLP(nn.Module):
     activation and gradient rounded to fp16 where the native path stores one (use on the CPU).
     """
 
-    def __init__(self, encoding: ShadingEncoding | None = None, hidden: int = 64, layers: int = 4,
-                 activation: str = "leaky_relu", outputs: int = 3, leaky_slope: float = 0.01,
-                 numerics: str = "fp32", generator: torch.Generator | None = None):
+    def __init__(
+        self,
+        encoding: ShadingEncoding | None = None,
+        hidden: int = 64,
+        layers: int = 4,
+        activation: str = "leaky_relu",
+        outputs: int = 3,
+        leaky_slope: float = 0.01,
+        numerics: str = "fp32",
+        generator: torch.Generator | None = None,
+    ):
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}: use one of {', '.join(ACTIVATIONS)}")
@@ -132,7 +143,7 @@ class ShadingMLP(nn.Module):
         self.hidden, self.n_layers, self.activation = hidden, layers, activation
         self.leaky_slope, self.numerics = leaky_slope, numerics
         sizes = [self.encoding.features] + [hidden] * layers + [outputs]
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:]))
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes, sizes[1:], strict=False))
         self.reset_parameters(generator)
         self._act = _act(activation, leaky_slope)
 
@@ -178,10 +189,17 @@ class ShadingMLP(nn.Module):
         """Rebuild the torch module from an asset's decoder (e.g. for graph exports)."""
         layers = decoder.layers
         hidden_act = layers[0].activation if len(layers) > 1 else "leaky_relu"
-        m = cls(encoding, hidden=layers[0].outputs, layers=len(layers) - 1, activation=hidden_act,
-                outputs=layers[-1].outputs, leaky_slope=decoder.leaky_slope, numerics=numerics)
+        m = cls(
+            encoding,
+            hidden=layers[0].outputs,
+            layers=len(layers) - 1,
+            activation=hidden_act,
+            outputs=layers[-1].outputs,
+            leaky_slope=decoder.leaky_slope,
+            numerics=numerics,
+        )
         with torch.no_grad():
-            for lin, layer in zip(m.linears, layers):
+            for lin, layer in zip(m.linears, layers, strict=False):
                 lin.weight.copy_(torch.from_numpy(layer.weight))
                 lin.bias.copy_(torch.from_numpy(layer.bias))
         return m

@@ -24,7 +24,10 @@ from ngsdk import __version__
 from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.shading import ShadingEncoding, ShadingMlpAsset
 from ngsdk.asset.types import Provenance
+from ngsdk.shading.images import load_image
 from ngsdk.shading.model import ShadingMLP
+
+__all__ = ["ShadingTrainConfig", "TrainResult", "load_image", "train_shading"]
 
 
 @dataclass
@@ -66,12 +69,14 @@ class ShadingTrainConfig:
         from ngsdk.asset.shading import TARGET_FILTERS, TRANSFORMS
         from ngsdk.shading.model import ACTIVATIONS
 
-        for name, value, allowed in (("transform", self.transform, TRANSFORMS),
-                                     ("target filter", self.target_filter, TARGET_FILTERS),
-                                     ("activation", self.activation, ACTIVATIONS),
-                                     ("device", self.device, ("auto", "cpu", "cuda")),
-                                     ("lr schedule", self.lr_schedule, ("seed", "budget", "constant")),
-                                     ("numerics", self.numerics, ("auto", "fp16", "fp16_emulated", "fp32"))):
+        for name, value, allowed in (
+            ("transform", self.transform, TRANSFORMS),
+            ("target filter", self.target_filter, TARGET_FILTERS),
+            ("activation", self.activation, ACTIVATIONS),
+            ("device", self.device, ("auto", "cpu", "cuda")),
+            ("lr schedule", self.lr_schedule, ("seed", "budget", "constant")),
+            ("numerics", self.numerics, ("auto", "fp16", "fp16_emulated", "fp32")),
+        ):
             if value not in allowed:
                 raise ValueError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
         ShadingEncoding(self.encoding, self.frequencies)  # validates the encoding
@@ -93,34 +98,13 @@ class TrainResult:
     decoded: np.ndarray | None = None
 
 
-def load_image(path: str | Path) -> np.ndarray:
-    """An image file as float32 RGB (H, W, 3) in [0, 1] (stored values, no colour conversion)."""
-    from PIL import Image
-
-    from ngsdk.asset.errors import AssetError
-
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.mode in ("I;16", "I;16B", "I"):
-                arr = np.asarray(im, np.float32) / 65535.0
-                arr = np.repeat(arr[..., None], 3, axis=-1)
-            else:
-                arr = np.asarray(im.convert("RGB"), np.float32) / 255.0
-    except FileNotFoundError:
-        raise AssetError(path, "file not found") from None
-    except OSError as e:
-        raise AssetError(path, f"not a readable image ({e})") from None
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise AssetError(path, "image is empty")
-    return np.ascontiguousarray(arr, np.float32)
-
-
 def pick_device(device: str) -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda: this torch has no CUDA device (torch.cuda.is_available() is False)")
+        raise RuntimeError(
+            "--device cuda: this torch has no CUDA device (torch.cuda.is_available() is False)"
+        )
     return torch.device(device)
 
 
@@ -152,8 +136,9 @@ def lookup(image: torch.Tensor, st: torch.Tensor, filter: str) -> torch.Tensor:
     return top * (1 - ay) + bot * ay
 
 
-def seed_learning_rate(step: int, base: float = 1e-3, low: float = 1e-4, flat: int = 200_000,
-                       decay: int = 200_000) -> float:
+def seed_learning_rate(
+    step: int, base: float = 1e-3, low: float = 1e-4, flat: int = 200_000, decay: int = 200_000
+) -> float:
     """RTXNS's schedule: ``base`` for ``flat`` steps, then cosine to ``low`` over ``decay`` steps."""
     if step < flat:
         return base
@@ -184,13 +169,14 @@ class _Trainer:
         if numerics == "auto":
             numerics = "fp16" if self.device.type == "cuda" else "fp16_emulated"
         if numerics == "fp16" and self.device.type != "cuda":
-            numerics = "fp16_emulated"   # CPU half kernels are slow and not what the GPU does
+            numerics = "fp16_emulated"  # CPU half kernels are slow and not what the GPU does
         self.numerics = numerics
         self.height, self.width = image.shape[:2]
         gen = torch.Generator().manual_seed(cfg.seed)
         enc = ShadingEncoding(cfg.encoding, cfg.frequencies)
-        self.model = ShadingMLP(enc, cfg.hidden, cfg.layers, cfg.activation, 3, cfg.leaky_slope,
-                                numerics, generator=gen).to(self.device)
+        self.model = ShadingMLP(
+            enc, cfg.hidden, cfg.layers, cfg.activation, 3, cfg.leaky_slope, numerics, generator=gen
+        ).to(self.device)
         self.image = torch.from_numpy(image).to(self.device)
         self.sample_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         adam_kw: dict[str, Any] = {"lr": cfg.lr, "betas": (0.9, 0.999), "eps": 1e-8}
@@ -201,7 +187,9 @@ class _Trainer:
         self.opt = torch.optim.Adam(self.model.parameters(), **adam_kw)
         self.scaler = None
         if numerics != "fp32":
-            self.scaler = torch.amp.GradScaler(self.device.type, init_scale=cfg.loss_scale, growth_interval=2000)
+            self.scaler = torch.amp.GradScaler(
+                self.device.type, init_scale=cfg.loss_scale, growth_interval=2000
+            )
         step_fn = self._loss
         if cfg.compile:
             step_fn = torch.compile(step_fn, dynamic=False)
@@ -210,8 +198,11 @@ class _Trainer:
         from runtime_ref.shading import reference_image, texel_centres
 
         n = self.width * self.height
-        idx = np.arange(n) if n <= cfg.eval_texels else \
-            np.random.default_rng(cfg.seed).choice(n, cfg.eval_texels, replace=False)
+        idx = (
+            np.arange(n)
+            if n <= cfg.eval_texels
+            else np.random.default_rng(cfg.seed).choice(n, cfg.eval_texels, replace=False)
+        )
         ref = reference_image(image, self.width, self.height, cfg.transform, cfg.target_filter).reshape(-1, 3)
         self.eval_uv = torch.from_numpy(texel_centres(self.width, self.height)[idx]).to(self.device)
         self.eval_ref = torch.from_numpy(ref[idx]).to(self.device)
@@ -273,11 +264,20 @@ def train_shading(
         torch.set_num_threads(old_threads)
 
 
-def _train(image: np.ndarray, cfg: ShadingTrainConfig, name: str, progress: bool,
-           log: Callable[[str], None], exact_metrics: bool, sources: dict[str, str]) -> TrainResult:
+def _train(
+    image: np.ndarray,
+    cfg: ShadingTrainConfig,
+    name: str,
+    progress: bool,
+    log: Callable[[str], None],
+    exact_metrics: bool,
+    sources: dict[str, str],
+) -> TrainResult:
     tr = _Trainer(image, cfg)
-    log(f"device {tr.device}, numerics {tr.numerics}, {tr.model.encoding.features} inputs -> "
-        f"{cfg.layers}x{cfg.hidden} {cfg.activation} -> 3, batch {cfg.batch_size}")
+    log(
+        f"device {tr.device}, numerics {tr.numerics}, {tr.model.encoding.features} inputs -> "
+        f"{cfg.layers}x{cfg.hidden} {cfg.activation} -> 3, batch {cfg.batch_size}"
+    )
     bar = None
     if progress:
         from tqdm import tqdm
@@ -321,32 +321,57 @@ def _train(image: np.ndarray, cfg: ShadingTrainConfig, name: str, progress: bool
         bar.set_postfix_str(f"PSNR {psnr:.2f} dB")
         bar.close()
     final_scale = float(tr.scaler.get_scale()) if tr.scaler is not None else 1.0
-    log(f"trained {step} steps in {seconds:.1f} s, PSNR {psnr:.2f} dB on {len(tr.eval_uv)} texels "
-        f"(torch, {tr.numerics}), loss scale {final_scale:g}")
+    log(
+        f"trained {step} steps in {seconds:.1f} s, PSNR {psnr:.2f} dB on {len(tr.eval_uv)} texels "
+        f"(torch, {tr.numerics}), loss scale {final_scale:g}"
+    )
 
     tr.model.eval()
     enc = tr.model.encoding
-    metrics: dict[str, Any] = {"steps": step, "train_seconds": round(seconds, 3),
-                               "psnr_train_eval": round(psnr, 4), "loss_scale": final_scale,
-                               "numerics": tr.numerics, "device": str(tr.device)}
+    metrics: dict[str, Any] = {
+        "steps": step,
+        "train_seconds": round(seconds, 3),
+        "psnr_train_eval": round(psnr, 4),
+        "loss_scale": final_scale,
+        "numerics": tr.numerics,
+        "device": str(tr.device),
+    }
     asset = ShadingMlpAsset(
-        name=name, width=tr.width, height=tr.height, encoding=enc, decoder=tr.model.to_decoder(),
-        provenance=Provenance(ngsdk_version=__version__, config=_config_dict(cfg), seed=cfg.seed,
-                              sources=sources, metrics=metrics),
-        transform=cfg.transform, target_filter=cfg.target_filter,
+        name=name,
+        width=tr.width,
+        height=tr.height,
+        encoding=enc,
+        decoder=tr.model.to_decoder(),
+        provenance=Provenance(
+            ngsdk_version=__version__,
+            config=_config_dict(cfg),
+            seed=cfg.seed,
+            sources=sources,
+            metrics=metrics,
+        ),
+        transform=cfg.transform,
+        target_filter=cfg.target_filter,
     )
-    result = TrainResult(asset=asset, model=tr.model, steps=step, seconds=seconds, history=history,
-                         metrics=metrics)
+    result = TrainResult(
+        asset=asset, model=tr.model, steps=step, seconds=seconds, history=history, metrics=metrics
+    )
     if exact_metrics:
-        from runtime_ref.shading import decode_image, psnr as np_psnr, reference_image
+        from runtime_ref.shading import decode_image, reference_image
+        from runtime_ref.shading import psnr as np_psnr
 
         t1 = time.perf_counter()
         ref = reference_image(image, tr.width, tr.height, cfg.transform, cfg.target_filter)
         dec = decode_image(asset, "fp16")
-        metrics["psnr_fp16"] = round(np_psnr(dec, ref), 4)
+        dec32 = decode_image(asset, "fp32")
+        metrics["psnr_fp16"] = round(float(np_psnr(dec, ref)), 4)
+        metrics["psnr_fp32"] = round(float(np_psnr(dec32, ref)), 4)
         asset.provenance.reference_decode["fp16"] = decode_hash(dec)
+        asset.provenance.reference_decode["fp32"] = decode_hash(dec32)
         result.reference, result.decoded = ref, dec
-        log(f"exact fp16 decode ({time.perf_counter() - t1:.1f} s): PSNR {metrics['psnr_fp16']:.2f} dB")
+        log(
+            f"exact decode ({time.perf_counter() - t1:.1f} s): PSNR {metrics['psnr_fp16']:.2f} dB fp16, "
+            f"{metrics['psnr_fp32']:.2f} dB fp32"
+        )
     return result
 
 

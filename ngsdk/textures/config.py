@@ -51,6 +51,19 @@ class TextureTrainConfig:
     seed: int = 0
     device: str = "auto"
     decode_mode: str = "float"
+    qat_start: float | None = None
+    """exact/hardware: fraction of the run after which the integer decoder trains (default: noise_fraction)."""
+
+    def check(self) -> None:
+        """Raise ValueError for settings a decode mode cannot use."""
+        if self.decode_mode not in ("float", "exact", "hardware"):
+            raise ValueError(f"decode mode must be float, exact or hardware, got {self.decode_mode!r}")
+        if self.decode_mode == "hardware" and (self.latent_bits != 8 or any(g.bits != 8 for g in self.grids)):
+            raise ValueError("--decode hardware samples latents with the texture filter: it needs --latent-bits 8")
+        if self.decode_mode != "float" and self.activation != "relu":
+            raise ValueError(f"--decode {self.decode_mode}: the integer decoder supports relu hidden layers only")
+        if self.decode_mode != "float":
+            _check_terms(self.encoding_frequencies_cells, self.encoding_phases)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -62,8 +75,24 @@ class TextureTrainConfig:
         return cls(**d)
 
 
-def decoder_bytes(inputs: int, hidden: int, hidden_layers: int, outputs: int) -> int:
+def _check_terms(cells: list[float], phases: list[float]) -> None:
+    for c in cells:
+        s = -math.log2(c) if c > 0 else float("nan")
+        if not (s == round(s) and -7 <= s <= 15):
+            raise ValueError(f"integer decode modes: encoding frequency {c} cycles per texel must be 2^-s, "
+                             f"s an integer in [-7, 15]")
+        for p in phases:
+            units = p * 2 ** (8 + int(round(s)))
+            if not 0 <= p < 1 or units != round(units):
+                raise ValueError(f"integer decode modes: phase {p} must lie in [0, 1) on a 1/256-texel step")
+
+
+def decoder_bytes(inputs: int, hidden: int, hidden_layers: int, outputs: int, *, quantized: bool = False) -> int:
+    """Stored decoder bytes: float32 weights and biases, or (quantized) int8 weights and int32 bias,
+    multiplier and shift per output."""
     dims = [inputs] + [hidden] * hidden_layers + [outputs]
+    if quantized:
+        return sum(a * b + 12 * b for a, b in zip(dims, dims[1:]))
     return sum(4 * (a * b + b) for a, b in zip(dims, dims[1:]))
 
 
@@ -101,7 +130,7 @@ def plan_grids(width: int, height: int, channels: int, cfg: TextureTrainConfig) 
 
     def total_bpp(grids: list[GridConfig]) -> float:
         inputs = sum(g.features for g in grids) + enc_features
-        dec = decoder_bytes(inputs, cfg.hidden, cfg.hidden_layers, channels)
+        dec = decoder_bytes(inputs, cfg.hidden, cfg.hidden_layers, channels, quantized=cfg.decode_mode != "float")
         return (sum(grid_bits(g) for g in grids) + 8 * dec) / texels
 
     lo, hi = 0.25, 256.0

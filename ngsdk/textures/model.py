@@ -2,6 +2,9 @@
 
 The training forward uses fast, differentiable torch ops; the evaluation forward that decides
 the exported asset is in :mod:`ngsdk.textures.strict` and matches runtime_ref bit for bit.
+For the ``exact`` and ``hardware`` decode modes, :meth:`NeuralTextureModel.forward_int` is the
+integer decode itself (quantization-aware training, :mod:`ngsdk.textures.quant`): its forward
+values are the decoded bytes.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX
+from ngsdk.textures import quant
 from ngsdk.textures.config import GridConfig, TextureTrainConfig
 
 _ACT = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01)}
@@ -72,6 +77,12 @@ class LatentPyramid(nn.Module):
             out.append(z[off : off + w * h].reshape(h, w, -1).cpu())
         return out
 
+    def code_table(self, mode: str) -> torch.Tensor:
+        """Integer codes (float tensor, all levels): ``ste`` rounds with a straight-through gradient."""
+        z = (self.values + 1) * (self.q / 2)
+        c = torch.round(z.detach()).clamp(0, self.q)
+        return quant.ste(c, z) if mode == "ste" else c
+
     @torch.no_grad()
     def clamp_(self) -> None:
         self.values.clamp_(-1.0, 1.0)
@@ -100,6 +111,47 @@ class LatentPyramid(nn.Module):
         top = v00 + fx * (v10 - v00)
         bot = v01 + fx * (v11 - v01)
         return top + fy * (bot - top)
+
+
+def mip_positions(i: torch.Tensor, n_out: torch.Tensor, n_grid: torch.Tensor) -> torch.Tensor:
+    """Exact mode: ``floor((2i + 1) n_grid 128 / n_out) - 128`` in int64 (the int32-safe steps)."""
+    q = (2 * i + 1) * n_grid
+    return torch.div(q, n_out, rounding_mode="floor") * 128 + torch.div((q % n_out) * 128, n_out,
+                                                                       rounding_mode="floor") - 128
+
+
+def uv_positions(u: torch.Tensor, n_grid: torch.Tensor) -> torch.Tensor:
+    """``floor(f32(u * f32(256 n_grid))) - 128`` for float32 ``u``."""
+    return torch.floor(u * (n_grid * 256).to(torch.float32)).to(torch.int64) - 128
+
+
+def wrap(i: torch.Tensor, n: torch.Tensor, address: str) -> torch.Tensor:
+    if address == "wrap":
+        return torch.remainder(i, n)
+    return torch.minimum(i.clamp(min=0), n - 1)
+
+
+def encoding_position(x0: torch.Tensor, n0: torch.Tensor, address: str) -> torch.Tensor:
+    e = x0 + 128
+    return torch.remainder(e, 256 * n0) if address == "wrap" else torch.minimum(e.clamp(min=0), 256 * n0 - 1)
+
+
+def int_encoding(eu: torch.Tensor, ev: torch.Tensor, periods: list[int], phases: list[int]) -> torch.Tensor:
+    """Integer triangle waves in [0, 127] (int64), per term u then v."""
+    cols = []
+    for s, p in zip(periods, phases):
+        shift = 8 + s
+        period = 1 << shift
+        for e in (eu, ev):
+            t = (e + p) & (period - 1)
+            cols.append(((2 * t - period).abs() * INT_INPUT_MAX + (period >> 1)) >> shift)
+    return torch.stack(cols, dim=1)
+
+
+def hardware_coordinates(i: torch.Tensor, n_out: torch.Tensor) -> torch.Tensor:
+    """Hardware mode texel centres: ``f32(2i + 1) * (f32(0.5) / f32(n_out))``."""
+    inv = torch.tensor(0.5, dtype=torch.float32, device=i.device) / n_out.to(torch.float32)
+    return (2 * i + 1).to(torch.float32) * inv
 
 
 def triangle_encoding(u: torch.Tensor, v: torch.Tensor, freqs: list[float], phases: list[float],
@@ -146,6 +198,145 @@ class NeuralTextureModel(nn.Module):
                 layers.append(_ACT[cfg.activation]())
         self.mlp = nn.Sequential(*layers)
         self.inputs = inputs
+        self.decode_mode = cfg.decode_mode
+        if self.decode_mode in ("exact", "hardware"):
+            self.periods, self.phase_units = quant.encoding_terms(cfg.encoding_frequencies_cells,
+                                                                  cfg.encoding_phases)
+            scales = []
+            for g in self.grids:
+                scales += [quant.latent_input_scale(g.cfg.bits, self.decode_mode)] * g.cfg.features
+            scales += [1.0 / INT_INPUT_MAX] * (2 * len(self.periods))
+            self.register_buffer("input_scales", torch.tensor(scales, dtype=torch.float32), persistent=False)
+            # real value of one step of each hidden layer's 8-bit activations; set by calibrate()
+            self.register_buffer("act_scales", torch.zeros(cfg.hidden_layers, dtype=torch.float32))
+
+    # ------------------------------------------------------------------ integer decode (exact, hardware)
+    def mip_dims(self, mip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-sample texture mip sizes ``max(1, width >> mip)``, ``max(1, height >> mip)`` (int64)."""
+        w = torch.full_like(mip, self.width) >> mip
+        h = torch.full_like(mip, self.height) >> mip
+        return w.clamp(min=1), h.clamp(min=1)
+
+    @property
+    def linears(self) -> list[nn.Linear]:
+        return [m for m in self.mlp if isinstance(m, nn.Linear)]
+
+    @property
+    def calibrated(self) -> bool:
+        return bool((self.act_scales > 0).all())
+
+    @torch.no_grad()
+    def calibrate(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> None:
+        """Fix each hidden layer's activation scale from the float network: its 99.99th percentile / 255."""
+        levels = self.grid_level_table[mip]
+        feats = [grid.sample(grid.quantized("hard"), levels[:, gi], u, v, self.cfg.address)
+                 for gi, grid in enumerate(self.grids)]
+        feats.append(triangle_encoding(u, v, self.frequencies, self.phases, levels[:, 0]))
+        x = torch.cat(feats, dim=1).float()
+        scales = []
+        for m in self.mlp:
+            x = m(x)
+            if not isinstance(m, nn.Linear):
+                top = torch.quantile(x.flatten()[:1 << 20].float(), 0.9999).item()
+                scales.append(max(top, 1e-3) / INT_ACT_MAX)
+        self.act_scales.copy_(torch.tensor(scales, dtype=torch.float32))
+
+    def int_params(self) -> list[quant.IntLinearParams]:
+        """Integer parameters of every layer (deterministic function of the float weights and scales)."""
+        params = []
+        in_scale = self.input_scales
+        xmax = float(INT_INPUT_MAX)
+        lins = self.linears
+        for i, lin in enumerate(lins):
+            hidden = i < len(lins) - 1
+            out_scale = float(self.act_scales[i]) if hidden else 1.0 / INT_ACT_MAX
+            params.append(quant.IntLinearParams(lin, in_scale, out_scale, xmax))
+            in_scale = torch.full((lin.out_features,), out_scale, dtype=torch.float32, device=in_scale.device)
+            xmax = float(INT_ACT_MAX)
+        return params
+
+    def _exact_latents(self, grid: LatentPyramid, table: torch.Tensor, level: torch.Tensor, mip: torch.Tensor,
+                       ix: torch.Tensor, iy: torch.Tensor):
+        """Integer bilinear latents (STE) and the grid positions X, Y of one grid."""
+        gw, gh = grid.widths[level], grid.heights[level]
+        mw, mh = self.mip_dims(mip)
+        x = mip_positions(ix, mw, gw)
+        y = mip_positions(iy, mh, gh)
+        return self._bilinear_codes(grid, table, level, x, y), x, y
+
+    def _bilinear_codes(self, grid: LatentPyramid, table, level, x, y):
+        gw, gh = grid.widths[level], grid.heights[level]
+        address = self.cfg.address
+        x0, x1 = wrap(x >> 8, gw, address), wrap((x >> 8) + 1, gw, address)
+        y0, y1 = wrap(y >> 8, gh, address), wrap((y >> 8) + 1, gh, address)
+        wx = (x & 255).to(torch.float64)[:, None]
+        wy = (y & 255).to(torch.float64)[:, None]
+        base = grid.offsets[level]
+        r0, r1 = base + y0 * gw, base + y1 * gw
+        taps = table[torch.stack((r0 + x0, r0 + x1, r1 + x0, r1 + x1))].double()
+        c00, c10, c01, c11 = taps.unbind(0)
+        total = (c00 * (256 - wx) + c10 * wx) * (256 - wy) + (c01 * (256 - wx) + c11 * wx) * wy
+        bits = grid.cfg.bits
+        k = bits + 9
+        s = 2 * total - grid.q * 65536.0
+        exact = torch.clamp(torch.floor((s + 2.0 ** (k - 1)) / 2.0**k), -INT_INPUT_MAX, INT_INPUT_MAX)
+        return quant.ste(exact, s / 2.0**k).float()
+
+    def _hardware_latents(self, grid: LatentPyramid, table, level, u, v):
+        """d3d11-profile bilinear of the 8-bit codes at float32 (u, v), mapped to integer inputs (STE)."""
+        gw, gh = grid.widths[level], grid.heights[level]
+        address = self.cfg.address
+        fx = torch.round(u * gw.to(torch.float32) * 256.0).to(torch.int64) - 128
+        fy = torch.round(v * gh.to(torch.float32) * 256.0).to(torch.int64) - 128
+        x0, x1 = wrap(fx >> 8, gw, address), wrap((fx >> 8) + 1, gw, address)
+        y0, y1 = wrap(fy >> 8, gh, address), wrap((fy >> 8) + 1, gh, address)
+        a = (fx & 255).to(torch.float64)[:, None]
+        b = (fy & 255).to(torch.float64)[:, None]
+        base = grid.offsets[level]
+        r0, r1 = base + y0 * gw, base + y1 * gw
+        taps = table[torch.stack((r0 + x0, r0 + x1, r1 + x0, r1 + x1))].double()
+        c00, c10, c01, c11 = taps.unbind(0)
+        total = c00 * ((256 - a) * (256 - b)) + c10 * (a * (256 - b)) + c01 * ((256 - a) * b) + c11 * (a * b)
+        r = total.detach().float() / torch.tensor(255.0 * 65536.0, dtype=torch.float32)
+        t = torch.floor(r * 508.0).to(torch.int64)
+        exact = torch.clamp(((t + 1) >> 1) - INT_INPUT_MAX, -INT_INPUT_MAX, INT_INPUT_MAX).double()
+        return quant.ste(exact, total / (255.0 * 65536.0) * 254.0 - INT_INPUT_MAX).float()
+
+    def int_inputs(self, mip: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, mode: str) -> torch.Tensor:
+        """Decoder inputs at texel (ix, iy) of texture mip ``mip`` (float tensor of integers, STE)."""
+        levels = self.grid_level_table[mip]
+        feats = []
+        mw, mh = self.mip_dims(mip)
+        if self.decode_mode == "hardware":
+            u, v = hardware_coordinates(ix, mw), hardware_coordinates(iy, mh)
+        for gi, grid in enumerate(self.grids):
+            table = grid.code_table(mode)
+            lv = levels[:, gi]
+            if self.decode_mode == "exact":
+                lat, x, y = self._exact_latents(grid, table, lv, mip, ix, iy)
+                if gi == 0:
+                    x0, y0 = x, y
+            else:
+                lat = self._hardware_latents(grid, table, lv, u, v)
+                if gi == 0:
+                    x0 = uv_positions(u, grid.widths[lv])
+                    y0 = uv_positions(v, grid.heights[lv])
+            feats.append(lat)
+        g0 = self.grids[0]
+        l0 = levels[:, 0]
+        eu = encoding_position(x0, g0.widths[l0], self.cfg.address)
+        ev = encoding_position(y0, g0.heights[l0], self.cfg.address)
+        feats.append(int_encoding(eu, ev, self.periods, self.phase_units).float())
+        return torch.cat(feats, dim=1)
+
+    def forward_int(self, mip: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, mode: str = "ste",
+                    params: list[quant.IntLinearParams] | None = None) -> torch.Tensor:
+        """The integer decode at texels (ix, iy) of mips ``mip`` -> (N, C) bytes as floats (STE)."""
+        x = self.int_inputs(mip, ix, iy, mode)
+        params = params or self.int_params()
+        for i, p in enumerate(params):
+            x = quant.int_linear(x, p, hidden=i < len(params) - 1)
+        return x
 
     def forward(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor, quant: str,
                 generator: torch.Generator | None = None) -> torch.Tensor:

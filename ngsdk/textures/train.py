@@ -3,7 +3,12 @@
 Latent quantization-aware training: uniform noise of one quantization step first (annealed
 away over ``noise_fraction`` of the run), then straight-through rounding, so the exported
 codes are exactly what the decoder saw. The last phase's decoder is evaluated with the strict
-arithmetic of the ``float`` decode mode; its hashes and metrics go into the provenance.
+arithmetic of the asset's decode mode; its hashes and metrics go into the provenance.
+
+Decode modes ``exact`` and ``hardware`` train against each channel's stored colour space (the
+decoder outputs UNORM8 bytes) and switch, after the float warm-up, to the integer decoder itself
+(:meth:`NeuralTextureModel.forward_int`, straight-through gradients), so the trained model is
+the decoded model bit for bit.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from ngsdk.asset.types import (
     FeatureGrid,
     NeuralTextureAsset,
     Provenance,
+    QuantizedDecoder,
     SamplerState,
 )
 from ngsdk.textures.checkpoint import load_checkpoint, save_checkpoint
@@ -35,6 +41,7 @@ from ngsdk.textures.ingest import TextureSet
 from ngsdk.textures.metrics import texture_metrics
 from ngsdk.textures.mips import build_mips
 from ngsdk.textures.model import NeuralTextureModel
+from ngsdk.textures.stored import bytes_to_linear, stored_targets
 from ngsdk.textures.strict import strict_decode_mip
 
 
@@ -96,10 +103,15 @@ def train_texture(
     nch = len(ts.channels)
     if not cfg.grids:
         cfg.grids = plan_grids(ts.width, ts.height, nch, cfg)
+    cfg.check()
+    integer = cfg.decode_mode in ("exact", "hardware")
+    qat_start = cfg.noise_fraction if cfg.qat_start is None else cfg.qat_start
     model = NeuralTextureModel(cfg, ts.width, ts.height, nch, cfg.seed).to(device)
 
     mips = build_mips(ts.data)
-    flat = torch.from_numpy(np.concatenate([m.reshape(-1, nch) for m in mips])).to(device)
+    # integer modes output bytes in each channel's stored colour space: train against those values
+    targets = [stored_targets(m, ts.channels) for m in mips] if integer else mips
+    flat = torch.from_numpy(np.concatenate([m.reshape(-1, nch) for m in targets])).to(device)
     mip_w = torch.tensor([m.shape[1] for m in mips], device=device)
     mip_h = torch.tensor([m.shape[0] for m in mips], device=device)
     mip_off = torch.tensor(np.cumsum([0] + [m.shape[0] * m.shape[1] for m in mips])[:-1], device=device)
@@ -138,9 +150,13 @@ def train_texture(
         with torch.no_grad():
             w0 = mips[0].shape[1]
             iy, ix = eval_idx // w0, eval_idx % w0
-            u = (ix.float() + 0.5) / w0
-            v = (iy.float() + 0.5) / mips[0].shape[0]
-            pred = model(torch.zeros_like(eval_idx), u, v, "hard").clamp(0, 1)
+            zero = torch.zeros_like(eval_idx)
+            if integer and model.calibrated:
+                pred = model.forward_int(zero, ix, iy, "hard") / 255.0
+            else:
+                u = (ix.float() + 0.5) / w0
+                v = (iy.float() + 0.5) / mips[0].shape[0]
+                pred = model(zero, u, v, "hard").clamp(0, 1)
             mse = torch.mean((pred - flat[eval_idx]) ** 2).item()
         return 10 * math.log10(1.0 / max(mse, 1e-12))
 
@@ -148,7 +164,10 @@ def train_texture(
         frac = fraction()
         if frac >= 1.0:
             break
-        phase = "noise" if frac < cfg.noise_fraction else "ste"
+        if integer:
+            phase = "noise" if frac < qat_start else "qat"
+        else:
+            phase = "noise" if frac < cfg.noise_fraction else "ste"
         lr_scale = 0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05
         for g, base in zip(opt.param_groups, base_lrs):
             g["lr"] = base * lr_scale
@@ -159,7 +178,14 @@ def train_texture(
         u = (ix.float() + 0.5) / mip_w[mip].float()
         v = (iy.float() + 0.5) / mip_h[mip].float()
         target = flat[mip_off[mip] + idx]
-        pred = model(mip, u, v, phase, gen)
+        if phase == "qat":
+            if not model.calibrated:
+                model.calibrate(mip, u, v)
+                log(f"step {step}: integer decoder training starts (activation scales "
+                    f"{', '.join(f'{float(x):.4g}' for x in model.act_scales)})")
+            pred = model.forward_int(mip, ix, iy, "ste") / 255.0
+        else:
+            pred = model(mip, u, v, phase, gen)
         loss = torch.mean((pred - target) ** 2 * cw)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -172,7 +198,7 @@ def train_texture(
             history.append({"step": step, "seconds": time.perf_counter() - t0, "psnr": psnr})
             if progress:
                 progress(TrainProgress(step, cfg.steps, time.perf_counter() - t0, psnr, phase))
-            if cfg.early_stop_patience and phase == "ste":
+            if cfg.early_stop_patience and phase in ("ste", "qat"):
                 if psnr > best + 0.05:
                     best, since_best = psnr, 0
                 else:
@@ -183,6 +209,11 @@ def train_texture(
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, opt, gen, step, time.perf_counter() - t0, history)
     seconds = time.perf_counter() - t0
+    if integer and not model.calibrated:
+        # the run ended before the integer phase: calibrate on mip-0 texel centres so it still exports
+        w0, h0 = mips[0].shape[1], mips[0].shape[0]
+        iy, ix = eval_idx // w0, eval_idx % w0
+        model.calibrate(torch.zeros_like(eval_idx), (ix.float() + 0.5) / w0, (iy.float() + 0.5) / h0)
     if checkpoint is not None:
         save_checkpoint(checkpoint, model, opt, gen, step, seconds, history)
     asset = to_asset(model, ts, cfg)
@@ -201,10 +232,21 @@ def to_asset(model: NeuralTextureModel, ts: TextureSet, cfg: TextureTrainConfig)
             levels=[c.numpy() for c in grid.codes()],
         ))
     linears = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
-    layers = []
-    for i, lin in enumerate(linears):
-        act = cfg.activation if i < len(linears) - 1 else "clamp01"
-        layers.append(DecoderLayer(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy(), act))
+    if cfg.decode_mode in ("exact", "hardware"):
+        with torch.no_grad():
+            params = model.int_params()
+        q = QuantizedDecoder(
+            layers=[p.to_layer("relu" if i < len(params) - 1 else "clamp01") for i, p in enumerate(params)],
+            period_log2=list(model.periods), phase=list(model.phase_units),
+            input_scales=[float(x) for x in model.input_scales.cpu()], reference_profile="d3d11",
+        )
+        decoder = Decoder.from_quantized(q)
+    else:
+        layers = []
+        for i, lin in enumerate(linears):
+            act = cfg.activation if i < len(linears) - 1 else "clamp01"
+            layers.append(DecoderLayer(lin.weight.detach().cpu().numpy(), lin.bias.detach().cpu().numpy(), act))
+        decoder = Decoder(layers=layers)
     cfg_dict = cfg.to_dict()
     return NeuralTextureAsset(
         name=ts.name,
@@ -213,13 +255,13 @@ def to_asset(model: NeuralTextureModel, ts: TextureSet, cfg: TextureTrainConfig)
         channels=list(ts.channels),
         grids=grids,
         grid_levels=model.grid_levels,
-        decoder=Decoder(layers=layers),
+        decoder=decoder,
         encoding=Encoding(kind="triangle", frequencies=[float(f) for f in model.frequencies],
                           phases=list(model.phases)),
         sampler=SamplerState(filter="bilinear", address="wrap" if cfg.address == "wrap" else "clamp"),
         provenance=Provenance(ngsdk_version=__version__, config=cfg_dict, seed=cfg.seed,
                               sources=dict(ts.sources)),
-        decode_mode="float",
+        decode_mode=cfg.decode_mode,
     )
 
 
@@ -229,9 +271,12 @@ def finalize_provenance(asset: NeuralTextureAsset, mips: list[np.ndarray]) -> np
     decoded0 = None
     for m in range(asset.mip_levels):
         decoded = strict_decode_mip(asset, m).numpy()
+        # integer modes: sha256 of the bytes as float32 values (decode_hash), metrics on linear values
+        asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decoded)
+        if decoded.dtype == np.uint8:
+            decoded = bytes_to_linear(decoded, asset.channels)
         if m == 0:
             decoded0 = decoded
-        asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decoded)
         per_mip.append(texture_metrics(decoded, mips[m], asset.channels))
     asset.provenance.metrics = {
         "bpp": asset.bits_per_texel(),

@@ -7,4 +7,11 @@ weights from weight.bin directly.
 from runtime_ref.mil.interpreter import UnsupportedOpError, check_supported, run_program, supported_ops
 from runtime_ref.mil.package import MilPackage, load_mlpackage
 
-__all__ = ["MilPackage", "UnsupportedOpError", "check_supported", "load_mlpackage", "run_program", "supported_ops"]
+__all__ = [
+    "MilPackage",
+    "UnsupportedOpError",
+    "check_supported",
+    "load_mlpackage",
+    "run_program",
+    "supported_ops",
+]

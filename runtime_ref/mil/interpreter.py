@@ -29,7 +29,9 @@ def supported_ops() -> list[str]:
 
 def _function(pkg: MilPackage, name: str) -> Function:
     if name not in pkg.spec.functions:
-        raise AssetError(pkg.model_file, f"no function {name!r} in the ML Program (has {sorted(pkg.spec.functions)})")
+        raise AssetError(
+            pkg.model_file, f"no function {name!r} in the ML Program (has {sorted(pkg.spec.functions)})"
+        )
     fn = pkg.spec.functions[name]
     if fn.opset not in fn.blocks:
         raise AssetError(pkg.model_file, f"function {name!r} has no block for its opset {fn.opset!r}")
@@ -58,7 +60,8 @@ def check_supported(pkg: MilPackage, function: str = "main") -> None:
     if problems:
         raise UnsupportedOpError(
             pkg.model_file,
-            "runtime_ref.mil cannot evaluate this program: " + "; ".join(problems)
+            "runtime_ref.mil cannot evaluate this program: "
+            + "; ".join(problems)
             + f". Supported ops: {', '.join(supported_ops())}",
         )
 
@@ -72,9 +75,12 @@ def _round_to(value: Any, ttype: TensorType | None, where: str, model_file: Path
         if arr.dtype == object:  # string tensors
             return arr
         raise AssetError(model_file, f"{where}: output type {ttype.describe()} is not a numeric tensor")
-    if len(ttype.shape) != arr.ndim or any(d is not None and d != s for d, s in zip(ttype.shape, arr.shape,
-                                                                                      strict=False)):
-        raise AssetError(model_file, f"{where}: computed shape {list(arr.shape)}, program declares {ttype.describe()}")
+    if len(ttype.shape) != arr.ndim or any(
+        d is not None and d != s for d, s in zip(ttype.shape, arr.shape, strict=False)
+    ):
+        raise AssetError(
+            model_file, f"{where}: computed shape {list(arr.shape)}, program declares {ttype.describe()}"
+        )
     return arr.astype(dt)
 
 
@@ -97,13 +103,16 @@ def run_program(
     env: dict[str, Any] = {}
     for name, ttype in fn.inputs:
         if name not in inputs:
-            raise ValueError(f"{pkg.model_file}: input {name!r} not given (program inputs: "
-                             f"{[n for n, _ in fn.inputs]})")
+            raise ValueError(
+                f"{pkg.model_file}: input {name!r} not given (program inputs: {[n for n, _ in fn.inputs]})"
+            )
         arr = np.asarray(inputs[name])
         if ttype is not None and ttype.np_dtype is not None:
             want = np.dtype(ttype.np_dtype)
             if (arr.dtype.kind == "f") != (want.kind == "f"):
-                raise ValueError(f"{pkg.model_file}: input {name!r} needs {ttype.describe()}, got {arr.dtype}")
+                raise ValueError(
+                    f"{pkg.model_file}: input {name!r} needs {ttype.describe()}, got {arr.dtype}"
+                )
             arr = arr.astype(want)
         env[name] = _round_to(arr, ttype, f"input {name!r}", pkg.model_file)
     extra = sorted(set(inputs) - {n for n, _ in fn.inputs})
@@ -114,7 +123,9 @@ def run_program(
         where = f"op #{i} {o.type!r} (output {o.outputs[0][0] if o.outputs else '?'!r})"
         results = _eval(pkg, o, env, where)
         if len(results) != len(o.outputs):
-            raise AssetError(pkg.model_file, f"{where}: produced {len(results)} outputs, declares {len(o.outputs)}")
+            raise AssetError(
+                pkg.model_file, f"{where}: produced {len(results)} outputs, declares {len(o.outputs)}"
+            )
         for (name, ttype), r in zip(o.outputs, results, strict=True):
             env[name] = _round_to(r, ttype, where, pkg.model_file)
 
@@ -136,7 +147,9 @@ def _eval(pkg: MilPackage, o: Operation, env: dict[str, Any], where: str) -> tup
         for b in binds:
             if b.name is not None:
                 if b.name not in env:
-                    raise AssetError(pkg.model_file, f"{where}: input {key!r} refers to undefined variable {b.name!r}")
+                    raise AssetError(
+                        pkg.model_file, f"{where}: input {key!r} refers to undefined variable {b.name!r}"
+                    )
                 vals.append(env[b.name])
             else:
                 assert b.value is not None

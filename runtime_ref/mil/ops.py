@@ -86,6 +86,7 @@ def _f(a: Any) -> np.ndarray:
 
 # ---- activations and elementwise unary ops ----
 
+
 def _unary(name: str, fn: Callable[[np.ndarray], np.ndarray]) -> None:
     op(name, "x")(lambda a: fn(_f(a.get("x"))))
 
@@ -163,6 +164,7 @@ def _log(a: Args) -> np.ndarray:
 
 # ---- elementwise binary ops (NumPy broadcasting, as MIL) ----
 
+
 def _binary(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
     def run(a: Args) -> np.ndarray:
         x, y = a.get("x"), a.get("y")
@@ -185,6 +187,7 @@ _binary("pow", np.power)
 
 # ---- dense ops ----
 
+
 @op("linear", "x", "weight", "bias")
 def _linear(a: Args) -> np.ndarray:
     x, w = _f(a.get("x")), _f(a.get("weight"))
@@ -204,8 +207,9 @@ def _matmul(a: Args) -> np.ndarray:
     return np.matmul(x, y)
 
 
-def _conv_pads(a: Args, spatial: tuple[int, ...], kernel: tuple[int, ...], strides: list[int],
-               dilations: list[int]) -> list[tuple[int, int]]:
+def _conv_pads(
+    a: Args, spatial: tuple[int, ...], kernel: tuple[int, ...], strides: list[int], dilations: list[int]
+) -> list[tuple[int, int]]:
     pad_type = a.string("pad_type", "valid")
     n = len(spatial)
     if pad_type == "valid":
@@ -234,7 +238,9 @@ def _conv(a: Args) -> np.ndarray:
     dil = a.ints("dilations", [1] * n_sp)
     cout, cin_g, kernel = w.shape[0], w.shape[1], tuple(w.shape[2:])
     if x.shape[1] != cin_g * groups or cout % groups:
-        raise OpArgumentError(f"conv: input channels {x.shape[1]} / weight {w.shape} / groups {groups} disagree")
+        raise OpArgumentError(
+            f"conv: input channels {x.shape[1]} / weight {w.shape} / groups {groups} disagree"
+        )
     pads = _conv_pads(a, tuple(x.shape[2:]), kernel, strides, dil)
     xp = np.pad(x, [(0, 0), (0, 0), *pads])
     out_sp = [(xp.shape[2 + i] - ((kernel[i] - 1) * dil[i] + 1)) // strides[i] + 1 for i in range(n_sp)]
@@ -248,8 +254,10 @@ def _conv(a: Args) -> np.ndarray:
         wg = w[g * cout_g : (g + 1) * cout_g]
         acc = y[:, g * cout_g : (g + 1) * cout_g]
         for tap in itertools.product(*(range(k) for k in kernel)):
-            sl = tuple(slice(t * d, t * d + (o - 1) * s + 1, s) for t, d, o, s in zip(tap, dil, out_sp, strides,
-                                                                                         strict=True))
+            sl = tuple(
+                slice(t * d, t * d + (o - 1) * s + 1, s)
+                for t, d, o, s in zip(tap, dil, out_sp, strides, strict=True)
+            )
             patch = xg[(slice(None), slice(None), *sl)]
             acc += np.einsum("nc...,oc->no...", patch, wg[(slice(None), slice(None), *tap)])
     if a.has("bias"):
@@ -257,7 +265,18 @@ def _conv(a: Args) -> np.ndarray:
     return y
 
 
-@op("conv_transpose", "x", "weight", "bias", "pad", "output_shape", "pad_type", "strides", "dilations", "groups")
+@op(
+    "conv_transpose",
+    "x",
+    "weight",
+    "bias",
+    "pad",
+    "output_shape",
+    "pad_type",
+    "strides",
+    "dilations",
+    "groups",
+)
 def _conv_transpose(a: Args) -> np.ndarray:
     # weight layout is [C_in, C_out/groups, *K] (MIL conv_transpose, same as torch ConvTranspose).
     x, w = _f(a.get("x")), _f(a.get("weight"))
@@ -267,7 +286,9 @@ def _conv_transpose(a: Args) -> np.ndarray:
     dil = a.ints("dilations", [1] * n_sp)
     cin, cout_g, kernel = w.shape[0], w.shape[1], tuple(w.shape[2:])
     if x.shape[1] != cin or cin % groups:
-        raise OpArgumentError(f"conv_transpose: input channels {x.shape[1]} / weight {w.shape} / groups {groups}")
+        raise OpArgumentError(
+            f"conv_transpose: input channels {x.shape[1]} / weight {w.shape} / groups {groups}"
+        )
     cin_g, cout = cin // groups, cout_g * groups
     d_in = x.shape[2:]
     full = [(d_in[i] - 1) * strides[i] + (kernel[i] - 1) * dil[i] + 1 for i in range(n_sp)]
@@ -277,10 +298,13 @@ def _conv_transpose(a: Args) -> np.ndarray:
         wg = w[g * cin_g : (g + 1) * cin_g]
         acc = y[:, g * cout_g : (g + 1) * cout_g]
         for tap in itertools.product(*(range(k) for k in kernel)):
-            sl = tuple(slice(t * d, t * d + (n - 1) * s + 1, s) for t, d, n, s in zip(tap, dil, d_in, strides,
-                                                                                         strict=True))
-            acc[(slice(None), slice(None), *sl)] += np.einsum("nc...,co->no...", xg,
-                                                              wg[(slice(None), slice(None), *tap)])
+            sl = tuple(
+                slice(t * d, t * d + (n - 1) * s + 1, s)
+                for t, d, n, s in zip(tap, dil, d_in, strides, strict=True)
+            )
+            acc[(slice(None), slice(None), *sl)] += np.einsum(
+                "nc...,co->no...", xg, wg[(slice(None), slice(None), *tap)]
+            )
     pad_type = a.string("pad_type", "valid")
     if pad_type == "custom":
         p = a.ints("pad", [0] * 2 * n_sp)
@@ -319,7 +343,9 @@ def _layer_norm(a: Args) -> np.ndarray:
     x = _f(a.get("x"))
     axes = tuple(a.ints("axes", list(range(x.ndim))))
     mean = x.mean(axis=axes, keepdims=True)
-    y = (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=axes, keepdims=True) + float(a.scalar("epsilon", 1e-5)))
+    y = (x - mean) / np.sqrt(
+        ((x - mean) ** 2).mean(axis=axes, keepdims=True) + float(a.scalar("epsilon", 1e-5))
+    )
     if a.has("gamma"):
         y = y * _f(a.get("gamma"))
     if a.has("beta"):
@@ -351,6 +377,7 @@ _reduce("reduce_min", np.min)
 
 
 # ---- shape and layout ops ----
+
 
 @op("concat", "values", "axis", "interleave")
 def _concat(a: Args) -> np.ndarray:
@@ -415,6 +442,15 @@ def _slice_by_index(a: Args) -> np.ndarray:
     return x[tuple(idx)]
 
 
+@op("crop", "x", "crop_height", "crop_width")
+def _crop(a: Args) -> np.ndarray:
+    x = np.asarray(a.get("x"))
+    top, bottom = a.ints("crop_height", [0, 0])
+    left, right = a.ints("crop_width", [0, 0])
+    h, w = x.shape[-2:]
+    return x[..., top : h - bottom, left : w - right]
+
+
 @op("pixel_shuffle", "x", "upscale_factor")
 def _pixel_shuffle(a: Args) -> np.ndarray:
     x = np.asarray(a.get("x"))
@@ -422,7 +458,11 @@ def _pixel_shuffle(a: Args) -> np.ndarray:
     n, c, h, w = x.shape
     if c % (r * r):
         raise OpArgumentError(f"pixel_shuffle: {c} channels not divisible by {r}^2")
-    return x.reshape(n, c // (r * r), r, r, h, w).transpose(0, 1, 4, 2, 5, 3).reshape(n, c // (r * r), h * r, w * r)
+    return (
+        x.reshape(n, c // (r * r), r, r, h, w)
+        .transpose(0, 1, 4, 2, 5, 3)
+        .reshape(n, c // (r * r), h * r, w * r)
+    )
 
 
 @op("pixel_unshuffle", "x", "downscale_factor")
@@ -430,7 +470,11 @@ def _pixel_unshuffle(a: Args) -> np.ndarray:
     x = np.asarray(a.get("x"))
     r = int(a.scalar("downscale_factor"))
     n, c, h, w = x.shape
-    return x.reshape(n, c, h // r, r, w // r, r).transpose(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h // r, w // r)
+    return (
+        x.reshape(n, c, h // r, r, w // r, r)
+        .transpose(0, 1, 3, 5, 2, 4)
+        .reshape(n, c * r * r, h // r, w // r)
+    )
 
 
 def _nearest_index(n_in: int, n_out: int, scale: float) -> np.ndarray:
@@ -446,8 +490,9 @@ def _upsample_nearest(a: Args) -> np.ndarray:
     return x[..., _nearest_index(h, ho, sh), :][..., _nearest_index(w, wo, sw)]
 
 
-def _bilinear_axis(x: np.ndarray, axis: int, n_out: int, scale: float, align_corners: bool,
-                   half_pixel: bool) -> np.ndarray:
+def _bilinear_axis(
+    x: np.ndarray, axis: int, n_out: int, scale: float, align_corners: bool, half_pixel: bool
+) -> np.ndarray:
     n_in = x.shape[axis]
     dst = np.arange(n_out, dtype=np.float64)
     if align_corners:
@@ -466,7 +511,14 @@ def _bilinear_axis(x: np.ndarray, axis: int, n_out: int, scale: float, align_cor
     return np.take(x, i0, axis=axis) * (1.0 - t) + np.take(x, i1, axis=axis) * t
 
 
-@op("upsample_bilinear", "x", "scale_factor_height", "scale_factor_width", "align_corners", "half_pixel_centers")
+@op(
+    "upsample_bilinear",
+    "x",
+    "scale_factor_height",
+    "scale_factor_width",
+    "align_corners",
+    "half_pixel_centers",
+)
 def _upsample_bilinear(a: Args) -> np.ndarray:
     x = _f(a.get("x"))
     sh, sw = float(a.scalar("scale_factor_height", 1.0)), float(a.scalar("scale_factor_width", 1.0))
@@ -477,8 +529,18 @@ def _upsample_bilinear(a: Args) -> np.ndarray:
     return _bilinear_axis(y, x.ndim - 1, int(math.floor(w * sw)), sw, align, half)
 
 
-_CAST = {"fp16": "float16", "fp32": "float32", "fp64": "float64", "int8": "int8", "int16": "int16",
-         "int32": "int32", "int64": "int64", "uint8": "uint8", "uint16": "uint16", "bool": "bool"}
+_CAST = {
+    "fp16": "float16",
+    "fp32": "float32",
+    "fp64": "float64",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "bool": "bool",
+}
 
 
 @op("cast", "x", "dtype")

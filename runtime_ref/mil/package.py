@@ -40,7 +40,7 @@ class MilPackage:
         if not ref.file.startswith(_MODEL_PATH_PREFIX):
             raise AssetError(self.model_file, f"{what}: blob file {ref.file!r} is not under @model_path/")
         # @model_path is the folder holding model.mlmodel; weights sit beside it.
-        path = (self.model_file.parent / ref.file[len(_MODEL_PATH_PREFIX):]).resolve()
+        path = (self.model_file.parent / ref.file[len(_MODEL_PATH_PREFIX) :]).resolve()
         root = (self.path if self.path.is_dir() else self.model_file.parent).resolve()
         if root not in path.parents:
             raise AssetError(self.model_file, f"{what}: blob file {ref.file!r} points outside the package")
@@ -52,7 +52,9 @@ class MilPackage:
                 raise AssetError(path, f"cannot read weight file for {what}: {e}") from e
             self._blob_files[path] = data
         if ref.offset + 64 > len(data):
-            raise AssetError(path, f"{what}: blob record at offset {ref.offset} is past the end ({len(data)} bytes)")
+            raise AssetError(
+                path, f"{what}: blob record at offset {ref.offset} is past the end ({len(data)} bytes)"
+            )
         sentinel, code, nbytes, data_offset = struct.unpack_from("<IIQQ", data, ref.offset)
         if sentinel != BLOB_SENTINEL:
             raise AssetError(path, f"{what}: no blob record at offset {ref.offset} (sentinel {sentinel:#x})")
@@ -63,9 +65,15 @@ class MilPackage:
         if declared != dtype:
             raise AssetError(path, f"{what}: blob holds {dtype} but the spec declares {declared}")
         if data_offset + nbytes > len(data):
-            raise AssetError(path, f"{what}: blob data {data_offset}+{nbytes} runs past the end ({len(data)} bytes)")
-        arr = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<"), count=nbytes // np.dtype(dtype).itemsize,
-                            offset=data_offset)
+            raise AssetError(
+                path, f"{what}: blob data {data_offset}+{nbytes} runs past the end ({len(data)} bytes)"
+            )
+        arr = np.frombuffer(
+            data,
+            dtype=np.dtype(dtype).newbyteorder("<"),
+            count=nbytes // np.dtype(dtype).itemsize,
+            offset=data_offset,
+        )
         shape = value.type.shape if value.type is not None else (arr.size,)
         if any(d is None for d in shape) or int(np.prod(shape)) != arr.size:
             raise AssetError(path, f"{what}: blob has {arr.size} values, the spec declares shape {shape}")

@@ -7,7 +7,6 @@ specification); only the messages an ML Program needs are decoded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -15,11 +14,37 @@ from runtime_ref.mil import protowire as pw
 
 # MIL.proto DataType -> NumPy dtype (None: not a numeric tensor type runtime_ref evaluates).
 MIL_DTYPES: dict[int, str | None] = {
-    1: "bool", 2: None, 10: "float16", 11: "float32", 12: "float64", 13: None,
-    21: "int8", 22: "int16", 23: "int32", 24: "int64", 31: "uint8", 32: "uint16", 33: "uint32", 34: "uint64",
+    1: "bool",
+    2: None,
+    10: "float16",
+    11: "float32",
+    12: "float64",
+    13: None,
+    21: "int8",
+    22: "int16",
+    23: "int32",
+    24: "int64",
+    31: "uint8",
+    32: "uint16",
+    33: "uint32",
+    34: "uint64",
 }
-MIL_DTYPE_NAMES = {1: "bool", 2: "string", 10: "fp16", 11: "fp32", 12: "fp64", 13: "bf16", 21: "int8",
-                   22: "int16", 23: "int32", 24: "int64", 31: "uint8", 32: "uint16", 33: "uint32", 34: "uint64"}
+MIL_DTYPE_NAMES = {
+    1: "bool",
+    2: "string",
+    10: "fp16",
+    11: "fp32",
+    12: "fp64",
+    13: "bf16",
+    21: "int8",
+    22: "int16",
+    23: "int32",
+    24: "int64",
+    31: "uint8",
+    32: "uint16",
+    33: "uint32",
+    34: "uint64",
+}
 # FeatureTypes.proto ArrayFeatureType.ArrayDataType.
 ARRAY_DTYPES = {65568: "float32", 65600: "float64", 131104: "int32", 131080: "int8", 65552: "float16"}
 
@@ -205,8 +230,16 @@ def _function(f: pw.Fields) -> Function:
     return Function(_named_types(pw.messages(f, 1)), pw.string(f, 2), blocks)
 
 
-_FEATURE_KINDS = {1: "int64", 2: "double", 3: "string", 4: "image", 5: "multiArray", 6: "dictionary",
-                  7: "sequence", 8: "state"}
+_FEATURE_KINDS = {
+    1: "int64",
+    2: "double",
+    3: "string",
+    4: "image",
+    5: "multiArray",
+    6: "dictionary",
+    7: "sequence",
+    8: "state",
+}
 
 
 def _feature(f: pw.Fields) -> Feature:
@@ -229,13 +262,17 @@ def decode_model(data: bytes) -> ModelSpec:
         m = pw.parse(data)
         desc = pw.message(m, 2) or {}
         meta_f = pw.message(desc, 100) or {}
-        metadata = {k: pw.string(meta_f, n) for n, k in
-                    ((1, "shortDescription"), (2, "versionString"), (3, "author"), (4, "license"))}
+        metadata = {
+            k: pw.string(meta_f, n)
+            for n, k in ((1, "shortDescription"), (2, "versionString"), (3, "author"), (4, "license"))
+        }
         user = {pw.string(e, 1): pw.string(e, 2) for e in pw.messages(meta_f, 100)}
         prog = pw.message(m, 502)
         if prog is None:
             kinds = sorted(k for k in m if k >= 200)
-            raise SpecError(f"not an ML Program (model type field {kinds}); runtime_ref.mil reads ML Programs only")
+            raise SpecError(
+                f"not an ML Program (model type field {kinds}); runtime_ref.mil reads ML Programs only"
+            )
         functions = {k: _function(v or {}) for k, v in _map_entries(pw.messages(prog, 2))}
         return ModelSpec(
             specification_version=pw.uint(m, 1),

@@ -151,7 +151,8 @@ def _level_bounds(tex: SampledTexture, coords, level, layer: int, state: Sampler
         u = coords[a].astype(xp.float64)
         n = sizes[a]
         pos.append(u * n - shift)
-        delta.append(2.0**-spec.subtexel_bits + n * 2.0**-spec.coord_frac_bits + (xp.abs(u) + 2.0) * n * 2.0**-23)
+        delta.append(2.0**-spec.subtexel_bits + n * 2.0**-spec.coord_frac_bits
+                     + (xp.abs(u) + 2.0) * n * 2.0**-23)
     first = [xp.floor(p - d) for p, d in zip(pos, delta, strict=True)]
     last = [xp.floor(p + d) for p, d in zip(pos, delta, strict=True)]
     span = 3 if state.linear else 2
@@ -185,7 +186,8 @@ def _finish(xp, tex, b: _Bounds, stages: int, state: SamplerState, spec: Bounded
     return xp.stack([round_down_f32(xp, lower), round_up_f32(xp, upper)], axis=1)
 
 
-def sample(tex: SampledTexture, coords, lod, layer: int, state: SamplerState, spec: BoundedSpec | None = None):
+def sample(tex: SampledTexture, coords, lod, layer: int, state: SamplerState,
+           spec: BoundedSpec | None = None):
     spec = spec or BoundedSpec()
     xp = tex.xp
     stages = tex.dims if state.linear else 0

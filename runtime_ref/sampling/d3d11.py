@@ -40,7 +40,8 @@ def _code_scale(tex: SampledTexture) -> float:
 
 
 def _table(tex: SampledTexture):
-    """Integer codes (int64, SNORM minimum clamped to -max) or exact float64 values per texel."""
+    """Per texel: integer codes as float64 (SNORM minimum clamped to -max) and their scale, or the
+    exact float64 values and ``None``. Integer codes keep every weighted sum an exact integer."""
     if not _integer_codes(tex):
         return tex.atlas("exact"), None
 
@@ -49,10 +50,10 @@ def _table(tex: SampledTexture):
         scale = _code_scale(tex)
         tables = []
         for m in range(tex.mip_count):
-            raw = tex.raw(m).astype(xp.int64)
+            raw = tex.raw(m).astype(xp.float64)
             if tex.format.kind == "snorm":
-                raw = xp.maximum(raw, -int(scale))
-            tables.append(pad_rgba(xp, raw, int(scale)))
+                raw = xp.maximum(raw, -scale)
+            tables.append(pad_rgba(xp, raw, scale))
         return tables[0] if len(tables) == 1 else xp.concatenate(tables)
 
     return tex.cached("d3d11-codes", -1, build), _code_scale(tex)
@@ -72,15 +73,14 @@ def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerSta
     table, scale = _table(tex)
     border = state.clamped_border(tex.format.kind)
     if scale is not None:
-        # border in code units: exact for the preset colours (0 and 1), rounded otherwise
-        border = tuple(round(c * scale) for c in border)
+        border = tuple(c * scale for c in border)          # code units (not an integer in general)
     fx = _snap(xp, coords, geom, tex.dims)
     if not state.linear:
         row, out = taps.nearest(xp, geom, [f >> 8 for f in fx], state.address)
         return taps.fetch(xp, table, row, out, border), 0
     fx = [f - 128 for f in fx]
     i0 = [f >> 8 for f in fx]
-    a = [(f & 255).astype(xp.int64) for f in fx]
+    a = [(f & 255).astype(xp.float64) for f in fx]
     acc = None
     for row, out, bits in taps.corners(xp, geom, i0, state.address):
         w = None
@@ -88,7 +88,7 @@ def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerSta
             wa = a[ax] if bit else 256 - a[ax]
             w = wa if w is None else w * wa
         t = taps.fetch(xp, table, row, out, border)
-        term = t * (w if scale is not None else w.astype(xp.float64))[:, None]
+        term = t * w[:, None]
         acc = term if acc is None else acc + term
     return acc, 8 * tex.dims
 
@@ -96,10 +96,11 @@ def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerSta
 def _finish(xp, num, shift: int, scale):
     """Round ``num * 2^-shift / scale`` once to float32.
 
-    For integer codes ``num / scale`` is a float64 quotient of exact integers; it cannot fall on a
-    float32 rounding midpoint unless it is exact (|num/scale - midpoint| >= 2^-25 / scale relative,
-    far above float64's 2^-53), so rounding it to float32 is the correctly rounded result. Scaling by
-    a power of two is exact.
+    For integer codes ``num`` is an exact integer (below 2^53) and ``num / scale`` a float64 quotient;
+    it cannot fall on a float32 rounding midpoint unless it is exact (|num/scale - midpoint| >= 2^-25 /
+    scale relative, far above float64's 2^-53), so rounding it to float32 is the correctly rounded
+    result. Scaling by a power of two is exact. (A border colour that is not a whole code makes the
+    sum non-integer; it is then rounded twice, at float64 and float32.)
     """
     if scale is not None:
         q = num.astype(xp.float64) / scale
@@ -111,7 +112,7 @@ def _finish(xp, num, shift: int, scale):
 _X_LANES = np.uint64(0x0000_FFFF_0000_FFFF)
 
 
-def _wrap_fast(xp, i, n: int, pot: bool, mode: str):
+def _wrap_fast(xp, i, n: int, mode: str):
     if mode == "repeat" and (n & (n - 1)) == 0:
         return i & (n - 1)
     return wrap(xp, i, n, mode)[0]
@@ -133,8 +134,8 @@ def _bilinear_bytes(tex: SampledTexture, coords, layer: int, state: SamplerState
         fx -= 128
         i0 = fx >> 8
         w = (fx & 255).astype(xp.uint64)
-        ax.append((_wrap_fast(xp, i0, n, False, state.address), _wrap_fast(xp, i0 + 1, n, False, state.address),
-                   w, 256 - w))
+        mode = state.address
+        ax.append((_wrap_fast(xp, i0, n, mode), _wrap_fast(xp, i0 + 1, n, mode), w, 256 - w))
     (x0, x1, wa, wac), (y0, y1, wb, wbc) = ax
     r0 = y0 * g.w
     r0 += g.base
@@ -176,15 +177,13 @@ def sample(tex: SampledTexture, coords, lod, layer: int, state: SamplerState):
     last = tex.mip_count - 1
     if state.mip_linear:
         l0 = lf >> 8
-        m = (lf & 255).astype(xp.int64)
+        m = (lf & 255).astype(xp.float64)
         top = l0 >= last
         l0 = xp.where(top, last, l0).astype(xp.int32)
         l1 = xp.where(top, last, l0 + 1).astype(xp.int32)
         m = xp.where(top, 0, m)
         lo, shift = _level_sum(tex, coords, l0, layer, state)
         hi, _ = _level_sum(tex, coords, l1, layer, state)
-        if scale is None:
-            m = m.astype(xp.float64)
         return _finish(xp, lo * (256 - m)[:, None] + hi * m[:, None], shift + 8, scale)
     level = xp.clip((lf + 128) >> 8, 0, last).astype(xp.int32)
     num, shift = _level_sum(tex, coords, level, layer, state)

@@ -19,6 +19,8 @@ than four components read as ``(R, G, 0, 1)`` / ``(R, 0, 0, 1)``, as in the Vulk
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+from functools import cache
 from types import ModuleType
 
 import numpy as np
@@ -54,10 +56,35 @@ def pad_rgba(xp: ModuleType, values, one):
     return out
 
 
-def srgb_exact(xp: ModuleType, codes):
-    """Exact sRGB -> linear of 8-bit codes (float64): the IEC 61966-2-1 piecewise curve."""
-    s = xp.asarray(codes, dtype=xp.float64) / 255.0
-    return xp.where(s <= 0.04045, s / 12.92, ((s + 0.055) / 1.055) ** 2.4)
+def _srgb_curve_decimal(s: Decimal) -> float:
+    """IEC 61966-2-1 sRGB -> linear of ``s`` in [0, 1], correctly rounded to float64."""
+    if s <= Decimal("0.04045"):
+        return float(s / Decimal("12.92"))
+    base = (s + Decimal("0.055")) / Decimal("1.055")
+    return float((Decimal("2.4") * base.ln()).exp())
+
+
+@cache
+def _srgb_table(offset: float) -> np.ndarray:
+    """float64 curve values at ``(code + offset) / 255`` for codes 0..255, clamped to [0, 1].
+
+    Computed once in 40-digit decimal arithmetic, so the table is the same on every machine and
+    backend (libm ``pow`` and CUDA ``pow`` are not correctly rounded).
+    """
+    with localcontext() as ctx:
+        ctx.prec = 40
+        out = []
+        for code in range(256):
+            s = min(max((Decimal(code) + Decimal(repr(offset))) / Decimal(255), Decimal(0)), Decimal(1))
+            out.append(_srgb_curve_decimal(s))
+    return np.array(out, dtype=np.float64)
+
+
+def srgb_exact(xp: ModuleType, codes, offset: float = 0.0):
+    """Exact sRGB -> linear of 8-bit codes (float64): the IEC 61966-2-1 piecewise curve, correctly
+    rounded (``offset`` evaluates it at ``code + offset``, for decode bounds)."""
+    table = xp.asarray(_srgb_table(float(offset)))
+    return xp.take(table, xp.asarray(codes).astype(xp.int32))
 
 
 def srgb_mesa(xp: ModuleType, codes):
@@ -124,15 +151,10 @@ def decode_bounds(xp: ModuleType, fmt: DxgiFormat, texels, srgb_slack: float = 0
     exact = decode_exact(xp, fmt, texels)
     if not fmt.srgb:
         return exact, exact
-    codes = xp.asarray(texels)[..., :3].astype(xp.float64)
+    codes = xp.asarray(texels)[..., :3]
     half = 0.5 + srgb_slack
-
-    def curve(s):
-        s = xp.clip(s, 0.0, 1.0)
-        return xp.where(s <= 0.04045, s / 12.92, ((s + 0.055) / 1.055) ** 2.4)
-
     lo = exact.copy()
     hi = exact.copy()
-    lo[..., :3] = curve((codes - half) / 255.0)
-    hi[..., :3] = curve((codes + half) / 255.0)
+    lo[..., :3] = srgb_exact(xp, codes, -half)
+    hi[..., :3] = srgb_exact(xp, codes, half)
     return lo, hi

@@ -1,7 +1,8 @@
 """llvmpipe's AoS sampler: 8.8 fixed-point filtering of 8-bit UNORM textures (bit-exact).
 
 Source: Mesa ``src/gallium/auxiliary/gallivm/lp_bld_sample_aos.c`` (lavapipe = llvmpipe's Vulkan
-driver), checked against Mesa 22.3.6 lavapipe through wgpu with 0 mismatches (tests/conformance).
+driver), checked against Mesa 22.3.6 and 25.0.7 lavapipe through wgpu with 0 mismatches
+(tests/conformance).
 Used when ``util_format_fits_8unorm`` holds (8-bit UNORM, not sRGB) and every address mode is
 repeat or clamp-to-edge (``lp_is_simple_wrap_mode``); :mod:`lavapipe` picks the path.
 

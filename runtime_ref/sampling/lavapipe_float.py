@@ -3,8 +3,8 @@
 Source: Mesa ``src/gallium/auxiliary/gallivm/lp_bld_sample_soa.c`` (``lp_build_sample_wrap_linear``,
 ``lp_build_sample_wrap_nearest``, ``lp_build_coord_mirror``) and ``lp_bld_arit.c``
 (``lp_build_lerp``: ``fmuladd(w, b - a, a)``, an FMA on x86 CPUs with FMA); checked against Mesa
-22.3.6 lavapipe through wgpu with 0 mismatches (tests/conformance). It serves every case the 8.8 path
-does not: sRGB, SNORM, 16-bit and float formats, mirror and border address modes.
+22.3.6 and 25.0.7 lavapipe through wgpu with 0 mismatches (tests/conformance). It serves every
+case the 8.8 path does not: sRGB, SNORM, 16-bit and float formats, mirror and border address modes.
 
 Texels are decoded first (:func:`decode.decode_lavapipe`). Linear, per axis of size ``n`` (float32):
 

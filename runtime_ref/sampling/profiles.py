@@ -4,7 +4,7 @@
 ``ideal``           Vulkan spec formulas in real arithmetic, rounded once (:mod:`.ideal`)
 ``d3d11``           D3D11 16.8 fixed point, 8-bit weights, exact sums (:mod:`.d3d11`)
 ``lavapipe``        Mesa 22 llvmpipe, bit-exact: 8.8 and float/FMA paths (:mod:`.lavapipe`)
-``lavapipe-mesa25`` the same for Mesa >= 24 (no power-of-two specialisation)
+``lavapipe-mesa25`` Mesa >= 24 llvmpipe (no power-of-two specialisation), bit-exact
 ``nvidia``          NVIDIA H100 measurements: 21-bit coordinates, 1/256 weights (:mod:`.nvidia`)
 ``bounded``         lower/upper bounds for any conformant sampler (:mod:`.bounded`)
 =================== ========================================================================
@@ -42,7 +42,7 @@ class Profile:
     def for_lavapipe(mesa: int = 22) -> Profile:
         name = "lavapipe" if mesa < 24 else f"lavapipe-mesa{mesa}"
         return Profile(name, lambda t, c, lo, la, s: lavapipe.sample(t, c, lo, la, s, mesa=mesa),
-                       source=f"Mesa {mesa} llvmpipe source; measured on Mesa 22.3.6")
+                       source=f"Mesa {mesa} llvmpipe source; measured on Mesa 22.3.6 / 25.0.7")
 
     @staticmethod
     def for_bounds(spec: bounded.BoundedSpec | None = None) -> Profile:

@@ -1,4 +1,4 @@
-"""Environment for running VGF files through the Vulkan ML emulation layer (pip: ai-ml-emulation-layer-for-vulkan).
+"""Environment for running VGF files through the Vulkan ML emulation layer (ai-ml-emulation-layer-for-vulkan).
 
 Debian 12's Vulkan loader (1.3.239) enables explicit layers in the order it discovers their manifests, not in
 the order of VK_INSTANCE_LAYERS; the wheel ships both manifests in one folder, so the Tensor layer can end up
@@ -6,7 +6,7 @@ above the Graph layer and graph dispatch fails. The workaround: give each manife
 Graph layer's folder first in VK_LAYER_PATH. The copied manifests point at the wheel's libraries by absolute
 path; the library folder also goes on LD_LIBRARY_PATH.
 
-Command line (for shells and CI): ``eval "$(python -m runtime_ref.vgf.layers --dir DIR)"``.
+Command line (for shells and CI): ``eval "$(python -m runtime_ref.vgf --dir DIR)"``.
 """
 
 from __future__ import annotations
@@ -21,10 +21,15 @@ from pathlib import Path
 from ngsdk.asset.atomic import atomic_write_bytes
 from runtime_ref.toolchain import INSTALL_SCRIPT, ToolchainError
 
-LAYERS = (("graph", "VkLayer_Graph", "VK_LAYER_ML_Graph_Emulation"),
-          ("tensor", "VkLayer_Tensor", "VK_LAYER_ML_Tensor_Emulation"))
+LAYERS = (
+    ("graph", "VkLayer_Graph", "VK_LAYER_ML_Graph_Emulation"),
+    ("tensor", "VkLayer_Tensor", "VK_LAYER_ML_Tensor_Emulation"),
+)
 # Mesa's lavapipe ICD on Debian; used to pin the device so results do not depend on which GPU is present.
-LAVAPIPE_ICDS = ("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json", "/usr/share/vulkan/icd.d/lvp_icd.aarch64.json")
+LAVAPIPE_ICDS = (
+    "/usr/share/vulkan/icd.d/lvp_icd.x86_64.json",
+    "/usr/share/vulkan/icd.d/lvp_icd.aarch64.json",
+)
 
 
 def emulation_layer_deploy() -> Path:
@@ -37,9 +42,14 @@ def emulation_layer_deploy() -> Path:
         )
     deploy = Path(spec.origin).parent / "deploy"
     for _, stem, _ in LAYERS:
-        for p in (deploy / "lib" / f"lib{stem}.so", deploy / "share/vulkan/explicit_layer.d" / f"{stem}.json"):
+        for p in (
+            deploy / "lib" / f"lib{stem}.so",
+            deploy / "share/vulkan/explicit_layer.d" / f"{stem}.json",
+        ):
             if not p.is_file():
-                raise ToolchainError(f"{p}: emulation layer file missing; reinstall with `bash {INSTALL_SCRIPT}`")
+                raise ToolchainError(
+                    f"{p}: emulation layer file missing; reinstall with `bash {INSTALL_SCRIPT}`"
+                )
     return deploy
 
 
@@ -86,8 +96,11 @@ def emulation_layer_env(layer_dir: str | Path, *, lavapipe: bool = True) -> dict
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Print shell exports for the Vulkan ML emulation layer")
-    ap.add_argument("--dir", default=os.path.join(os.path.expanduser("~"), ".cache", "ngsdk", "vulkan-layers"),
-                    help="folder for the per-layer manifest copies")
+    ap.add_argument(
+        "--dir",
+        default=os.path.join(os.path.expanduser("~"), ".cache", "ngsdk", "vulkan-layers"),
+        help="folder for the per-layer manifest copies",
+    )
     ap.add_argument("--any-driver", action="store_true", help="do not pin lavapipe")
     args = ap.parse_args(argv)
     for k, v in emulation_layer_env(args.dir, lavapipe=not args.any_driver).items():

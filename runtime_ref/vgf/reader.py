@@ -72,13 +72,20 @@ class VgfInfo:
 
     def to_json(self) -> dict[str, Any]:
         def t(x: VgfTensor) -> dict[str, Any]:
-            return {"name": x.name, "binding": x.binding, "shape": list(x.shape), "dtype": x.dtype,
-                    "vk_format": x.vk_format}
+            return {
+                "name": x.name,
+                "binding": x.binding,
+                "shape": list(x.shape),
+                "dtype": x.dtype,
+                "vk_format": x.vk_format,
+            }
 
         return {
             "version": self.version,
-            "modules": [{"name": m.name, "kind": m.kind, "entry_point": m.entry_point, "code_bytes": m.code_bytes}
-                        for m in self.modules],
+            "modules": [
+                {"name": m.name, "kind": m.kind, "entry_point": m.entry_point, "code_bytes": m.code_bytes}
+                for m in self.modules
+            ],
             "segments": list(self.segments),
             "inputs": [t(x) for x in self.inputs],
             "outputs": [t(x) for x in self.outputs],
@@ -89,7 +96,9 @@ class VgfInfo:
 
 def _format(path: Path, code: int) -> tuple[str, str]:
     if code not in VK_FORMATS:
-        raise AssetError(path, f"VGF resource uses VkFormat {code}, which runtime_ref does not map to a dtype")
+        raise AssetError(
+            path, f"VGF resource uses VkFormat {code}, which runtime_ref does not map to a dtype"
+        )
     return VK_FORMATS[code]
 
 
@@ -109,28 +118,39 @@ def read_vgf(path: str | Path, *, with_constants: bool = False) -> tuple[VgfInfo
     if not header.IsValid():
         raise AssetError(path, "not a VGF file (bad magic or header)")
     if not header.CheckVersion():
-        raise AssetError(path, f"VGF version {header.GetMajor()}.{header.GetMinor()} is not supported by vgfpy")
+        raise AssetError(
+            path, f"VGF version {header.GetMajor()}.{header.GetMinor()} is not supported by vgfpy"
+        )
 
     def section(off: int, size: int) -> memoryview:
         if off + size > len(data):
-            raise AssetError(path, f"VGF section at {off}+{size} runs past the end of the file ({len(data)} bytes)")
+            raise AssetError(
+                path, f"VGF section at {off}+{size} runs past the end of the file ({len(data)} bytes)"
+            )
         return buf[off : off + size]
 
     mt_size, rt_size = header.GetModuleTableSize(), header.GetModelResourceTableSize()
     st_size, ct_size = header.GetModelSequenceTableSize(), header.GetConstantsSize()
     mt = vgfpy.CreateModuleTableDecoder(section(header.GetModuleTableOffset(), mt_size), mt_size)
-    rt = vgfpy.CreateModelResourceTableDecoder(section(header.GetModelResourceTableOffset(), rt_size), rt_size)
-    st = vgfpy.CreateModelSequenceTableDecoder(section(header.GetModelSequenceTableOffset(), st_size), st_size)
+    rt = vgfpy.CreateModelResourceTableDecoder(
+        section(header.GetModelResourceTableOffset(), rt_size), rt_size
+    )
+    st = vgfpy.CreateModelSequenceTableDecoder(
+        section(header.GetModelSequenceTableOffset(), st_size), st_size
+    )
     ct = vgfpy.CreateConstantDecoder(section(header.GetConstantsOffset(), ct_size), ct_size)
     if mt is None or rt is None or st is None or ct is None:
         raise AssetError(path, "a VGF section failed to decode")
 
     modules = []
     for i in range(mt.size()):
-        code = mt.getModuleCode(i)
+        code = mt.getSPIRVModuleCode(i) if mt.hasSPIRVCode(i) else None
         kind = "graph" if mt.getModuleType(i) == vgfpy.ModuleType.Graph else "compute"
-        modules.append(VgfModule(i, mt.getModuleName(i), kind, mt.getModuleEntryPoint(i),
-                                 0 if code is None else len(code)))
+        modules.append(
+            VgfModule(
+                i, mt.getModuleName(i), kind, mt.getModuleEntryPoint(i), 0 if code is None else len(code)
+            )
+        )
     categories = tuple(str(rt.getCategory(i)).split(".")[-1].lower() for i in range(rt.size()))
 
     def shape_of(r: int) -> tuple[int, ...]:
@@ -141,8 +161,11 @@ def read_vgf(path: str | Path, *, with_constants: bool = False) -> tuple[VgfInfo
         for i in range(st.getBindingsSize(slots_h)):
             r = st.getBindingSlotMrtIndex(slots_h, i)
             fmt, dt = _format(path, rt.getVkFormat(r))
-            out.append(VgfTensor(st.getName(names_h, i), st.getBindingSlotBinding(slots_h, i), r, shape_of(r),
-                                 fmt, dt))
+            out.append(
+                VgfTensor(
+                    st.getName(names_h, i), st.getBindingSlotBinding(slots_h, i), r, shape_of(r), fmt, dt
+                )
+            )
         return tuple(out)
 
     inputs = tensors(st.getModelSequenceInputNamesHandle(), st.getModelSequenceInputBindingSlotsHandle())
@@ -167,8 +190,16 @@ def read_vgf(path: str | Path, *, with_constants: bool = False) -> tuple[VgfInfo
             if arr.size != int(np.prod(shape)):
                 raise AssetError(path, f"VGF constant {i}: {arr.size} {dt} values for shape {shape}")
             arrays.append(arr.reshape(shape))
-    info = VgfInfo(path, f"{header.GetMajor()}.{header.GetMinor()}.{header.GetPatch()}", tuple(modules), segments,
-                   inputs, outputs, tuple(constants), categories)
+    info = VgfInfo(
+        path,
+        f"{header.GetMajor()}.{header.GetMinor()}.{header.GetPatch()}",
+        tuple(modules),
+        segments,
+        inputs,
+        outputs,
+        tuple(constants),
+        categories,
+    )
     if not modules or not segments:
         raise AssetError(path, "VGF has no modules or no segments")
     return (info, arrays) if with_constants else info

@@ -23,13 +23,18 @@ from runtime_ref.vgf.layers import emulation_layer_env
 from runtime_ref.vgf.reader import VgfInfo, read_vgf
 
 
-def scenario_for(vgf: Path, info: VgfInfo, work: Path, input_files: Sequence[Path],
-                 output_files: Sequence[Path]) -> dict[str, Any]:
+def scenario_for(
+    vgf: Path, info: VgfInfo, work: Path, input_files: Sequence[Path], output_files: Sequence[Path]
+) -> dict[str, Any]:
     """The scenario JSON that feeds ``input_files`` to ``vgf`` and writes ``output_files``."""
     vgf_dump = require_executable("vgf_dump", "pip package ai-ml-sdk-vgf-library==0.11.0")
     template = work / "template.json"
-    r = subprocess.run([vgf_dump, "--input", str(vgf), "--output", str(template), "--scenario-template"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [vgf_dump, "--input", str(vgf), "--output", str(template), "--scenario-template"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if r.returncode != 0:
         raise AssetError(vgf, f"vgf_dump --scenario-template failed: {(r.stderr or r.stdout).strip()[-500:]}")
     scenario = json.loads(template.read_text())
@@ -44,7 +49,9 @@ def scenario_for(vgf: Path, info: VgfInfo, work: Path, input_files: Sequence[Pat
             for key in ("src", "dst"):
                 if key in tensor:
                     if tensor[key] not in subst:
-                        raise AssetError(vgf, f"scenario template has an unexpected tensor {key} {tensor[key]!r}")
+                        raise AssetError(
+                            vgf, f"scenario template has an unexpected tensor {key} {tensor[key]!r}"
+                        )
                     used.add(tensor[key])
                     tensor[key] = subst[tensor[key]]
     if used != set(subst):
@@ -75,7 +82,9 @@ def run_vgf(
     if isinstance(inputs, Mapping):
         missing = [t.name for t in info.inputs if t.name not in inputs]
         if missing:
-            raise ValueError(f"{vgf}: inputs {missing} not given (VGF inputs: {[t.name for t in info.inputs]})")
+            raise ValueError(
+                f"{vgf}: inputs {missing} not given (VGF inputs: {[t.name for t in info.inputs]})"
+            )
         arrays = [np.asarray(inputs[t.name]) for t in info.inputs]
     else:
         arrays = [np.asarray(a) for a in inputs]
@@ -83,7 +92,9 @@ def run_vgf(
             raise ValueError(f"{vgf}: {len(arrays)} inputs given, the VGF takes {len(info.inputs)}")
     for t, a in zip(info.inputs, arrays, strict=True):
         if a.shape != t.shape or a.dtype != np.dtype(t.dtype):
-            raise ValueError(f"{vgf}: input {t.name} needs {t.dtype}{list(t.shape)}, got {a.dtype}{list(a.shape)}")
+            raise ValueError(
+                f"{vgf}: input {t.name} needs {t.dtype}{list(t.shape)}, got {a.dtype}{list(a.shape)}"
+            )
 
     runner = require_executable("scenario_runner", "pip package ai-ml-sdk-scenario-runner==0.11.0")
     with tempfile.TemporaryDirectory(prefix="ngsdk-vgf-") as tmp:
@@ -100,14 +111,20 @@ def run_vgf(
         env = dict(os.environ)
         env.update(emulation_layer_env(work / "layers", lavapipe=lavapipe))
         try:
-            r = subprocess.run([runner, "--scenario", str(work / "scenario.json"), "--log-level", "warning"],
-                               cwd=work, env=env, capture_output=True, text=True, timeout=timeout_s)
+            r = subprocess.run(
+                [runner, "--scenario", str(work / "scenario.json"), "--log-level", "warning"],
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+            )
         except subprocess.TimeoutExpired as e:
             raise AssetError(vgf, f"scenario_runner did not finish within {timeout_s:.0f} s") from e
         if r.returncode != 0:
             tail = (r.stderr + r.stdout).strip()[-1500:]
-            if "VK_LAYER_ML" in tail or "layer" in tail.lower() and "not" in tail.lower():
-                raise ToolchainError(f"{vgf}: scenario_runner could not load the ML emulation layer: {tail}")
+            if "VK_LAYER_ML" in tail or "VK_ARM_data_graph" in tail:
+                raise ToolchainError(f"{vgf}: scenario_runner could not use the ML emulation layer: {tail}")
             raise AssetError(vgf, f"scenario_runner failed (exit {r.returncode}): {tail}")
         outs = []
         for t, f in zip(info.outputs, out_files, strict=True):
@@ -115,7 +132,9 @@ def run_vgf(
                 raise AssetError(vgf, f"scenario_runner wrote no output for {t.name}")
             a = np.load(f, allow_pickle=False)
             if a.shape != t.shape or a.dtype != np.dtype(t.dtype):
-                raise AssetError(vgf, f"output {t.name}: got {a.dtype}{list(a.shape)}, VGF declares "
-                                      f"{t.dtype}{list(t.shape)}")
+                raise AssetError(
+                    vgf,
+                    f"output {t.name}: got {a.dtype}{list(a.shape)}, VGF declares {t.dtype}{list(t.shape)}",
+                )
             outs.append(a)
     return outs

@@ -56,4 +56,4 @@ got="$("$PYTHON" -c 'import importlib.metadata as m; print(m.version("torch"))')
 [ "$got" = "$torch_ver" ] || die "pip replaced torch ${torch_ver} with ${got}"
 
 step "4/4 check: every tool the graph-export tests need"
-"$PYTHON" "$here/graph_toolchain_env.py" --check
+"$PYTHON" "$here/check_export_toolchain.py"

@@ -15,13 +15,14 @@ textures needs ``float32-filterable``, both requested when the adapter offers th
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from ngsdk.asset.texture import TextureData
 
-# DXGI name -> (wgpu format, texel memory order)
+# DXGI name -> wgpu texture format
 WGPU_FORMATS: dict[str, str] = {
     "R8G8B8A8_UNORM": "rgba8unorm",
     "R8G8B8A8_UNORM_SRGB": "rgba8unorm-srgb",
@@ -32,6 +33,7 @@ WGPU_FORMATS: dict[str, str] = {
     "R16G16B16A16_FLOAT": "rgba16float",
     "R32G32B32A32_FLOAT": "rgba32float",
     "R32G32_FLOAT": "rg32float",
+    "R16G16_FLOAT": "rg16float",
     "R32_FLOAT": "r32float",
     "R8G8_UNORM": "rg8unorm",
     "R16_FLOAT": "r16float",
@@ -41,6 +43,10 @@ _ADDRESS = {"repeat": "repeat", "mirror": "mirror-repeat", "clamp": "clamp-to-ed
 _WANTED_FEATURES = ("float32-filterable", "texture-format16bit-norm")
 _WORKGROUP = 64
 _MAX_GROUPS_X = 65535
+
+
+class UnsupportedByDriver(ValueError):
+    """The texture or sampler state cannot be expressed through wgpu on this adapter."""
 
 
 @dataclass
@@ -97,9 +103,9 @@ class WgpuSampler:
 
         fmt = WGPU_FORMATS.get(tex.format.name)
         if fmt is None:
-            raise ValueError(f"{tex.format.name} has no wgpu equivalent here")
+            raise UnsupportedByDriver(f"{tex.format.name} has no wgpu equivalent here")
         if fmt.endswith("16unorm") and "texture-format16bit-norm" not in self.dev.features:
-            raise ValueError(f"{fmt}: the adapter lacks texture-format16bit-norm")
+            raise UnsupportedByDriver(f"{fmt}: the adapter lacks texture-format16bit-norm")
         d3 = tex.dimension == "3d"
         size = (tex.width, tex.height, tex.depth if d3 else tex.array_size)
         t = self.dev.device.create_texture(
@@ -217,7 +223,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         ``address``: repeat, mirror or clamp (clamp-to-edge), on every axis.
         """
         if address not in _ADDRESS:
-            raise ValueError(f"address {address!r} cannot be measured through wgpu (use {sorted(_ADDRESS)})")
+            raise UnsupportedByDriver(f"address {address!r} cannot be measured through wgpu "
+                                      f"(use {sorted(_ADDRESS)})")
         uv = np.ascontiguousarray(uv, dtype=np.float32)
         n = uv.shape[0]
         lods = np.zeros(n, np.float32) if lod is None else np.ascontiguousarray(lod, np.float32).reshape(n)
@@ -227,7 +234,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         filterable = not (tex.format.kind == "float" and tex.format.dtype == "<f4"
                           and "float32-filterable" not in self.dev.features)
         if not filterable and (mag == "linear" or mip == "linear"):
-            raise ValueError(f"{tex.format.name}: linear filtering needs float32-filterable")
+            raise UnsupportedByDriver(f"{tex.format.name}: linear filtering needs float32-filterable")
         desc = dict(address_mode_u=mode, address_mode_v=mode, address_mode_w=mode, mag_filter=mag,
                     min_filter=mag, mipmap_filter=mip, lod_min_clamp=0.0, lod_max_clamp=32.0)
         return self._run(tex, "sample", uv.reshape(-1), lods, layer, desc, filterable)
@@ -240,3 +247,21 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         filterable = not (tex.format.kind == "float" and tex.format.dtype == "<f4"
                           and "float32-filterable" not in self.dev.features)
         return self._run(tex, "load", xy.reshape(-1).view(np.float32), levels, layer, {}, filterable)
+
+
+def profile_for(description: str) -> str | None:
+    """The runtime_ref sampler profile that claims bit-exactness for an adapter, or None.
+
+    ``NGSDK_SAMPLER_PROFILE`` overrides. llvmpipe -> ``lavapipe`` (Mesa < 24) or ``lavapipe-mesa25``;
+    NVIDIA -> ``nvidia``.
+    """
+    forced = os.environ.get("NGSDK_SAMPLER_PROFILE")
+    if forced:
+        return forced
+    text = description.lower()
+    if "llvmpipe" in text:
+        m = re.search(r"mesa (\d+)\.", text)
+        return "lavapipe-mesa25" if m and int(m.group(1)) >= 24 else "lavapipe"
+    if "nvidia" in text:
+        return "nvidia"
+    return None

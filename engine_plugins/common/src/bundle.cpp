@@ -1,0 +1,699 @@
+// Bundle loader (see bundle.h). The schema checks cover every field this loader reads plus the
+// common part of manifest.schema.json; the Python reader checks the full JSON Schemas.
+#include "ngsdk/bundle.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "ngsdk/dds.h"
+#include "ngsdk/npz.h"
+#include "ngsdk/sha256.h"
+
+namespace ngsdk {
+
+namespace fs = std::filesystem;
+
+const char* to_string(Activation a) {
+    switch (a) {
+        case Activation::None: return "none";
+        case Activation::Relu: return "relu";
+        case Activation::LeakyRelu: return "leaky_relu";
+        case Activation::Sigmoid: return "sigmoid";
+        case Activation::Tanh: return "tanh";
+        case Activation::Swish: return "swish";
+        case Activation::Clamp01: return "clamp01";
+    }
+    return "?";
+}
+
+const char* to_string(DecodeMode m) {
+    switch (m) {
+        case DecodeMode::Float: return "float";
+        case DecodeMode::Exact: return "exact";
+        case DecodeMode::Hardware: return "hardware";
+    }
+    return "?";
+}
+
+bool parse_decode_mode(const std::string& s, DecodeMode& out) {
+    if (s == "float") out = DecodeMode::Float;
+    else if (s == "exact") out = DecodeMode::Exact;
+    else if (s == "hardware") out = DecodeMode::Hardware;
+    else return false;
+    return true;
+}
+
+static uint32_t extent(uint32_t size, uint32_t level) {
+    uint32_t e = level >= 32 ? 0 : size >> level;
+    return e ? e : 1;
+}
+
+uint32_t Grid::level_width(uint32_t l) const { return extent(width, l); }
+uint32_t Grid::level_height(uint32_t l) const { return extent(height, l); }
+uint32_t NeuralTexture::mip_width(uint32_t m) const { return extent(width, m); }
+uint32_t NeuralTexture::mip_height(uint32_t m) const { return extent(height, m); }
+
+uint32_t packed_slices(uint32_t features, uint32_t bits) {
+    uint32_t per_byte = 8 / bits;
+    uint32_t nbytes = (features + per_byte - 1) / per_byte;
+    return (nbytes + 3) / 4;
+}
+
+namespace {
+
+std::string join(const std::string& dir, const std::string& name) {
+    if (dir.empty()) return name;
+    char last = dir.back();
+    return (last == '/' || last == '\\') ? dir + name : dir + "/" + name;
+}
+
+// ------------------------------------------------------------------ schema subset
+
+class Schema {
+public:
+    explicit Schema(std::string file) : file_(std::move(file)) {}
+    Status status() const { return ok_ ? Status::ok() : Status::fail(file_, "schema violation at " + problem_); }
+    bool ok() const { return ok_; }
+
+    const json::Value* field(const json::Value& obj, const std::string& where, const char* key, bool required) {
+        const json::Value* v = obj.find(key);
+        if (!v && required) fail(where.empty() ? "(top level)" : where, std::string("'") + key + "' is a required property");
+        return v;
+    }
+    bool object(const json::Value* v, const std::string& where) {
+        return v && (v->is_object() || fail(where, "expected an object"));
+    }
+    bool array(const json::Value* v, const std::string& where, size_t min_items = 0) {
+        if (!v) return false;
+        if (!v->is_array()) return fail(where, "expected an array");
+        if (v->size() < min_items) return fail(where, "should be non-empty");
+        return true;
+    }
+    bool string(const json::Value* v, const std::string& where, std::string* out = nullptr, size_t min_len = 0) {
+        if (!v) return false;
+        if (!v->is_string()) return fail(where, "expected a string");
+        if (v->as_string().size() < min_len) return fail(where, "should be non-empty");
+        if (out) *out = v->as_string();
+        return true;
+    }
+    bool integer(const json::Value* v, const std::string& where, int64_t minimum, int64_t* out = nullptr) {
+        if (!v) return false;
+        if (!v->is_integer()) return fail(where, "expected an integer");
+        if (v->as_int() < minimum) return fail(where, "expected an integer >= " + std::to_string(minimum));
+        if (out) *out = v->as_int();
+        return true;
+    }
+    bool u32(const json::Value* v, const std::string& where, uint32_t minimum, uint32_t& out) {
+        int64_t i = 0;
+        if (!integer(v, where, minimum, &i)) return false;
+        if (i > int64_t(UINT32_MAX)) return fail(where, "integer too large");
+        out = uint32_t(i);
+        return true;
+    }
+    bool number(const json::Value* v, const std::string& where, double* out = nullptr) {
+        if (!v) return false;
+        if (!v->is_number()) return fail(where, "expected a number");
+        if (out) *out = v->as_double();
+        return true;
+    }
+    bool one_of(const json::Value* v, const std::string& where, std::initializer_list<const char*> options,
+                std::string* out = nullptr) {
+        if (!v) return false;
+        if (v->is_string())
+            for (const char* o : options)
+                if (v->as_string() == o) {
+                    if (out) *out = o;
+                    return true;
+                }
+        std::string list;
+        for (const char* o : options) list += std::string(list.empty() ? "" : ", ") + "'" + o + "'";
+        return fail(where, "is not one of [" + list + "]");
+    }
+    bool hex64(const json::Value* v, const std::string& where) {
+        if (!string(v, where)) return false;
+        const std::string& s = v->as_string();
+        bool good = s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+                        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                    });
+        return good || fail(where, "does not match '^[0-9a-f]{64}$'");
+    }
+    bool fail(const std::string& where, const std::string& what) {
+        if (ok_) {
+            ok_ = false;
+            problem_ = (where.empty() ? "(top level)" : where) + ": " + what;
+        }
+        return false;
+    }
+
+private:
+    std::string file_;
+    bool ok_ = true;
+    std::string problem_;
+};
+
+std::string at(const std::string& base, const std::string& key) { return base.empty() ? key : base + "/" + key; }
+std::string at(const std::string& base, size_t i) { return at(base, std::to_string(i)); }
+
+bool matches_name(const std::string& s, bool allow_dot_dash) {
+    if (s.empty()) return false;
+    for (char c : s) {
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                  (allow_dot_dash && (c == '.' || c == '-'));
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool ends_with(const std::string& s, const char* suffix) {
+    size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+void check_common(Schema& sc, const json::Value& m) {
+    std::string kind, version;
+    sc.string(sc.field(m, "", "format_version", true), "format_version");
+    sc.string(sc.field(m, "", "kind", true), "kind", &kind);
+    if (sc.ok() && (kind.empty() || !std::all_of(kind.begin(), kind.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })))
+        sc.fail("kind", "does not match '^[a-z_]+$'");
+    sc.string(sc.field(m, "", "name", true), "name", nullptr, 1);
+    const json::Value* files = sc.field(m, "", "files", true);
+    if (sc.object(files, "files")) {
+        for (const auto& kv : files->members()) {
+            std::string w = at("files", kv.first);
+            if (!sc.object(&kv.second, w)) break;
+            sc.hex64(sc.field(kv.second, w, "sha256", true), at(w, "sha256"));
+            sc.integer(sc.field(kv.second, w, "bytes", true), at(w, "bytes"), 0);
+        }
+    }
+    const json::Value* prov = sc.field(m, "", "provenance", true);
+    if (sc.object(prov, "provenance")) {
+        sc.string(sc.field(*prov, "provenance", "ngsdk_version", true), "provenance/ngsdk_version");
+        sc.integer(sc.field(*prov, "provenance", "seed", true), "provenance/seed", INT64_MIN);
+        sc.object(sc.field(*prov, "provenance", "config", true), "provenance/config");
+        for (const char* key : {"sources", "reference_decode"}) {
+            const json::Value* obj = prov->find(key);
+            std::string w = at("provenance", key);
+            if (obj && sc.object(obj, w))
+                for (const auto& kv : obj->members()) sc.hex64(&kv.second, at(w, kv.first));
+        }
+        if (const json::Value* metrics = prov->find("metrics")) sc.object(metrics, "provenance/metrics");
+    }
+    if (const json::Value* exports = m.find("exports")) {
+        if (sc.array(exports, "exports")) {
+            for (size_t i = 0; i < exports->size(); ++i) {
+                const json::Value& e = exports->items()[i];
+                std::string w = at("exports", i);
+                if (!sc.object(&e, w)) break;
+                sc.string(sc.field(e, w, "format", true), at(w, "format"));
+                const json::Value* ef = sc.field(e, w, "files", true);
+                if (sc.array(ef, at(w, "files"), 1))
+                    for (size_t k = 0; k < ef->size(); ++k) sc.string(&ef->items()[k], at(at(w, "files"), k));
+                sc.string(sc.field(e, w, "precision", true), at(w, "precision"));
+                sc.string(sc.field(e, w, "graph", true), at(w, "graph"));
+                if (const json::Value* io = e.find("io")) sc.object(io, at(w, "io"));
+                if (const json::Value* d = e.find("details")) sc.object(d, at(w, "details"));
+            }
+        }
+    }
+}
+
+Activation activation_of(const std::string& s) {
+    if (s == "relu") return Activation::Relu;
+    if (s == "leaky_relu") return Activation::LeakyRelu;
+    if (s == "sigmoid") return Activation::Sigmoid;
+    if (s == "tanh") return Activation::Tanh;
+    if (s == "swish") return Activation::Swish;
+    if (s == "clamp01") return Activation::Clamp01;
+    return Activation::None;
+}
+
+bool semantic_ok(const std::string& s) {
+    static const char* known[] = {"albedo", "normal", "roughness", "ao", "metallic",
+                                  "specular", "displacement", "opacity", "emissive"};
+    for (const char* k : known)
+        if (s == k) return true;
+    return s.size() > 5 && s.compare(0, 5, "user:") == 0;
+}
+
+// The neural_texture kind: fill `t` from the manifest while checking its schema.
+void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
+    const json::Value* tex = sc.field(m, "", "texture", true);
+    if (sc.object(tex, "texture")) {
+        sc.u32(sc.field(*tex, "texture", "width", true), "texture/width", 1, t.width);
+        sc.u32(sc.field(*tex, "texture", "height", true), "texture/height", 1, t.height);
+        sc.u32(sc.field(*tex, "texture", "mip_levels", true), "texture/mip_levels", 1, t.mip_levels);
+        const json::Value* gl = sc.field(*tex, "texture", "grid_levels", true);
+        if (sc.array(gl, "texture/grid_levels")) {
+            for (size_t i = 0; i < gl->size() && sc.ok(); ++i) {
+                const json::Value& row = gl->items()[i];
+                std::string w = at("texture/grid_levels", i);
+                if (!sc.array(&row, w)) break;
+                std::vector<uint32_t> levels(row.size());
+                for (size_t k = 0; k < row.size(); ++k) sc.u32(&row.items()[k], at(w, k), 0, levels[k]);
+                t.grid_levels.push_back(levels);
+            }
+        }
+    }
+    const json::Value* ch = sc.field(m, "", "channels", true);
+    if (sc.array(ch, "channels", 1)) {
+        for (size_t i = 0; i < ch->size() && sc.ok(); ++i) {
+            const json::Value& c = ch->items()[i];
+            std::string w = at("channels", i);
+            if (!sc.object(&c, w)) break;
+            Channel out;
+            sc.string(sc.field(c, w, "name", true), at(w, "name"), &out.name, 1);
+            if (sc.string(sc.field(c, w, "semantic", true), at(w, "semantic"), &out.semantic) && !semantic_ok(out.semantic))
+                sc.fail(at(w, "semantic"), "is not a known semantic or 'user:NAME'");
+            sc.string(sc.field(c, w, "component", true), at(w, "component"), &out.component);
+            sc.one_of(sc.field(c, w, "colour_space", true), at(w, "colour_space"), {"linear", "srgb"}, &out.colour_space);
+            if (const json::Value* src = c.find("source"))
+                if (!src->is_null()) sc.string(src, at(w, "source"), &out.source);
+            if (const json::Value* nc = c.find("normal_convention"))
+                if (!nc->is_null()) sc.one_of(nc, at(w, "normal_convention"), {"gl", "dx"}, &out.normal_convention);
+            t.channels.push_back(out);
+        }
+    }
+    const json::Value* grids = sc.field(m, "", "grids", true);
+    if (sc.array(grids, "grids", 1)) {
+        for (size_t i = 0; i < grids->size() && sc.ok(); ++i) {
+            const json::Value& g = grids->items()[i];
+            std::string w = at("grids", i);
+            if (!sc.object(&g, w)) break;
+            Grid out;
+            if (sc.string(sc.field(g, w, "name", true), at(w, "name"), &out.name) && !matches_name(out.name, false))
+                sc.fail(at(w, "name"), "does not match '^[A-Za-z0-9_]+$'");
+            if (sc.string(sc.field(g, w, "file", true), at(w, "file"), &out.file) &&
+                !(matches_name(out.file, true) && ends_with(out.file, ".dds") && out.file.size() > 4))
+                sc.fail(at(w, "file"), "does not match '^[A-Za-z0-9_.-]+\\.dds$'");
+            sc.one_of(sc.field(g, w, "dxgi_format", true), at(w, "dxgi_format"), {"R8G8B8A8_UNORM"});
+            sc.u32(sc.field(g, w, "width", true), at(w, "width"), 1, out.width);
+            sc.u32(sc.field(g, w, "height", true), at(w, "height"), 1, out.height);
+            sc.u32(sc.field(g, w, "levels", true), at(w, "levels"), 1, out.levels);
+            sc.u32(sc.field(g, w, "features", true), at(w, "features"), 1, out.features);
+            if (sc.u32(sc.field(g, w, "bits", true), at(w, "bits"), 0, out.bits) && out.bits != 2 && out.bits != 4 &&
+                out.bits != 8)
+                sc.fail(at(w, "bits"), "is not one of [2, 4, 8]");
+            sc.u32(sc.field(g, w, "array_size", true), at(w, "array_size"), 1, out.array_size);
+            sc.one_of(sc.field(g, w, "packing", true), at(w, "packing"), {"lsb_first_rgba_slices"});
+            const json::Value* dq = sc.field(g, w, "dequantize", true);
+            std::string wd = at(w, "dequantize");
+            if (sc.object(dq, wd)) {
+                double scale = 0, offset = 0;
+                sc.number(sc.field(*dq, wd, "scale", true), at(wd, "scale"), &scale);
+                sc.number(sc.field(*dq, wd, "offset", true), at(wd, "offset"), &offset);
+                // The manifest stores float32 values as the shortest decimal of the widened double.
+                out.scale = float(scale);
+                out.offset = float(offset);
+            }
+            t.grids.push_back(out);
+        }
+    }
+    const json::Value* dec = sc.field(m, "", "decoder", true);
+    if (sc.object(dec, "decoder")) {
+        std::string file;
+        if (sc.string(sc.field(*dec, "decoder", "file", true), "decoder/file", &file) &&
+            !(matches_name(file, true) && ends_with(file, ".npz") && file.size() > 4))
+            sc.fail("decoder/file", "does not match '^[A-Za-z0-9_.-]+\\.npz$'");
+        sc.one_of(sc.field(*dec, "decoder", "dtype", true), "decoder/dtype", {"float32"});
+        sc.one_of(sc.field(*dec, "decoder", "layout", true), "decoder/layout", {"out_in_row_major"});
+        int64_t ins = 0, outs = 0;
+        sc.integer(sc.field(*dec, "decoder", "inputs", true), "decoder/inputs", 1, &ins);
+        sc.integer(sc.field(*dec, "decoder", "outputs", true), "decoder/outputs", 1, &outs);
+        double slope = 0.01;
+        if (const json::Value* ls = dec->find("leaky_slope")) sc.number(ls, "decoder/leaky_slope", &slope);
+        t.leaky_slope = float(slope);
+        if (const json::Value* io = dec->find("input_order"))
+            if (sc.array(io, "decoder/input_order"))
+                for (size_t k = 0; k < io->size(); ++k) sc.string(&io->items()[k], at("decoder/input_order", k));
+        const json::Value* layers = sc.field(*dec, "decoder", "layers", true);
+        if (sc.array(layers, "decoder/layers", 1)) {
+            for (size_t i = 0; i < layers->size() && sc.ok(); ++i) {
+                const json::Value& l = layers->items()[i];
+                std::string w = at("decoder/layers", i);
+                if (!sc.object(&l, w)) break;
+                Layer out;
+                sc.string(sc.field(l, w, "weight", true), at(w, "weight"), &out.weight_key);
+                sc.string(sc.field(l, w, "bias", true), at(w, "bias"), &out.bias_key);
+                sc.u32(sc.field(l, w, "inputs", true), at(w, "inputs"), 1, out.inputs);
+                sc.u32(sc.field(l, w, "outputs", true), at(w, "outputs"), 1, out.outputs);
+                std::string act;
+                sc.one_of(sc.field(l, w, "activation", true), at(w, "activation"),
+                          {"none", "relu", "leaky_relu", "sigmoid", "tanh", "swish", "clamp01"}, &act);
+                out.activation = activation_of(act);
+                t.layers.push_back(out);
+            }
+        }
+    }
+    const json::Value* enc = sc.field(m, "", "encoding", true);
+    if (sc.object(enc, "encoding")) {
+        std::string type;
+        sc.one_of(sc.field(*enc, "encoding", "type", true), "encoding/type", {"triangle", "none"}, &type);
+        t.encoding.triangle = type == "triangle";
+        for (const char* key : {"frequencies", "phases"}) {
+            const json::Value* arr = enc->find(key);
+            std::string w = at("encoding", key);
+            if (!arr || !sc.array(arr, w)) continue;
+            for (size_t k = 0; k < arr->size(); ++k) {
+                double v = 0;
+                if (!sc.number(&arr->items()[k], at(w, k), &v)) break;
+                if (key[0] == 'f' && !(v > 0)) sc.fail(at(w, k), "should be greater than 0");
+                (key[0] == 'f' ? t.encoding.frequencies : t.encoding.phases).push_back(v);
+            }
+        }
+    }
+    const json::Value* smp = sc.field(m, "", "sampler", true);
+    if (sc.object(smp, "sampler")) {
+        std::string filter, address;
+        sc.one_of(sc.field(*smp, "sampler", "filter", true), "sampler/filter", {"bilinear", "nearest"}, &filter);
+        sc.one_of(sc.field(*smp, "sampler", "address", true), "sampler/address", {"wrap", "clamp"}, &address);
+        t.filter = filter == "nearest" ? FilterMode::Nearest : FilterMode::Bilinear;
+        t.address = address == "clamp" ? AddressMode::Clamp : AddressMode::Wrap;
+    }
+    std::string mode;
+    if (sc.one_of(sc.field(m, "", "decode_mode", true), "decode_mode", {"float", "exact", "hardware"}, &mode))
+        parse_decode_mode(mode, t.decode_mode);
+}
+
+Status validate(const json::Value& m, const std::string& path) {
+    if (!m.is_object()) return Status::fail(path, "manifest is not a JSON object");
+    const json::Value* format = m.find("format");
+    if (!format || !format->is_string() || format->as_string() != "ngasset")
+        return Status::fail(path, "not an ngsdk manifest (field 'format' is not 'ngasset')");
+    const json::Value* version = m.find("format_version");
+    std::string v = version && version->is_string() ? version->as_string() : "?";
+    size_t dot = v.find('.');
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    bool shaped = dot != std::string::npos && dot > 0 && dot + 1 < v.size() &&
+                  std::all_of(v.begin(), v.begin() + long(dot), digit) &&
+                  std::all_of(v.begin() + long(dot) + 1, v.end(), digit);
+    if (!shaped) return Status::fail(path, "format_version '" + v + "' is not MAJOR.MINOR");
+    std::string major = v.substr(0, dot);
+    while (major.size() > 1 && major[0] == '0') major.erase(0, 1);
+    if (major != "1") {
+        bool newer = major.size() > 1 || major[0] > '1';
+        return Status::fail(path, "unknown format version " + v + " (this ngsdk reads 1.x bundles; " +
+                                      (newer ? "upgrade ngsdk" : "re-export the asset") + ")");
+    }
+    Schema sc(path);
+    check_common(sc, m);
+    NGSDK_TRY(sc.status());
+    const std::string& kind = m.find("kind")->as_string();
+    if (kind != "neural_texture") return Status::fail(path, "unknown asset kind '" + kind + "'");
+    NeuralTexture scratch;
+    check_neural_texture(sc, m, scratch);
+    return sc.status();
+}
+
+std::vector<std::string> referenced_files(const json::Value& m) {
+    std::vector<std::string> refs;
+    if (const json::Value* grids = m.find("grids"))
+        for (const json::Value& g : grids->items())
+            if (const json::Value* f = g.find("file")) refs.push_back(f->as_string());
+    if (const json::Value* d = m.find("decoder"))
+        if (const json::Value* f = d->find("file")) refs.push_back(f->as_string());
+    if (const json::Value* w = m.find("weights"))
+        if (const json::Value* f = w->find("file"))
+            if (f->is_string()) refs.push_back(f->as_string());
+    if (const json::Value* exports = m.find("exports"))
+        for (const json::Value& e : exports->items())
+            if (const json::Value* files = e.find("files"))
+                for (const json::Value& f : files->items()) {
+                    const std::string& s = f.as_string();
+                    refs.push_back(s.substr(0, s.find('/')));
+                }
+    return refs;
+}
+
+std::string short_hex(const std::string& h) { return h.substr(0, 12) + "..."; }
+
+Status verify_files(const std::string& bundle, const json::Value& m, const LoadOptions& options) {
+    const std::string manifest_path = join(bundle, "manifest.json");
+    const json::Value& files = *m.find("files");
+    for (const auto& kv : files.members()) {
+        const std::string& name = kv.first;
+        if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
+            name[0] == '.' || name.find('\0') != std::string::npos)
+            return Status::fail(manifest_path, "file name '" + name + "' is not a plain name inside the bundle");
+        const std::string p = join(bundle, name);
+        const std::string& want_sha = kv.second.find("sha256")->as_string();
+        uint64_t want_bytes = uint64_t(kv.second.find("bytes")->as_int());
+        std::error_code ec;
+        fs::file_status st = fs::status(p, ec);
+        if (ec || !fs::exists(st)) return Status::fail(p, "missing (listed in manifest.json)");
+        if (fs::is_directory(st)) {
+            std::string digest;
+            uint64_t size = 0;
+            NGSDK_TRY(sha256_tree(p, digest, size));
+            if (digest != want_sha || size != want_bytes)
+                return Status::fail(p, "package contents differ from manifest.json (sha256 over its files)");
+            continue;
+        }
+        uint64_t size = fs::file_size(p, ec);
+        if (ec) return Status::fail(p, "cannot read file: " + ec.message());
+        if (size != want_bytes)
+            return Status::fail(p, "size is " + std::to_string(size) + " bytes, manifest.json says " +
+                                       std::to_string(want_bytes) + " (truncated or replaced)");
+        if (options.verify_checksums) {
+            std::string digest;
+            NGSDK_TRY(sha256_file(p, digest, size));
+            if (digest != want_sha)
+                return Status::fail(p, "sha256 mismatch (file is " + short_hex(digest) + ", manifest says " +
+                                           short_hex(want_sha) + ")");
+        }
+    }
+    for (const std::string& ref : referenced_files(m))
+        if (!files.find(ref)) return Status::fail(manifest_path, ref + " is used but not listed under 'files'");
+    return Status::ok();
+}
+
+Status load_grid(const std::string& bundle, Grid& g) {
+    const std::string path = join(bundle, g.file);
+    DdsTexture tex;
+    NGSDK_TRY(read_dds(path, tex));
+    if (std::string(tex.format->name) != "R8G8B8A8_UNORM" || tex.dimension != Dimension::Tex2D || tex.cube)
+        return Status::fail(path, std::string("is ") + tex.format->name + (tex.dimension == Dimension::Tex2D ? " 2d" : " 3d") +
+                                      (tex.cube ? " cube" : "") + ", manifest says R8G8B8A8_UNORM 2d");
+    if (tex.width != g.width || tex.height != g.height || tex.mip_count() != g.levels || tex.array_size != g.array_size)
+        return Status::fail(path, "shape mismatch: DDS is " + std::to_string(tex.width) + "x" + std::to_string(tex.height) +
+                                      " with " + std::to_string(tex.mip_count()) + " mips and " +
+                                      std::to_string(tex.array_size) + " slices, manifest says " +
+                                      std::to_string(g.width) + "x" + std::to_string(g.height) + " with " +
+                                      std::to_string(g.levels) + " mips and " + std::to_string(g.array_size) + " slices");
+    const uint32_t per_byte = 8 / g.bits;
+    if (packed_slices(g.features, g.bits) != g.array_size)
+        return Status::fail(path, std::to_string(g.features) + " codes of " + std::to_string(g.bits) + " bits need " +
+                                      std::to_string(packed_slices(g.features, g.bits)) + " RGBA8 slices, file has " +
+                                      std::to_string(g.array_size));
+    const uint32_t mask = (1u << g.bits) - 1;
+    g.codes.resize(g.levels);
+    g.texels = std::move(tex.mips);
+    for (uint32_t l = 0; l < g.levels; ++l) {
+        const uint32_t w = g.level_width(l), h = g.level_height(l);
+        const std::vector<uint8_t>& src = g.texels[l];
+        std::vector<uint8_t>& codes = g.codes[l];
+        codes.assign(size_t(w) * h * g.features, 0);
+        for (uint32_t y = 0; y < h; ++y)
+            for (uint32_t x = 0; x < w; ++x) {
+                uint8_t* c = codes.data() + (size_t(y) * w + x) * g.features;
+                for (uint32_t k = 0; k < g.array_size * 4; ++k) {
+                    uint32_t slice = k / 4, comp = k % 4;
+                    uint8_t byte = src[((size_t(slice) * h + y) * w + x) * 4 + comp];
+                    uint32_t used = 0;  // bits of this byte that hold codes
+                    for (uint32_t j = 0; j < per_byte; ++j) {
+                        uint32_t f = k * per_byte + j;
+                        if (f >= g.features) break;
+                        c[f] = uint8_t((byte >> (j * g.bits)) & mask);
+                        used |= mask << (j * g.bits);
+                    }
+                    if (byte & ~used & 0xFFu)
+                        return Status::fail(path, "mip " + std::to_string(l) + " has bits set outside the " +
+                                                      std::to_string(g.features) + " packed " + std::to_string(g.bits) +
+                                                      "-bit codes");
+                }
+            }
+    }
+    return Status::ok();
+}
+
+std::string shape_str(const std::vector<uint64_t>& s) {
+    std::string out = "(";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + (s.size() == 1 ? ",)" : ")");
+}
+
+Status load_decoder(const std::string& bundle, const std::string& file, NeuralTexture& t) {
+    const std::string path = join(bundle, file);
+    std::map<std::string, NpyArray> arrays;
+    NGSDK_TRY(read_npz(path, arrays));
+    std::map<std::string, std::vector<uint64_t>> expected;
+    std::vector<std::string> order;
+    for (const Layer& l : t.layers) {
+        for (const std::string& key : {l.weight_key, l.bias_key}) {
+            if (!expected.count(key)) order.push_back(key);
+        }
+        expected[l.weight_key] = {l.outputs, l.inputs};
+        expected[l.bias_key] = {l.outputs};
+    }
+    auto names = [](const std::map<std::string, NpyArray>& a) {
+        std::string s;
+        for (const auto& kv : a) s += (s.empty() ? "" : ", ") + kv.first;
+        return s.empty() ? std::string("none") : s;
+    };
+    for (const std::string& key : order) {
+        auto it = arrays.find(key);
+        if (it == arrays.end()) return Status::fail(path, "missing array '" + key + "' (found: " + names(arrays) + ")");
+        if (it->second.descr != "<f4")
+            return Status::fail(path, "array '" + key + "' has dtype " + it->second.descr + ", expected float32");
+        if (it->second.shape != expected[key])
+            return Status::fail(path, "array '" + key + "' has shape " + shape_str(it->second.shape) + ", expected " +
+                                          shape_str(expected[key]));
+    }
+    std::string extra;
+    for (const auto& kv : arrays)
+        if (!expected.count(kv.first)) extra += (extra.empty() ? "" : ", ") + kv.first;
+    if (!extra.empty()) {
+        std::string want;
+        for (const auto& kv : expected) want += (want.empty() ? "" : ", ") + kv.first;
+        return Status::fail(path, "unexpected arrays " + extra + " (expected only: " + want + ")");
+    }
+    for (Layer& l : t.layers) {
+        arrays[l.weight_key].to_f32(l.weight);
+        arrays[l.bias_key].to_f32(l.bias);
+    }
+    return Status::ok();
+}
+
+// The consistency checks of ngsdk.asset.types (NeuralTextureAsset, Decoder) and
+// neural_texture_from_manifest.
+Status check_consistency(const NeuralTexture& t, const std::string& manifest_path) {
+    auto bad = [&](const std::string& why) { return Status::fail(manifest_path, "inconsistent with manifest.json: " + why); };
+    if (t.grid_levels.size() != t.mip_levels)
+        return bad("texture.grid_levels has " + std::to_string(t.grid_levels.size()) + " entries for " +
+                   std::to_string(t.mip_levels) + " mips");
+    for (size_t i = 0; i + 1 < t.layers.size(); ++i)
+        if (t.layers[i].outputs != t.layers[i + 1].inputs)
+            return bad("decoder: layer outputs " + std::to_string(t.layers[i].outputs) + " do not feed next layer inputs " +
+                       std::to_string(t.layers[i + 1].inputs));
+    uint64_t expect_in = t.encoding.features();
+    for (const Grid& g : t.grids) expect_in += g.features;
+    if (t.inputs() != expect_in)
+        return bad("decoder takes " + std::to_string(t.inputs()) + " inputs, grids+encoding give " + std::to_string(expect_in));
+    if (t.outputs() != t.channels.size())
+        return bad("decoder gives " + std::to_string(t.outputs()) + " outputs for " + std::to_string(t.channels.size()) +
+                   " channels");
+    const json::Value* dec = t.manifest.find("decoder");
+    if (uint64_t(dec->find("inputs")->as_int()) != t.inputs() || uint64_t(dec->find("outputs")->as_int()) != t.outputs())
+        return bad("decoder.inputs/outputs disagree with its layers");
+    for (size_t m = 0; m < t.grid_levels.size(); ++m) {
+        const auto& lv = t.grid_levels[m];
+        bool good = lv.size() == t.grids.size();
+        for (size_t g = 0; good && g < lv.size(); ++g) good = lv[g] < t.grids[g].levels;
+        if (!good) return bad("mip " + std::to_string(m) + ": grid levels do not match the grids' level counts");
+    }
+    std::set<std::string> names;
+    for (const Grid& g : t.grids)
+        if (!names.insert(g.name).second) return bad("two grids are named '" + g.name + "'");
+    return Status::ok();
+}
+
+}  // namespace
+
+Status sha256_file(const std::string& path, std::string& hex, uint64_t& size) {
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) return Status::fail(path, std::string("cannot read file: ") + std::strerror(errno));
+    Sha256 h;
+    size = 0;
+    std::vector<uint8_t> buf(1 << 20);
+    for (;;) {
+        size_t n = std::fread(buf.data(), 1, buf.size(), f);
+        if (n == 0) break;
+        h.update(buf.data(), n);
+        size += n;
+    }
+    bool bad = std::ferror(f) != 0;
+    std::fclose(f);
+    if (bad) return Status::fail(path, "cannot read file: I/O error");
+    hex = h.hex();
+    return Status::ok();
+}
+
+Status sha256_tree(const std::string& path, std::string& hex, uint64_t& size) {
+    // Python sorts pathlib paths part by part; compare the same way.
+    std::vector<std::pair<std::vector<std::string>, fs::path>> files;
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+        std::error_code e2;
+        if (!it->is_regular_file(e2)) continue;
+        fs::path rel = it->path().lexically_relative(path);
+        std::vector<std::string> parts;
+        for (const fs::path& p : rel) parts.push_back(p.generic_string());
+        files.emplace_back(parts, it->path());
+    }
+    if (ec) return Status::fail(path, "cannot list folder: " + ec.message());
+    std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    Sha256 h;
+    size = 0;
+    for (const auto& entry : files) {
+        std::string rel;
+        for (const std::string& part : entry.first) rel += (rel.empty() ? "" : "/") + part;
+        std::vector<uint8_t> data;
+        NGSDK_TRY(read_file(entry.second.string(), data, UINT64_MAX));
+        uint8_t len[8];
+        for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(rel.size()) >> (8 * i));
+        h.update(len, 8);
+        h.update(rel.data(), rel.size());
+        for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(data.size()) >> (8 * i));
+        h.update(len, 8);
+        h.update(data.data(), data.size());
+        size += data.size();
+    }
+    hex = h.hex();
+    return Status::ok();
+}
+
+Status read_manifest(const std::string& bundle, json::Value& out, bool check_files, const LoadOptions& options) {
+    std::error_code ec;
+    if (!fs::exists(bundle, ec)) return Status::fail(bundle, "bundle folder does not exist");
+    if (!fs::is_directory(bundle, ec)) return Status::fail(bundle, "not a folder");
+    const std::string path = join(bundle, "manifest.json");
+    std::vector<uint8_t> bytes;
+    Status s = read_file(path, bytes, 64u << 20);
+    if (!s) {
+        if (s.problem() == "file not found") return Status::fail(path, "missing (every bundle has a manifest.json)");
+        return s;
+    }
+    std::string text(bytes.begin(), bytes.end());
+    std::string error;
+    if (!json::parse(text, out, error)) return Status::fail(path, "not valid JSON: " + error);
+    NGSDK_TRY(validate(out, path));
+    if (check_files) NGSDK_TRY(verify_files(bundle, out, options));
+    return Status::ok();
+}
+
+Status load_neural_texture(const std::string& bundle, NeuralTexture& out, const LoadOptions& options) {
+    out = NeuralTexture();
+    json::Value manifest;
+    NGSDK_TRY(read_manifest(bundle, manifest, true, options));
+    const std::string manifest_path = join(bundle, "manifest.json");
+    Schema sc(manifest_path);
+    NeuralTexture t;
+    check_neural_texture(sc, manifest, t);
+    NGSDK_TRY(sc.status());
+    t.bundle_path = bundle;
+    t.manifest = manifest;
+    t.name = manifest.find("name")->as_string();
+    t.format_version = manifest.find("format_version")->as_string();
+    if (const json::Value* rd = manifest.find("provenance")->find("reference_decode"))
+        for (const auto& kv : rd->members()) t.reference_decode[kv.first] = kv.second.as_string();
+    for (Grid& g : t.grids) NGSDK_TRY(load_grid(bundle, g));
+    NGSDK_TRY(load_decoder(bundle, manifest.find("decoder")->find("file")->as_string(), t));
+    NGSDK_TRY(check_consistency(t, manifest_path));
+    out = std::move(t);
+    return Status::ok();
+}
+
+}  // namespace ngsdk
