@@ -7,7 +7,6 @@ derived): fp32 everywhere 1e-5; Core ML fp16 2**-8; int8 VGF: 0 mismatches in in
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ngsdk.asset.digest import sha256_file, sha256_tree
 from ngsdk.asset.errors import AssetError
 from runtime_ref.toolchain import ToolchainError
 
@@ -31,19 +31,6 @@ def _record_json(record: Any) -> dict[str, Any]:
     return record.to_json() if hasattr(record, "to_json") else dict(record)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _tree_sha256(folder: Path) -> str:
-    lines = [
-        f"{p.relative_to(folder).as_posix()} {_sha256(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()
-    ]
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
@@ -52,10 +39,10 @@ def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
         p = bundle_dir / f["path"]
         if not p.is_file():
             raise AssetError(p, "listed in the export record but missing")
-        if p.stat().st_size != int(f["bytes"]) or _sha256(p) != f["sha256"]:
+        if p.stat().st_size != int(f["bytes"]) or sha256_file(p) != f["sha256"]:
             raise AssetError(p, "content differs from the export record (size or sha256)")
     art = bundle_dir / rec["path"]
-    digest = _tree_sha256(art) if art.is_dir() else _sha256(art)
+    digest = sha256_tree(art) if art.is_dir() else sha256_file(art)
     if digest != rec["sha256"]:
         raise AssetError(art, "artifact sha256 differs from the export record")
     return {"ok": True, "files": len(rec["files"])}

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import io as _io
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from exporters.npz import encode_npz
 from ngsdk.asset.atomic import atomic_write_bytes
 
 from ._util import as_tuple, check_name
@@ -124,11 +124,8 @@ def export_all(
         arrays.update(
             {f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)}
         )
-        buf = _io.BytesIO()
-        # np.savez stamps zip entries with the current time; a fixed writer keeps the bytes reproducible.
-        _write_npz(buf, arrays)
         ref_path = out_dir / f"{rec.path}.reference.npz"
-        atomic_write_bytes(ref_path, buf.getvalue())
+        atomic_write_bytes(ref_path, encode_npz(arrays))
         rec = dataclasses.replace(
             rec,
             files=rec.files + describe_files(out_dir, [ref_path]),
@@ -137,15 +134,3 @@ def export_all(
         records.append(rec)
     return records
 
-
-def _write_npz(buf: _io.BytesIO, arrays: Mapping[str, Any]) -> None:
-    import zipfile
-
-    import numpy as np
-
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as z:
-        for key in sorted(arrays):
-            member = _io.BytesIO()
-            np.save(member, np.ascontiguousarray(arrays[key]), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            z.writestr(info, member.getvalue())

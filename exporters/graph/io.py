@@ -6,12 +6,13 @@ is the dynamic batch dimension (a symbol such as ``"batch"``); the other dimensi
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ngsdk.asset.digest import sha256_file, sha256_tree
 
 LAYOUTS: dict[str, int] = {"NC": 2, "NCHW": 4, "NHWC": 4}
 DTYPES = ("float32", "float16", "int8", "uint8", "int32")
@@ -202,23 +203,8 @@ class ExportRecord:
         )
 
 
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def tree_sha256(folder: str | Path) -> str:
-    """Digest of a folder: sha256 over its files' sorted ``"<relpath> <sha256>\\n"`` lines."""
-    folder = Path(folder)
-    lines = [
-        f"{p.relative_to(folder).as_posix()} {file_sha256(p)}\n"
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    ]
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+file_sha256 = sha256_file
+tree_sha256 = sha256_tree
 
 
 def describe_files(out_dir: str | Path, paths: Sequence[str | Path]) -> tuple[ExportedFile, ...]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io as _io
 import json
+import logging
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +123,7 @@ def _export_dynamo(module: Any, examples: tuple[Any, ...], io: IODescription, op
     import torch
 
     batch = torch.export.Dim(str(io.inputs[0].shape[0]), min=1, max=1 << 20)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _quiet_loggers("onnxscript.version_converter", "torch.onnx"):
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
             module,
@@ -134,6 +137,21 @@ def _export_dynamo(module: Any, examples: tuple[Any, ...], io: IODescription, op
             verbose=False,
         )
     return program.model_proto
+
+
+@contextlib.contextmanager
+def _quiet_loggers(*names: str) -> Iterator[None]:
+    """Silence the dynamo exporter's warnings (with tracebacks) about a failed opset down-conversion:
+    export_onnx detects that case itself, falls back, and records the reason."""
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _export_torchscript(module: Any, examples: tuple[Any, ...], io: IODescription, opset: int) -> Any:

@@ -25,15 +25,14 @@ def decode_hash(decoded: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(decoded, dtype="<f4").tobytes()).hexdigest()
 
 
-def sha256_tree(path: str | Path) -> tuple[str, int]:
-    """Digest and total size of a folder (e.g. an .mlpackage): sha256 over each file's relative
-    path and contents, length-prefixed, in sorted path order."""
-    h = hashlib.sha256()
-    total = 0
-    for p in sorted(Path(path).rglob("*")):
-        if p.is_file():
-            rel = p.relative_to(path).as_posix().encode()
-            data = p.read_bytes()
-            h.update(len(rel).to_bytes(8, "little") + rel + len(data).to_bytes(8, "little") + data)
-            total += len(data)
-    return h.hexdigest(), total
+
+def sha256_tree(folder: str | Path) -> str:
+    """Digest of a folder (e.g. an .mlpackage): sha256 over its files' sorted ``"<relpath> <sha256>\\n"`` lines."""
+    folder = Path(folder)
+    lines = [f"{p.relative_to(folder).as_posix()} {sha256_file(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()]
+    return hashlib.sha256("".join(lines).encode()).hexdigest()
+
+
+def tree_bytes(folder: str | Path) -> int:
+    """Total size of the files in a folder."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file())

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ngsdk.asset.digest import sha256_file, sha256_tree
+from ngsdk.asset.digest import sha256_file, sha256_tree, tree_bytes
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.types import (
     Channel,
@@ -49,8 +49,7 @@ def file_record(path: str | Path) -> dict[str, Any]:
     """The ``files`` entry for one bundle file (or package folder): its sha256 and size."""
     path = Path(path)
     if path.is_dir():
-        digest, size = sha256_tree(path)
-        return {"sha256": digest, "bytes": size}
+        return {"sha256": sha256_tree(path), "bytes": tree_bytes(path)}
     return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
@@ -146,8 +145,7 @@ def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
         if not p.exists():
             raise AssetError(p, "missing (listed in manifest.json)")
         if p.is_dir():
-            digest, size = sha256_tree(p)
-            if digest != rec["sha256"] or size != rec["bytes"]:
+            if sha256_tree(p) != rec["sha256"] or tree_bytes(p) != rec["bytes"]:
                 raise AssetError(p, "package contents differ from manifest.json (sha256 over its files)")
             continue
         size = p.stat().st_size

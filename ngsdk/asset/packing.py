@@ -12,8 +12,8 @@ import numpy as np
 
 def packed_slices(features: int, bits: int) -> int:
     """Number of R8G8B8A8 array slices that hold ``features`` codes of ``bits`` bits."""
-    per_byte = 8 // bits
-    return -(-(-(-features // per_byte)) // 4)
+    nbytes = (features + 8 // bits - 1) // (8 // bits)
+    return (nbytes + 3) // 4
 
 
 def pack_codes(codes: np.ndarray, bits: int) -> np.ndarray:

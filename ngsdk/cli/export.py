@@ -17,12 +17,14 @@ FORMATS = ("dds-npz", "onnx", "coreml", "vgf")
               help=f"Comma-separated formats: {', '.join(FORMATS)}.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Write a copy of the bundle here instead of adding to BUNDLE.")
-@click.option("--precision", default="fp32", show_default=True, type=click.Choice(["fp32", "fp16", "int8"]))
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]),
+              help="One precision for every format (default: onnx fp32, coreml fp32+fp16, vgf fp32+int8).")
 @click.option("--calibration", type=click.Path(exists=True, path_type=Path), help="Calibration data for int8.")
 @click.option("--opset", default=17, show_default=True, type=int, help="ONNX opset.")
+@click.option("--mip", default=0, show_default=True, type=int, help="Mip of the whole-mip decode graph.")
 @friendly_errors
-def command(bundle: Path, formats: str, out: Path | None, precision: str, calibration: Path | None,
-            opset: int) -> None:
+def command(bundle: Path, formats: str, out: Path | None, precision: str | None, calibration: Path | None,
+            opset: int, mip: int) -> None:
     """Export BUNDLE to engine formats; the files are listed in its manifest with checksums."""
     from exporters.bundle import write_bundle
     from runtime_ref.bundle import load_neural_texture
@@ -40,7 +42,11 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str, calibr
         click.echo(f"dds-npz: {target} ({asset.bits_per_texel():.3f} bpp)")
     graph = [f for f in wanted if f != "dds-npz"]
     if graph:
-        from exporters.graph.bundle_exports import export_texture_graphs
+        from exporters.graph.bundle_exports import export_texture_graphs, merge_exports
 
-        for rec in export_texture_graphs(target, graph, precision=precision, calibration=calibration, opset=opset):
-            click.echo(f"{rec.format}: {', '.join(rec.files)} ({rec.precision})")
+        entries = export_texture_graphs(asset, target, graph, precision=precision, calibration=calibration,
+                                        opset=opset, mip=mip)
+        asset.exports = merge_exports(asset.exports, entries)
+        write_bundle(asset, target)
+        for e in entries:
+            click.echo(f"{e.format:<7} {e.precision:<5} {e.graph:<11} {', '.join(e.files)}")

@@ -24,8 +24,9 @@ def describe(manifest: dict) -> str:
     prov = manifest["provenance"]
     if manifest["kind"] == "neural_texture":
         t = manifest["texture"]
+        sampler = manifest["sampler"]
         lines.append(f"texture      {t['width']}x{t['height']}, {t['mip_levels']} mips, decode mode "
-                     f"{manifest['decode_mode']}, sampler {manifest['sampler']['filter']}/{manifest['sampler']['address']}")
+                     f"{manifest['decode_mode']}, sampler {sampler['filter']}/{sampler['address']}")
         lines.append("channels")
         for c in manifest["channels"]:
             extra = f", {c['normal_convention'].upper()} normal" if c.get("normal_convention") else ""
@@ -33,8 +34,8 @@ def describe(manifest: dict) -> str:
                          f"{'  <- ' + c['source'] if c.get('source') else ''}")
         lines.append("grids")
         for g in manifest["grids"]:
-            lines.append(f"  {g['name']:<8} {g['width']}x{g['height']} x {g['levels']} levels, {g['features']} features "
-                         f"x {g['bits']} bits -> {g['array_size']} RGBA8 slices  {g['file']} "
+            lines.append(f"  {g['name']:<8} {g['width']}x{g['height']} x {g['levels']} levels, "
+                         f"{g['features']} features x {g['bits']} bits -> {g['array_size']} RGBA8 slices  {g['file']} "
                          f"({_size(manifest['files'][g['file']]['bytes'])})")
         d = manifest["decoder"]
         dims = " -> ".join([str(d["inputs"])] + [f"{l['outputs']} {l['activation']}" for l in d["layers"]])

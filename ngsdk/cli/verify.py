@@ -12,10 +12,12 @@ from ngsdk.asset.manifest import read_manifest
 
 @click.command("verify")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--source", type=click.Path(exists=True, path_type=Path), help="Source data to measure quality against.")
+@click.option("--source", type=click.Path(exists=True, path_type=Path),
+              help="Source data to measure quality against.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as JSON.")
 @click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), help="Write the report as HTML.")
-@click.option("--previews", type=click.Path(file_okay=False, path_type=Path), help="Write source|decoded|error PNGs here.")
+@click.option("--previews", type=click.Path(file_okay=False, path_type=Path),
+              help="Write source|decoded|error PNGs here.")
 @click.option("--min-psnr", type=float, help="Fail when mip-0 PSNR is below this (dB).")
 @click.option("--mip", "mips", type=int, multiple=True, help="Decode only these mips (default: all).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
@@ -43,7 +45,12 @@ def command(bundle: Path, source: Path | None, json_out: Path | None, html_out: 
     if rep.passed and manifest.get("exports"):
         from ngsdk.verify.exports import verify_exports
 
-        verify_exports(rep, bundle, manifest)
+        asset = None
+        if kind == "neural_texture":
+            from runtime_ref.bundle import load_neural_texture
+
+            asset = load_neural_texture(bundle, manifest)
+        verify_exports(rep, bundle, manifest, asset)
     if json_out:
         rep.write_json(json_out)
     if html_out:

@@ -61,6 +61,11 @@ class ShadingTrainConfig:
     eval_every: float = 2.0
     """Seconds between PSNR evaluations for the progress bar."""
     eval_texels: int = 1 << 13
+    eval_at: tuple[float, ...] = ()
+    """Extra evaluations at these seconds of training (benchmarks: PSNR against time)."""
+    warmup_steps: int = 0
+    """Steps run before the clock starts (compilation, autotuning), then undone: parameters,
+    optimizer, loss scale and sampler restart from their initial state."""
     threads: int | None = None
     """CPU threads for torch (None: one per 16k samples of batch, at least 1; small batches run
     fastest on one thread, and a fixed count keeps CPU runs reproducible)."""
@@ -228,6 +233,28 @@ class _Trainer:
         self.scaler.step(self.opt)
         self.scaler.update()
 
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def warm_up(self, steps: int, lr: float) -> None:
+        """Run ``steps`` steps (compiling kernels), then restore the initial training state."""
+        import copy
+
+        model = copy.deepcopy(self.model.state_dict())
+        opt = copy.deepcopy(self.opt.state_dict())
+        scaler = copy.deepcopy(self.scaler.state_dict()) if self.scaler is not None else None
+        gen = self.sample_gen.get_state()
+        for _ in range(steps):
+            self.step(lr)
+        self.eval_psnr()
+        self.sync()
+        self.model.load_state_dict(model)
+        self.opt.load_state_dict(opt)
+        if scaler is not None:
+            self.scaler.load_state_dict(scaler)
+        self.sample_gen.set_state(gen)
+
     @torch.no_grad()
     def eval_psnr(self) -> float:
         pred = self.model(self.eval_uv)
@@ -284,16 +311,37 @@ def _train(
 
         bar = tqdm(total=cfg.steps if cfg.steps else None, unit="step", dynamic_ncols=True, leave=True)
     history: list[dict[str, float]] = []
+    if cfg.warmup_steps:
+        t_w = time.perf_counter()
+        tr.warm_up(cfg.warmup_steps, cfg.lr)
+        log(f"warm-up: {cfg.warmup_steps} steps in {time.perf_counter() - t_w:.1f} s (not counted)")
+    # the training clock excludes evaluations, so budgets and PSNR-vs-time measure training only
     t0 = time.perf_counter()
+    paused = 0.0
     last_eval = t0
+    marks = sorted(cfg.eval_at)
     step = 0
     psnr = float("nan")
+
+    def evaluate(train_seconds: float) -> float:
+        nonlocal paused
+        t_e = time.perf_counter()
+        value = tr.eval_psnr()
+        history.append({"seconds": train_seconds, "step": step, "psnr": value})
+        paused += time.perf_counter() - t_e
+        return value
+
     while True:
-        elapsed = time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0 - paused
         if cfg.steps is not None and step >= cfg.steps:
             break
         if cfg.time_budget is not None and elapsed >= cfg.time_budget:
             break
+        if marks and elapsed >= marks[0]:
+            tr.sync()
+            while marks and elapsed >= marks[0]:
+                marks.pop(0)
+            psnr = evaluate(time.perf_counter() - t0 - paused)
         if cfg.lr_schedule == "seed":
             lr = seed_learning_rate(step + 1, cfg.lr, cfg.lr_min)
         elif cfg.lr_schedule == "constant":
@@ -308,15 +356,14 @@ def _train(
         if bar is not None:
             bar.update(1)
         now = time.perf_counter()
-        if now - last_eval >= cfg.eval_every:
-            psnr = tr.eval_psnr()
-            history.append({"seconds": now - t0, "step": step, "psnr": psnr})
-            last_eval = now
+        if now - last_eval - paused >= cfg.eval_every:
+            psnr = evaluate(now - t0 - paused)
+            last_eval = now - paused
             if bar is not None:
                 bar.set_postfix_str(f"PSNR {psnr:.2f} dB")
-    seconds = time.perf_counter() - t0
-    psnr = tr.eval_psnr()
-    history.append({"seconds": seconds, "step": step, "psnr": psnr})
+    tr.sync()
+    seconds = time.perf_counter() - t0 - paused
+    psnr = evaluate(seconds)
     if bar is not None:
         bar.set_postfix_str(f"PSNR {psnr:.2f} dB")
         bar.close()
@@ -376,4 +423,5 @@ def _train(
 
 
 def _config_dict(cfg: ShadingTrainConfig) -> dict[str, Any]:
-    return {k: v for k, v in asdict(cfg).items() if k not in ("eval_every", "eval_texels")}
+    skip = ("eval_every", "eval_texels", "eval_at", "warmup_steps")
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items() if k not in skip}

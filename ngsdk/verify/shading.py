@@ -165,7 +165,15 @@ def verify_shading_bundle(
         json_note = (
             f"; {json_entries[0]['file']} gives the same bits on {len(idx)} texels" if not json_bad else ""
         )
-    if "fp16" in recorded and recorded["fp16"] != h16:
+    if np.isnan(dec16).any():
+        rep.add(
+            "SM005",
+            "fp16 decode",
+            "fail",
+            f"{int(np.isnan(dec16).any(axis=-1).sum())} texels decode to NaN (fp16 overflow to inf - inf); "
+            "NaN is outside the decode contract, so engines may show anything there",
+        )
+    elif "fp16" in recorded and recorded["fp16"] != h16:
         rep.add(
             "SM005",
             "fp16 decode",

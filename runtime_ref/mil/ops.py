@@ -185,6 +185,35 @@ _binary("minimum", np.minimum)
 _binary("pow", np.power)
 
 
+def _compare(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+    op(name, "x", "y")(lambda a: fn(np.asarray(a.get("x")), np.asarray(a.get("y"))))
+
+
+_compare("greater", np.greater)
+_compare("greater_equal", np.greater_equal)
+_compare("less", np.less)
+_compare("less_equal", np.less_equal)
+_compare("equal", np.equal)
+_compare("not_equal", np.not_equal)
+_compare("logical_and", np.logical_and)
+_compare("logical_or", np.logical_or)
+_compare("logical_xor", np.logical_xor)
+op("logical_not", "x")(lambda a: np.logical_not(np.asarray(a.get("x"))))
+
+
+@op("select", "cond", "a", "b")
+def _select(a: Args) -> np.ndarray:
+    x, y = np.asarray(a.get("a")), np.asarray(a.get("b"))
+    if x.dtype.kind == "f" or y.dtype.kind == "f":
+        x, y = _f(x), _f(y)
+    return np.where(np.asarray(a.get("cond")).astype(bool), x, y)
+
+
+@op("fill_like", "ref_tensor", "value")
+def _fill_like(a: Args) -> np.ndarray:
+    return np.full(np.asarray(a.get("ref_tensor")).shape, a.scalar("value", 0.0))
+
+
 # ---- dense ops ----
 
 
@@ -406,6 +435,53 @@ def _reshape(a: Args) -> np.ndarray:
 @op("transpose", "x", "perm")
 def _transpose(a: Args) -> np.ndarray:
     return np.transpose(np.asarray(a.get("x")), a.ints("perm"))
+
+
+@op("stack", "values", "axis")
+def _stack(a: Args) -> np.ndarray:
+    vals = [np.asarray(v) for v in a.many("values")]
+    if not all(v.dtype.kind in "iub" for v in vals):
+        vals = [_f(v) for v in vals]
+    return np.stack(vals, axis=int(a.scalar("axis")))
+
+
+@op("split", "x", "num_splits", "split_sizes", "axis")
+def _split(a: Args) -> tuple[np.ndarray, ...]:
+    x = np.asarray(a.get("x"))
+    axis = int(a.scalar("axis"))
+    if a.has("split_sizes"):
+        sizes = a.ints("split_sizes")
+    else:
+        n = int(a.scalar("num_splits"))
+        if x.shape[axis] % n:
+            raise OpArgumentError(f"split: axis size {x.shape[axis]} not divisible into {n} splits")
+        sizes = [x.shape[axis] // n] * n
+    if sum(sizes) != x.shape[axis]:
+        raise OpArgumentError(f"split: sizes {sizes} do not add up to {x.shape[axis]}")
+    return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
+
+
+@op("tile", "x", "reps")
+def _tile(a: Args) -> np.ndarray:
+    return np.tile(np.asarray(a.get("x")), a.ints("reps"))
+
+
+@op("gather", "x", "indices", "axis", "batch_dims", "validate_indices")
+def _gather(a: Args) -> np.ndarray:
+    x, idx = np.asarray(a.get("x")), np.asarray(a.get("indices")).astype(np.int64)
+    axis = int(a.scalar("axis", 0)) % x.ndim
+    if int(a.scalar("batch_dims", 0)) != 0:
+        raise OpArgumentError("gather: batch_dims != 0 is not implemented")
+    if idx.size and (idx.min() < -x.shape[axis] or idx.max() >= x.shape[axis]):
+        raise OpArgumentError(f"gather: indices out of range for axis size {x.shape[axis]}")
+    return np.take(x, np.where(idx < 0, idx + x.shape[axis], idx), axis=axis)
+
+
+@op("gather_along_axis", "x", "indices", "axis", "validate_indices")
+def _gather_along_axis(a: Args) -> np.ndarray:
+    x, idx = np.asarray(a.get("x")), np.asarray(a.get("indices")).astype(np.int64)
+    axis = int(a.scalar("axis", 0)) % x.ndim
+    return np.take_along_axis(x, np.where(idx < 0, idx + x.shape[axis], idx), axis=axis)
 
 
 @op("squeeze", "x", "axes")

@@ -1,4 +1,4 @@
-"""Address modes on integer texel indices (Vulkan spec 16.? "Wrapping Operation", table 'wrap').
+"""Address modes on integer texel indices (Vulkan spec, "Image Operations": "Wrapping Operation").
 
 ``repeat``: ``i mod n``; ``mirror`` (mirrored repeat): ``(n - 1) - mirror((i mod 2n) - n)`` with
 ``mirror(a) = a if a >= 0 else -(1 + a)``; ``clamp`` (clamp to edge): ``clamp(i, 0, n - 1)``;

@@ -47,8 +47,10 @@ def run_shader(adapter, code, entry: str, params: bytes, uv: np.ndarray, f16: bo
         dev.create_buffer_with_data(data=np.ascontiguousarray(uv, np.float32).tobytes(), usage=usage.STORAGE),
         dev.create_buffer(size=uv.shape[0] * 12, usage=usage.STORAGE | usage.COPY_SRC),
     ]
-    group = dev.create_bind_group(layout=pipe.get_bind_group_layout(0), entries=[
-        {"binding": i, "resource": {"buffer": b}} for i, b in enumerate(bufs)])
+    group = dev.create_bind_group(
+        layout=pipe.get_bind_group_layout(0),
+        entries=[{"binding": i, "resource": {"buffer": b}} for i, b in enumerate(bufs)],
+    )
     enc = dev.create_command_encoder()
     cp = enc.begin_compute_pass()
     cp.set_pipeline(pipe)
@@ -70,8 +72,9 @@ def _assert_exact(got: np.ndarray, ref: np.ndarray) -> None:
 def test_wgsl_fp16_matches_runtime_ref(adapter, encoding, per_input, activation, scale, mode):
     asset = random_asset(encoding, per_input, activation=activation, scale=scale, seed=11)
     uv = sample_uvs()
-    got = run_shader(adapter, generate_wgsl(asset, mode), "ngsdk_main", encode_network(asset, "fp16"), uv,
-                     mode == "native")
+    got = run_shader(
+        adapter, generate_wgsl(asset, mode), "ngsdk_main", encode_network(asset, "fp16"), uv, mode == "native"
+    )
     _assert_exact(got, evaluate(asset, uv, "fp16"))
 
 
@@ -79,11 +82,23 @@ def test_wgsl_fp16_matches_runtime_ref(adapter, encoding, per_input, activation,
 def test_wgsl_layouts_and_fp32(adapter, layout):
     asset = random_asset(seed=12)
     uv = sample_uvs()
-    got = run_shader(adapter, generate_wgsl(asset, "native", layout), "ngsdk_main",
-                     encode_network(asset, "fp16", layout), uv, True)
+    got = run_shader(
+        adapter,
+        generate_wgsl(asset, "native", layout),
+        "ngsdk_main",
+        encode_network(asset, "fp16", layout),
+        uv,
+        True,
+    )
     _assert_exact(got, evaluate(asset, uv, "fp16"))
-    got = run_shader(adapter, generate_wgsl(asset, "fp32", layout), "ngsdk_main",
-                     encode_network(asset, "fp32", layout), uv, False)
+    got = run_shader(
+        adapter,
+        generate_wgsl(asset, "fp32", layout),
+        "ngsdk_main",
+        encode_network(asset, "fp32", layout),
+        uv,
+        False,
+    )
     _assert_exact(got, evaluate(asset, uv, "fp32"))
 
 
@@ -91,9 +106,12 @@ def test_trained_network_on_a_real_image(adapter, shared_data):
     torch = pytest.importorskip("torch")  # noqa: F841
     from ngsdk.shading.train import ShadingTrainConfig, train_shading
 
-    res = train_shading(shared_data / "images" / "kodim05.png",
-                        ShadingTrainConfig(steps=150, device="cpu", eval_every=1e9), progress=False,
-                        exact_metrics=False)
+    res = train_shading(
+        shared_data / "images" / "kodim05.png",
+        ShadingTrainConfig(steps=150, device="cpu", eval_every=1e9),
+        progress=False,
+        exact_metrics=False,
+    )
     asset = res.asset
     uv = np.concatenate([sample_uvs(), np.random.default_rng(1).random((20_000, 2)).astype(np.float32)])
     got = run_shader(adapter, generate_wgsl(asset), "ngsdk_main", encode_network(asset, "fp16"), uv, True)
@@ -115,8 +133,21 @@ def test_glsl_and_hlsl_through_spirv(adapter, tmp_path, language, mode):
         entry = "main"
     else:
         src.write_text(generate_hlsl(asset, mode))
-        cmd = [tool, "-V", "-D", "-e", "ngsdk_main", "-S", "comp", "--hlsl-enable-16bit-types",
-               "--target-env", "vulkan1.1", str(src), "-o", str(spv)]
+        cmd = [
+            tool,
+            "-V",
+            "-D",
+            "-e",
+            "ngsdk_main",
+            "-S",
+            "comp",
+            "--hlsl-enable-16bit-types",
+            "--target-env",
+            "vulkan1.1",
+            str(src),
+            "-o",
+            str(spv),
+        ]
         entry = "ngsdk_main"
     proc = subprocess.run(cmd, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -73,6 +73,83 @@ def _kitchen_sink():  # noqa: ANN202
     return KitchenSink().eval()
 
 
+EXPECTED_OPS_2 = {
+    "abs",
+    "cos",
+    "exp",
+    "fill_like",
+    "gather",
+    "greater",
+    "maximum",
+    "reduce_mean",
+    "select",
+    "sin",
+    "softmax",
+    "split",
+    "sqrt",
+    "stack",
+    "tile",
+}
+
+
+def _indexing_net():  # noqa: ANN202
+    """Split, gather, stack, tile, where/compare, fill, reductions, softmax and elementwise maths."""
+    import torch
+    from torch import nn
+
+    class IndexingNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("idx", torch.tensor([3, 0, 2, 2, 1]))
+            self.lin = nn.Linear(8, 8)
+
+        def forward(self, x):  # noqa: ANN001, ANN202
+            a, b = torch.split(x, [3, 5], dim=1)
+            g = torch.index_select(b, 1, self.idx)
+            t = torch.stack([a, g[:, :3]], dim=1).repeat(1, 2, 1).flatten(1)
+            w = torch.where(t > 0.5, t, -t)
+            e = torch.exp(-w) + torch.sin(w) * torch.cos(w) + torch.sqrt(w.abs())
+            m = torch.maximum(e, torch.full_like(e, 0.3)) + e.mean(dim=1, keepdim=True)
+            return torch.cat([m, torch.softmax(self.lin(x), dim=1)], 1)
+
+    torch.manual_seed(8)
+    return IndexingNet().eval()
+
+
+@pytest.fixture(scope="module")
+def indexing(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    require_toolchain()
+    import torch
+
+    from exporters.graph.coreml_export import export_coreml
+    from exporters.graph.io import IODescription, TensorIO
+
+    io = IODescription([TensorIO("x", ("batch", 8))], [TensorIO("y", ("batch", 20))])
+    net = _indexing_net()
+    out = tmp_path_factory.mktemp("indexing")
+    recs = {
+        p: export_coreml(net, (torch.rand(2, 8),), io, out, name="ix", precision=p) for p in ("fp32", "fp16")
+    }
+    return net, out, recs
+
+
+@pytest.mark.parametrize("precision,bound", [("fp32", 1e-5), ("fp16", 2.0**-8)])
+def test_mil_interpreter_indexing_ops(indexing, precision: str, bound: float) -> None:  # noqa: ANN001
+    import torch
+
+    from runtime_ref.mil import run_program
+
+    net, out, recs = indexing
+    assert EXPECTED_OPS_2 <= set(recs[precision].details["mil_ops"])
+    x = torch.rand(6, 8)
+    with torch.no_grad():
+        want = net(x).numpy()
+    got = run_program(Path(out) / recs[precision].path, {"x": x.numpy()})["y"]
+    err = float(np.abs(got - want).max())
+    print(f"indexing net {precision}: max |MIL - torch| = {err:.3g} (bound {bound:.3g} x scale)")
+    assert err <= bound * max(1.0, float(np.abs(want).max()))
+
+
 @pytest.fixture(scope="module")
 def sink(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     require_toolchain()

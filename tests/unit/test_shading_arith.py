@@ -80,7 +80,9 @@ def test_sigmoid_and_tanh_are_accurate_on_every_fp16_input():
     assert np.count_nonzero(round_f16(tanh32(x)) != np.tanh(xd).astype(np.float16).astype(np.float32)) < 20
 
 
-@pytest.mark.parametrize("kind,per_input", [("frequency", 6), ("frequency", 10), ("triangle", 6), ("none", 1)])
+@pytest.mark.parametrize(
+    "kind,per_input", [("frequency", 6), ("frequency", 10), ("triangle", 6), ("none", 1)]
+)
 @pytest.mark.parametrize("precision", ["fp16", "fp32"])
 def test_torch_encoding_matches_runtime_ref_bit_for_bit(kind, per_input, precision):
     torch = pytest.importorskip("torch")

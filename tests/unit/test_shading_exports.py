@@ -24,28 +24,45 @@ from runtime_ref.shading import evaluate, texel_centres
 from runtime_ref.shading_files import read_network_binary, read_network_json
 
 
-def random_asset(encoding: str = "frequency", per_input: int = 6, hidden: int = 64, layers: int = 4,
-                 activation: str = "leaky_relu", seed: int = 0, scale: float = 1.0) -> ShadingMlpAsset:
+def random_asset(
+    encoding: str = "frequency",
+    per_input: int = 6,
+    hidden: int = 64,
+    layers: int = 4,
+    activation: str = "leaky_relu",
+    seed: int = 0,
+    scale: float = 1.0,
+) -> ShadingMlpAsset:
     """A network with the seed's initialisation (optionally scaled) and the given shape."""
     rng = np.random.default_rng(seed)
     enc = ShadingEncoding(encoding, per_input)
     sizes = [enc.features] + [hidden] * layers + [3]
-    ws = [(rng.uniform(-1, 1, (o, i)) * math.sqrt(6 / (i + o)) * scale).astype(np.float32)
-          for i, o in zip(sizes, sizes[1:])]
+    ws = [
+        (rng.uniform(-1, 1, (o, i)) * math.sqrt(6 / (i + o)) * scale).astype(np.float32)
+        for i, o in zip(sizes, sizes[1:], strict=False)
+    ]
     bs = [(rng.uniform(-1, 1, o) * math.sqrt(6 / o) * 0.5).astype(np.float32) for o in sizes[1:]]
-    return ShadingMlpAsset(name="net", width=48, height=32, encoding=enc,
-                           decoder=build_decoder(ws, bs, activation), provenance=Provenance("test"))
+    return ShadingMlpAsset(
+        name="net",
+        width=48,
+        height=32,
+        encoding=enc,
+        decoder=build_decoder(ws, bs, activation),
+        provenance=Provenance("test"),
+    )
 
 
 def sample_uvs(n_random: int = 3000) -> np.ndarray:
     rng = np.random.default_rng(7)
-    return np.concatenate([texel_centres(48, 32), rng.random((n_random, 2)),
-                           rng.uniform(-3, 4, (500, 2))]).astype(np.float32)
+    return np.concatenate(
+        [texel_centres(48, 32), rng.random((n_random, 2)), rng.uniform(-3, 4, (500, 2))]
+    ).astype(np.float32)
 
 
 # --------------------------------------------------------------------------- independent evaluator
 # Written from docs/shading.md, not from runtime_ref: NumPy float16 arithmetic (each operation
 # rounds to fp16), encoding and activations by the documented float32 formulas.
+
 
 def _doc_sincospi(x):
     f = np.float32
@@ -54,12 +71,12 @@ def _doc_sincospi(x):
     q = np.floor(y + f(0.5))
     r = (y - q) * f(0.5)
     z = r * r
-    s = np.full_like(z, f(math.pi ** 9 / 362880))
-    for c in (-math.pi ** 7 / 5040, math.pi ** 5 / 120, -math.pi ** 3 / 6, math.pi):
+    s = np.full_like(z, f(math.pi**9 / 362880))
+    for c in (-(math.pi**7) / 5040, math.pi**5 / 120, -(math.pi**3) / 6, math.pi):
         s = s * z + f(c)
     s = s * r
-    c_ = np.full_like(z, f(-math.pi ** 10 / 3628800))
-    for c in (math.pi ** 8 / 40320, -math.pi ** 6 / 720, math.pi ** 4 / 24, -math.pi ** 2 / 2, 1.0):
+    c_ = np.full_like(z, f(-(math.pi**10) / 3628800))
+    for c in (math.pi**8 / 40320, -(math.pi**6) / 720, math.pi**4 / 24, -(math.pi**2) / 2, 1.0):
         c_ = c_ * z + f(c)
     n = q.astype(np.int64) % 4
     sin = np.choose(n, [s, c_, -s, -c_])
@@ -109,7 +126,9 @@ def _doc_encode(uv, kind, per_input):
                 cols += [s, c]
         elif kind == "triangle":
             # integer phases of x quantized to 2^-20: P = (X 2^j + j 2^19) mod 2^21, f = |P - 2^20| / 2^19 - 1
-            xq = np.floor(np.clip(x, np.float32(-1024), np.float32(1024)).astype(np.float64) * 2**20).astype(np.int64)
+            xq = np.floor(np.clip(x, np.float32(-1024), np.float32(1024)).astype(np.float64) * 2**20).astype(
+                np.int64
+            )
             for j in range(per_input):
                 p = (xq * 2**j + j * 2**19) % 2**21
                 cols.append((np.abs(p - 2**20) / 2**19 - 1).astype(np.float32).astype(h))
@@ -125,7 +144,7 @@ def independent_fp16(doc: dict, uv: np.ndarray) -> np.ndarray:
     x = _doc_encode(uv, e["type"], e["features_per_input"])
     slope = np.float16(meta["leaky_slope"])
     with np.errstate(over="ignore", invalid="ignore"):
-        for layer, act in zip(doc["layers"], meta["activations"]):
+        for layer, act in zip(doc["layers"], meta["activations"], strict=True):
             w = np.array(layer["weights"], np.float16).reshape(layer["num_outputs"], layer["num_inputs"])
             acc = np.tile(np.array(layer["biases"], np.float16), (x.shape[0], 1))
             for i in range(w.shape[1]):
@@ -154,8 +173,9 @@ CONFIGS = [
 
 
 @pytest.mark.parametrize("encoding,per_input,activation,scale", CONFIGS)
-def test_exported_json_evaluated_independently_matches_runtime_ref_fp16(tmp_path, encoding, per_input,
-                                                                       activation, scale):
+def test_exported_json_evaluated_independently_matches_runtime_ref_fp16(
+    tmp_path, encoding, per_input, activation, scale
+):
     asset = random_asset(encoding, per_input, activation=activation, scale=scale)
     write_network_json(asset, tmp_path / "net.json")
     doc = json.loads((tmp_path / "net.json").read_text())
@@ -178,7 +198,7 @@ def test_overflowing_network_takes_the_ieee_path_and_still_matches(tmp_path):
     ref = evaluate(asset, uv, "fp16")
     got = independent_fp16(json.loads((tmp_path / "net.json").read_text()), uv)
     assert np.array_equal(ref.view(np.uint16), got.view(np.uint16))
-    assert np.isfinite(ref).all() and (ref == 1).any()   # sigmoid(+inf) = 1
+    assert np.isfinite(ref).all() and (ref == 1).any()  # sigmoid(+inf) = 1
 
 
 def test_fp16_results_do_not_depend_on_chunking_or_threads():
@@ -198,13 +218,18 @@ def test_json_is_the_rtxns_format_with_exact_fp16_values(tmp_path):
     write_network_json(asset, tmp_path / "b.json")
     assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
     doc = json.loads((tmp_path / "a.json").read_text())
-    assert [(ly["num_inputs"], ly["num_outputs"]) for ly in doc["layers"]] == [(12, 64), (64, 64), (64, 64),
-                                                                             (64, 64), (64, 3)]
+    assert [(ly["num_inputs"], ly["num_outputs"]) for ly in doc["layers"]] == [
+        (12, 64),
+        (64, 64),
+        (64, 64),
+        (64, 64),
+        (64, 3),
+    ]
     w0 = np.array(doc["layers"][0]["weights"])
     assert np.array_equal(w0, asset.decoder.layers[0].weight.astype(np.float16).astype(np.float64).ravel())
     nf = read_network_json(tmp_path / "a.json")
     assert nf.dtype == "fp16" and nf.encoding == asset.encoding
-    for (w, b), (ww, bb) in zip(zip(nf.weights, nf.biases), asset.fp16_layers()):
+    for (w, b), (ww, bb) in zip(zip(nf.weights, nf.biases, strict=True), asset.fp16_layers(), strict=True):
         assert np.array_equal(w.view(np.uint16), ww.view(np.uint16))
         assert np.array_equal(b.view(np.uint16), bb.view(np.uint16))
 
@@ -222,8 +247,8 @@ def test_binary_layouts_round_trip(tmp_path, dtype, layout):
     version, header_bytes = struct.unpack_from("<HH", data, 4)
     assert (version, header_bytes % 16) == (1, 0)
     assert data[8] == {"fp16": 1, "fp32": 2}[dtype] and data[9] == {"row_major": 0, "col_major": 1}[layout]
-    assert (data[10], data[11]) == (2, 4)                  # triangle, 4 features per input
-    assert struct.unpack_from("<HH", data, 12) == (2, 4)   # 2 inputs, 4 layers
+    assert (data[10], data[11]) == (2, 4)  # triangle, 4 features per input
+    assert struct.unpack_from("<HH", data, 12) == (2, 4)  # 2 inputs, 4 layers
     assert struct.unpack_from("<I", data, 20)[0] == len(data)
     n_in, n_out, act, _, _, w_off, b_off = struct.unpack_from("<HHBBHII", data, 32)
     assert (n_in, n_out, act, w_off % 16, b_off % 16) == (8, 40, 4, 0, 0)
@@ -233,7 +258,7 @@ def test_binary_layouts_round_trip(tmp_path, dtype, layout):
     assert np.array_equal(w0, want.ravel() if layout == "row_major" else want.T.ravel())
     nf = read_network_binary(path)
     ref = asset.fp16_layers() if dtype == "fp16" else [(ly.weight, ly.bias) for ly in asset.decoder.layers]
-    for (w, b), (ww, bb) in zip(zip(nf.weights, nf.biases), ref):
+    for (w, b), (ww, bb) in zip(zip(nf.weights, nf.biases, strict=True), ref, strict=True):
         assert w.shape == ww.shape and np.array_equal(w, ww) and np.array_equal(b, bb)
     assert nf.activations == ["tanh"] * 3 + ["sigmoid"] and nf.encoding == asset.encoding
     assert nf.leaky_slope == pytest.approx(0.01)

@@ -73,7 +73,9 @@ def test_transforms_change_what_is_learned(crop):
     h, w = img.shape[:2]
     assert np.array_equal(rr.reference_image(img, w, h, "none"), img)
     zoom = rr.reference_image(img, w, h, "zoom")
-    assert np.array_equal(zoom[0, 0], img[h // 4, w // 4]) and np.array_equal(zoom[-1, -1], img[3 * h // 4 - 1, 3 * w // 4 - 1])
+    assert np.array_equal(zoom[0, 0], img[h // 4, w // 4]) and np.array_equal(
+        zoom[-1, -1], img[3 * h // 4 - 1, 3 * w // 4 - 1]
+    )
     flip = rr.reference_image(img, w, h, "flip")
     assert np.array_equal(flip[0, 0], img[0, 0]) and np.array_equal(flip[-1, 0], img[0, -1])
 
@@ -104,8 +106,24 @@ def test_bundle_round_trip_and_verify(crop, tmp_path):
 
 def test_cli_trains_and_verify_passes(crop, tmp_path):
     out = tmp_path / "cli.ngasset"
-    res = CliRunner().invoke(main, ["train", "shading", str(crop), "--out", str(out), "--steps", "40", "--hidden",
-                                    "16", "--layers", "2", "--quiet", "--no-previews"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "shading",
+            str(crop),
+            "--out",
+            str(out),
+            "--steps",
+            "40",
+            "--hidden",
+            "16",
+            "--layers",
+            "2",
+            "--quiet",
+            "--no-previews",
+        ],
+    )
     assert res.exit_code == 0, res.output
     last = json.loads(res.output.strip().splitlines()[-1])
     assert last["steps"] == 40 and last["psnr_fp16"] > 5
@@ -115,6 +133,19 @@ def test_cli_trains_and_verify_passes(crop, tmp_path):
 
 
 def test_cli_rejects_an_odd_frequency_count(crop, tmp_path):
-    res = CliRunner().invoke(main, ["train", "shading", str(crop), "--out", str(tmp_path / "x.ngasset"),
-                                    "--steps", "1", "--frequencies", "5", "--quiet"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "train",
+            "shading",
+            str(crop),
+            "--out",
+            str(tmp_path / "x.ngasset"),
+            "--steps",
+            "1",
+            "--frequencies",
+            "5",
+            "--quiet",
+        ],
+    )
     assert res.exit_code == 2 and "even" in res.output

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -239,6 +240,54 @@ bool semantic_ok(const std::string& s) {
     return s.size() > 5 && s.compare(0, 5, "user:") == 0;
 }
 
+bool const_int_pair(const json::Value* v, int64_t a, int64_t b) {
+    return v && v->is_array() && v->size() == 2 && v->items()[0].is_integer() && v->items()[0].as_int() == a &&
+           v->items()[1].is_integer() && v->items()[1].as_int() == b;
+}
+
+void check_quantized(Schema& sc, const json::Value& qd, Quantized& q) {
+    const std::string w = "decoder/quantized";
+    sc.one_of(sc.field(qd, w, "scheme", true), at(w, "scheme"), {"ngsdk-int8-v1"}, &q.scheme);
+    const json::Value* cb = sc.field(qd, w, "coordinate_bits", true);
+    if (cb && !(cb->is_integer() && cb->as_int() == 8)) sc.fail(at(w, "coordinate_bits"), "8 was expected");
+    const json::Value* ir = sc.field(qd, w, "input_range", true);
+    if (ir && !const_int_pair(ir, -127, 127)) sc.fail(at(w, "input_range"), "[-127, 127] was expected");
+    const json::Value* ar = sc.field(qd, w, "activation_range", true);
+    if (ar && !const_int_pair(ar, 0, 255)) sc.fail(at(w, "activation_range"), "[0, 255] was expected");
+    sc.one_of(sc.field(qd, w, "output", true), at(w, "output"), {"unorm8_stored"});
+    const json::Value* ls = sc.field(qd, w, "latent_shift", true);
+    if (sc.array(ls, at(w, "latent_shift")))
+        for (size_t i = 0; i < ls->size(); ++i) {
+            int64_t v = 0;
+            if (sc.integer(&ls->items()[i], at(at(w, "latent_shift"), i), 1, &v) && v > 30)
+                sc.fail(at(at(w, "latent_shift"), i), "should be at most 30");
+            q.latent_shift.push_back(int32_t(v));
+        }
+    const json::Value* terms = sc.field(qd, w, "encoding_terms", true);
+    if (sc.array(terms, at(w, "encoding_terms")))
+        for (size_t i = 0; i < terms->size() && sc.ok(); ++i) {
+            const json::Value& term = terms->items()[i];
+            std::string wt = at(at(w, "encoding_terms"), i);
+            if (!sc.object(&term, wt)) break;
+            int64_t s = 0, p = 0;
+            if (sc.integer(sc.field(term, wt, "period_log2", true), at(wt, "period_log2"), -7, &s) && s > 15)
+                sc.fail(at(wt, "period_log2"), "should be at most 15");
+            if (sc.integer(sc.field(term, wt, "phase", true), at(wt, "phase"), 0, &p) && p > INT32_MAX)
+                sc.fail(at(wt, "phase"), "too large");
+            q.period_log2.push_back(int32_t(s));
+            q.phase.push_back(int32_t(p));
+        }
+    const json::Value* scales = sc.field(qd, w, "input_scales", true);
+    if (sc.array(scales, at(w, "input_scales")))
+        for (size_t i = 0; i < scales->size(); ++i) {
+            double v = 0;
+            sc.number(&scales->items()[i], at(at(w, "input_scales"), i), &v);
+            q.input_scales.push_back(float(v));
+        }
+    q.reference_profile = "d3d11";
+    if (const json::Value* rp = qd.find("reference_profile")) sc.string(rp, at(w, "reference_profile"), &q.reference_profile);
+}
+
 // The neural_texture kind: fill `t` from the manifest while checking its schema.
 void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
     const json::Value* tex = sc.field(m, "", "texture", true);
@@ -318,7 +367,12 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
         if (sc.string(sc.field(*dec, "decoder", "file", true), "decoder/file", &file) &&
             !(matches_name(file, true) && ends_with(file, ".npz") && file.size() > 4))
             sc.fail("decoder/file", "does not match '^[A-Za-z0-9_.-]+\\.npz$'");
-        sc.one_of(sc.field(*dec, "decoder", "dtype", true), "decoder/dtype", {"float32"});
+        std::string dtype;
+        sc.one_of(sc.field(*dec, "decoder", "dtype", true), "decoder/dtype", {"float32", "int8"}, &dtype);
+        const json::Value* qd = dec->find("quantized");
+        if (dtype == "int8" && !qd && sc.ok()) sc.fail("decoder", "'quantized' is a required property");
+        t.quantized = qd != nullptr;
+        if (qd && sc.object(qd, "decoder/quantized")) check_quantized(sc, *qd, t.q);
         sc.one_of(sc.field(*dec, "decoder", "layout", true), "decoder/layout", {"out_in_row_major"});
         int64_t ins = 0, outs = 0;
         sc.integer(sc.field(*dec, "decoder", "inputs", true), "decoder/inputs", 1, &ins);
@@ -344,6 +398,13 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
                 sc.one_of(sc.field(l, w, "activation", true), at(w, "activation"),
                           {"none", "relu", "leaky_relu", "sigmoid", "tanh", "swish", "clamp01"}, &act);
                 out.activation = activation_of(act);
+                if (t.quantized) {
+                    sc.string(sc.field(l, w, "multiplier", true), at(w, "multiplier"), &out.multiplier_key);
+                    sc.string(sc.field(l, w, "shift", true), at(w, "shift"), &out.shift_key);
+                    double os = 0;
+                    sc.number(sc.field(l, w, "out_scale", true), at(w, "out_scale"), &os);
+                    out.out_scale = float(os);
+                }
                 t.layers.push_back(out);
             }
         }
@@ -525,18 +586,47 @@ std::string shape_str(const std::vector<uint64_t>& s) {
     return out + (s.size() == 1 ? ",)" : ")");
 }
 
+bool to_i32(const NpyArray& a, std::vector<int32_t>& out) {
+    if (a.descr != "<i4" || a.fortran_order) return false;
+    out.resize(a.data.size() / 4);
+    for (size_t i = 0; i < out.size(); ++i) {
+        const uint8_t* p = a.data.data() + 4 * i;
+        out[i] = int32_t(uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24);
+    }
+    return true;
+}
+
+bool to_i8(const NpyArray& a, std::vector<int8_t>& out) {
+    if ((a.descr != "|i1" && a.descr != "<i1") || a.fortran_order) return false;
+    out.resize(a.data.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = int8_t(a.data[i]);
+    return true;
+}
+
 Status load_decoder(const std::string& bundle, const std::string& file, NeuralTexture& t) {
     const std::string path = join(bundle, file);
     std::map<std::string, NpyArray> arrays;
     NGSDK_TRY(read_npz(path, arrays));
-    std::map<std::string, std::vector<uint64_t>> expected;
+    struct Want {
+        std::vector<uint64_t> shape;
+        std::string descr, dtype_name;
+    };
+    std::map<std::string, Want> expected;
     std::vector<std::string> order;
+    auto want = [&](const std::string& key, std::vector<uint64_t> shape, const char* descr, const char* name) {
+        if (!expected.count(key)) order.push_back(key);
+        expected[key] = {std::move(shape), descr, name};
+    };
     for (const Layer& l : t.layers) {
-        for (const std::string& key : {l.weight_key, l.bias_key}) {
-            if (!expected.count(key)) order.push_back(key);
+        if (t.quantized) {
+            want(l.weight_key, {l.outputs, l.inputs}, "|i1", "int8");
+            want(l.bias_key, {l.outputs}, "<i4", "int32");
+            want(l.multiplier_key, {l.outputs}, "<i4", "int32");
+            want(l.shift_key, {l.outputs}, "<i4", "int32");
+        } else {
+            want(l.weight_key, {l.outputs, l.inputs}, "<f4", "float32");
+            want(l.bias_key, {l.outputs}, "<f4", "float32");
         }
-        expected[l.weight_key] = {l.outputs, l.inputs};
-        expected[l.bias_key] = {l.outputs};
     }
     auto names = [](const std::map<std::string, NpyArray>& a) {
         std::string s;
@@ -545,25 +635,115 @@ Status load_decoder(const std::string& bundle, const std::string& file, NeuralTe
     };
     for (const std::string& key : order) {
         auto it = arrays.find(key);
+        const Want& wnt = expected[key];
         if (it == arrays.end()) return Status::fail(path, "missing array '" + key + "' (found: " + names(arrays) + ")");
-        if (it->second.descr != "<f4")
-            return Status::fail(path, "array '" + key + "' has dtype " + it->second.descr + ", expected float32");
-        if (it->second.shape != expected[key])
+        std::string descr = it->second.descr;
+        if (descr == "<i1") descr = "|i1";
+        if (descr != wnt.descr)
+            return Status::fail(path, "array '" + key + "' has dtype " + it->second.descr + ", expected " + wnt.dtype_name);
+        if (it->second.shape != wnt.shape)
             return Status::fail(path, "array '" + key + "' has shape " + shape_str(it->second.shape) + ", expected " +
-                                          shape_str(expected[key]));
+                                          shape_str(wnt.shape));
     }
     std::string extra;
     for (const auto& kv : arrays)
         if (!expected.count(kv.first)) extra += (extra.empty() ? "" : ", ") + kv.first;
     if (!extra.empty()) {
-        std::string want;
-        for (const auto& kv : expected) want += (want.empty() ? "" : ", ") + kv.first;
-        return Status::fail(path, "unexpected arrays " + extra + " (expected only: " + want + ")");
+        std::string all;
+        for (const auto& kv : expected) all += (all.empty() ? "" : ", ") + kv.first;
+        return Status::fail(path, "unexpected arrays " + extra + " (expected only: " + all + ")");
     }
     for (Layer& l : t.layers) {
-        arrays[l.weight_key].to_f32(l.weight);
-        arrays[l.bias_key].to_f32(l.bias);
+        if (t.quantized) {
+            // Fortran-ordered integer arrays: transpose through the float path's index logic.
+            const NpyArray& wa = arrays[l.weight_key];
+            if (wa.fortran_order && wa.shape.size() == 2) {
+                l.qweight.resize(wa.data.size());
+                for (uint64_t j = 0; j < wa.shape[0]; ++j)
+                    for (uint64_t k = 0; k < wa.shape[1]; ++k)
+                        l.qweight[size_t(j * wa.shape[1] + k)] = int8_t(wa.data[size_t(k * wa.shape[0] + j)]);
+            } else {
+                to_i8(wa, l.qweight);
+            }
+            to_i32(arrays[l.bias_key], l.qbias);
+            to_i32(arrays[l.multiplier_key], l.multiplier);
+            to_i32(arrays[l.shift_key], l.shift);
+        } else {
+            arrays[l.weight_key].to_f32(l.weight);
+            arrays[l.bias_key].to_f32(l.bias);
+        }
     }
+    return Status::ok();
+}
+
+// The real-valued view of an integer decoder, as QuantizedDecoder.float_layers computes it in
+// float64: W_real = (W * (m_j * out_scale)) * in_scale_k with m_j = multiplier_j / 2^shift_j.
+void float_view(NeuralTexture& t) {
+    std::vector<double> in_scale(t.q.input_scales.begin(), t.q.input_scales.end());
+    for (Layer& l : t.layers) {
+        l.weight.assign(size_t(l.outputs) * l.inputs, 0.f);
+        l.bias.assign(l.outputs, 0.f);
+        for (uint32_t j = 0; j < l.outputs; ++j) {
+            const double m = double(l.multiplier[j]) / std::ldexp(1.0, l.shift[j]);
+            const double step = m * double(l.out_scale);
+            for (uint32_t k = 0; k < l.inputs; ++k) {
+                const double wv = double(l.qweight[size_t(j) * l.inputs + k]) * step;
+                l.weight[size_t(j) * l.inputs + k] = float(wv * in_scale[k]);
+            }
+            l.bias[j] = float(double(l.qbias[j]) * step);
+        }
+        in_scale.assign(l.outputs, double(l.out_scale));
+    }
+}
+
+// IntLayer / QuantizedDecoder checks (ngsdk.asset.types).
+Status check_integer_decoder(const NeuralTexture& t, const std::string& manifest_path) {
+    auto bad = [&](const std::string& why) { return Status::fail(manifest_path, "inconsistent with manifest.json: " + why); };
+    int64_t xmax = 127;
+    for (size_t i = 0; i < t.layers.size(); ++i) {
+        const Layer& l = t.layers[i];
+        const std::string name = "quantized decoder layer " + std::to_string(i) + ": ";
+        bool last = i + 1 == t.layers.size();
+        if (l.activation != (last ? Activation::Clamp01 : Activation::Relu))
+            return bad("quantized decoder: hidden layers are relu, the output layer clamp01");
+        for (int8_t w : l.qweight)
+            if (w < -127) return bad(name + "weight must be 2-D integers in [-127, 127]");
+        for (uint32_t j = 0; j < l.outputs; ++j) {
+            if (l.shift[j] < 1 || l.shift[j] > 30 || l.multiplier[j] < 0)
+                return bad(name + "shifts must lie in [1, 30] and multipliers be non-negative");
+            // |acc| bound * multiplier + 2^(shift-1) must fit int32 (the shaders' arithmetic).
+            int64_t bound = l.qbias[j] < 0 ? -int64_t(l.qbias[j]) : int64_t(l.qbias[j]);
+            for (uint32_t k = 0; k < l.inputs; ++k) {
+                int64_t w = l.qweight[size_t(j) * l.inputs + k];
+                bound += (w < 0 ? -w : w) * xmax;
+            }
+            int64_t top = bound * int64_t(l.multiplier[j]) + (int64_t(1) << (l.shift[j] - 1));
+            if (bound > (int64_t(1) << 31) || top >= (int64_t(1) << 31))
+                return bad(name + "channel " + std::to_string(j) + " can overflow int32");
+        }
+        xmax = 255;
+    }
+    if (t.q.period_log2.size() != t.q.phase.size()) return bad("quantized decoder: period_log2 and phase differ in length");
+    for (size_t i = 0; i < t.q.period_log2.size(); ++i) {
+        int32_t s = t.q.period_log2[i], p = t.q.phase[i];
+        if (s < -7 || s > 15 || p < 0 || p >= (int32_t(1) << (8 + s)))
+            return bad("quantized decoder: encoding term (period_log2 " + std::to_string(s) + ", phase " +
+                       std::to_string(p) + ") out of range");
+    }
+    if (t.q.input_scales.size() != t.inputs())
+        return bad("quantized decoder: " + std::to_string(t.q.input_scales.size()) + " input scales for " +
+                   std::to_string(t.inputs()) + " inputs");
+    if (t.encoding.triangle && 2 * t.q.period_log2.size() != t.encoding.features())
+        return bad("quantized decoder has " + std::to_string(t.q.period_log2.size()) + " encoding terms, encoding gives " +
+                   std::to_string(t.encoding.features() / 2));
+    if (!t.encoding.triangle && !t.q.period_log2.empty())
+        return bad("quantized decoder has encoding terms but the encoding is 'none'");
+    if (t.q.latent_shift.size() != t.grids.size())
+        return bad("decoder.quantized.latent_shift has " + std::to_string(t.q.latent_shift.size()) + " entries for " +
+                   std::to_string(t.grids.size()) + " grids");
+    for (size_t g = 0; g < t.grids.size(); ++g)
+        if (t.q.latent_shift[g] != int32_t(t.grids[g].bits) + 9)
+            return bad("decoder.quantized.latent_shift[" + std::to_string(g) + "] is not bits + 9");
     return Status::ok();
 }
 
@@ -593,6 +773,19 @@ Status check_consistency(const NeuralTexture& t, const std::string& manifest_pat
         bool good = lv.size() == t.grids.size();
         for (size_t g = 0; good && g < lv.size(); ++g) good = lv[g] < t.grids[g].levels;
         if (!good) return bad("mip " + std::to_string(m) + ": grid levels do not match the grids' level counts");
+    }
+    if ((t.decode_mode == DecodeMode::Float) == t.quantized)
+        return bad(std::string("decode mode '") + to_string(t.decode_mode) + "' needs " +
+                   (t.decode_mode == DecodeMode::Float ? "a float" : "an integer (quantized)") + " decoder");
+    if (t.quantized) NGSDK_TRY(check_integer_decoder(t, manifest_path));
+    if (t.decode_mode == DecodeMode::Hardware) {
+        for (const Grid& g : t.grids)
+            if (g.bits != 8) return bad("hardware decode mode samples latents with the texture filter: grids need 8-bit codes");
+        for (size_t m = 0; m < t.grid_levels.size(); ++m)
+            for (size_t g = 0; g < t.grids.size(); ++g)
+                if (t.grid_levels[m][g] != std::min<uint32_t>(uint32_t(m), t.grids[g].levels - 1))
+                    return bad("hardware decode mode: mip " + std::to_string(m) +
+                               " must read level min(mip, last) of every grid");
     }
     std::set<std::string> names;
     for (const Grid& g : t.grids)
@@ -692,6 +885,7 @@ Status load_neural_texture(const std::string& bundle, NeuralTexture& out, const 
     for (Grid& g : t.grids) NGSDK_TRY(load_grid(bundle, g));
     NGSDK_TRY(load_decoder(bundle, manifest.find("decoder")->find("file")->as_string(), t));
     NGSDK_TRY(check_consistency(t, manifest_path));
+    if (t.quantized) float_view(t);
     out = std::move(t);
     return Status::ok();
 }

@@ -114,8 +114,9 @@ Status write_png(const std::string& path, const uint8_t* pixels, uint32_t width,
     return write_file_atomic(path, bytes.data(), bytes.size());
 }
 
-std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const std::vector<float>& decoded, uint32_t width,
-                                  uint32_t height, uint32_t& out_width) {
+std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const DecodedMip& decoded, uint32_t& out_width) {
+    const uint32_t width = decoded.width, height = decoded.height;
+    const bool bytes = decoded.mode == DecodeMode::Exact;
     struct Group { size_t first, count; };
     std::vector<Group> groups;
     for (size_t c = 0; c < t.channels.size(); ++c) {
@@ -131,7 +132,7 @@ std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const std::vector<floa
         const Group& g = groups[gi];
         for (uint32_t y = 0; y < height; ++y)
             for (uint32_t x = 0; x < width; ++x) {
-                const float* px = decoded.data() + (size_t(y) * width + x) * C;
+                const size_t px = (size_t(y) * width + x) * C;
                 uint8_t* dst = img.data() + (size_t(y) * out_width + gi * width + x) * 3;
                 for (int k = 0; k < 3; ++k) {
                     size_t c = g.count == 1 ? g.first : g.first + size_t(k);
@@ -139,7 +140,8 @@ std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const std::vector<floa
                         dst[k] = 0;
                         continue;
                     }
-                    dst[k] = to8(px[c], t.channels[c].colour_space == "srgb");
+                    dst[k] = bytes ? decoded.bytes[px + c]
+                                   : to8(decoded.values[px + c], t.channels[c].colour_space == "srgb");
                 }
             }
     }

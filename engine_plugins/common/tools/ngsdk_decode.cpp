@@ -1,8 +1,10 @@
 // ngsdk_decode: load an .ngasset bundle with the C++ loader, decode mips on the CPU, report each
-// mip's sha256 against the trainer's reference decode, and optionally write raw floats and a PNG.
+// mip's sha256 against the trainer's reference decode, and optionally write a raw dump (float32
+// little-endian for the float mode, UNORM8 bytes for the exact mode) and a PNG preview.
 //
-//   ngsdk_decode BUNDLE [--mip M | --all] [--mode bundle|float|exact] [--raw FILE] [--png FILE]
-//                [--check-reference] [--no-checksums] [--threads N] [--info]
+//   ngsdk_decode BUNDLE [--mip M | --all] [--mode bundle|float|exact] [--raw FILE] [--raw-dir DIR]
+//                [--raw-dir DIR] [--png FILE] [--check-reference] [--no-checksums] [--threads N] [--info]
+// --raw-dir writes DIR/mip{M}.bin for every decoded mip.
 // Exit status: 0 ok, 1 the bundle was refused or cannot be decoded, 2 usage, 3 reference mismatch.
 #include <chrono>
 #include <cstdio>
@@ -19,7 +21,7 @@ namespace {
 int usage(const char* why) {
     std::fprintf(stderr,
                  "%s\nusage: ngsdk_decode BUNDLE [--mip M | --all] [--mode bundle|float|exact] [--raw FILE] "
-                 "[--png FILE] [--check-reference] [--no-checksums] [--threads N] [--info]\n",
+                 "[--raw-dir DIR] [--png FILE] [--check-reference] [--no-checksums] [--threads N] [--info]\n",
                  why);
     return 2;
 }
@@ -35,7 +37,7 @@ bool parse_uint(const char* s, uint32_t& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string bundle, raw, png, mode_name = "bundle";
+    std::string bundle, raw, raw_dir, png, mode_name = "bundle";
     uint32_t mip = 0, threads = 0;
     bool all = false, check_ref = false, info = false;
     ngsdk::LoadOptions load;
@@ -59,6 +61,10 @@ int main(int argc, char** argv) {
             const char* v = next("--raw");
             if (!v) return usage("--raw needs a file");
             raw = v;
+        } else if (a == "--raw-dir") {
+            const char* v = next("--raw-dir");
+            if (!v) return usage("--raw-dir needs a folder");
+            raw_dir = v;
         } else if (a == "--png") {
             const char* v = next("--png");
             if (!v) return usage("--png needs a file");
@@ -108,7 +114,7 @@ int main(int argc, char** argv) {
     int rc = 0;
     uint32_t first = all ? 0 : mip, last = all ? tex.mip_levels : mip + 1;
     for (uint32_t m = first; m < last; ++m) {
-        std::vector<float> out;
+        ngsdk::DecodedMip out;
         auto a = std::chrono::steady_clock::now();
         s = ngsdk::decode_mip(tex, m, mode, out, dopt);
         auto b = std::chrono::steady_clock::now();
@@ -116,7 +122,7 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "error: %s\n", s.what().c_str());
             return 1;
         }
-        std::string hash = ngsdk::decode_hash(out);
+        std::string hash = out.hash();
         std::string verdict = "no reference";
         auto ref = tex.reference_decode.find("mip" + std::to_string(m));
         if (mode != tex.decode_mode) {
@@ -127,11 +133,13 @@ int main(int argc, char** argv) {
         } else if (check_ref) {
             rc = 3;
         }
-        std::printf("mip %u %ux%ux%u %s sha256 %s %s (%.2f ms)\n", m, tex.mip_width(m), tex.mip_height(m),
-                    tex.outputs(), ngsdk::to_string(mode), hash.c_str(), verdict.c_str(),
+        std::printf("mip %u %ux%ux%u %s sha256 %s %s (%.2f ms)\n", m, out.width, out.height, out.channels,
+                    ngsdk::to_string(mode), hash.c_str(), verdict.c_str(),
                     std::chrono::duration<double, std::milli>(b - a).count());
-        if (!raw.empty()) {
-            s = ngsdk::write_raw_f32(raw, out.data(), out.size());
+        if (!raw.empty() || !raw_dir.empty()) {
+            std::vector<uint8_t> bytes = out.raw();
+            s = ngsdk::write_file_atomic(raw.empty() ? raw_dir + "/mip" + std::to_string(m) + ".bin" : raw,
+                                         bytes.data(), bytes.size());
             if (!s) {
                 std::fprintf(stderr, "error: %s\n", s.what().c_str());
                 return 1;
@@ -139,8 +147,8 @@ int main(int argc, char** argv) {
         }
         if (!png.empty()) {
             uint32_t pw = 0;
-            std::vector<uint8_t> img = ngsdk::preview_rgb8(tex, out, tex.mip_width(m), tex.mip_height(m), pw);
-            s = ngsdk::write_png(png, img.data(), pw, tex.mip_height(m), 3);
+            std::vector<uint8_t> img = ngsdk::preview_rgb8(tex, out, pw);
+            s = ngsdk::write_png(png, img.data(), pw, out.height, 3);
             if (!s) {
                 std::fprintf(stderr, "error: %s\n", s.what().c_str());
                 return 1;

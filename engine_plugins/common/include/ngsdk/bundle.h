@@ -46,8 +46,24 @@ struct Layer {
     uint32_t inputs = 0, outputs = 0;
     Activation activation = Activation::None;
     std::string weight_key, bias_key;
+    // Float layers: as stored. Integer (quantized) decoders: the real-valued view of
+    // QuantizedDecoder.float_layers (informative; the integer arrays below define the decode).
     std::vector<float> weight;  // (outputs, inputs) row-major
     std::vector<float> bias;    // (outputs)
+    // Integer decoder (format 1.1, decoder.quantized present): int8 weights, int32 the rest.
+    std::string multiplier_key, shift_key;
+    float out_scale = 0.f;
+    std::vector<int8_t> qweight;  // (outputs, inputs) row-major, values in [-127, 127]
+    std::vector<int32_t> qbias, multiplier, shift;
+};
+
+// decoder.quantized: the integer decoder of the exact and hardware modes (docs/decode-spec.md).
+struct Quantized {
+    std::string scheme;               // "ngsdk-int8-v1"
+    std::vector<int32_t> latent_shift;  // per grid: bits + 9
+    std::vector<int32_t> period_log2, phase;  // per encoding term
+    std::vector<float> input_scales;
+    std::string reference_profile;
 };
 
 struct Encoding {
@@ -63,6 +79,8 @@ struct NeuralTexture {
     std::vector<Channel> channels;
     std::vector<Grid> grids;
     std::vector<Layer> layers;
+    bool quantized = false;  // an integer decoder (decoder.quantized) rather than float layers
+    Quantized q;
     float leaky_slope = 0.01f;
     Encoding encoding;
     FilterMode filter = FilterMode::Bilinear;

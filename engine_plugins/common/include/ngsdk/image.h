@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ngsdk/bundle.h"
+#include "ngsdk/decode.h"
 #include "ngsdk/status.h"
 
 namespace ngsdk {
@@ -16,12 +17,12 @@ Status write_png(const std::string& path, const uint8_t* pixels, uint32_t width,
 // The PNG file bytes (exposed for tests).
 std::vector<uint8_t> encode_png(const uint8_t* pixels, uint32_t width, uint32_t height, int channels);
 
-// An RGB8 preview of a decoded mip (H, W, C): one tile per channel group (consecutive channels with
-// the same semantic), side by side; 1 channel -> grey, 2 -> RG, 3+ -> first three as RGB. Channels in
-// colour space "srgb" are encoded with the sRGB curve, others written linearly; values clamped to
-// [0, 1] and rounded to 8 bits. Sets `out_width` (height is the mip height).
-std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const std::vector<float>& decoded, uint32_t width,
-                                  uint32_t height, uint32_t& out_width);
+// An RGB8 preview of a decoded mip: one tile per channel group (consecutive channels with the same
+// semantic), side by side; 1 channel -> grey, 2 -> RG, 3+ -> first three as RGB. Float mode: channels
+// in colour space "srgb" are encoded with the sRGB curve, others written linearly, clamped and
+// rounded to 8 bits. Exact mode: the decoded bytes as they are (already in the stored colour space).
+// Sets `out_width` (the height is the mip height).
+std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const DecodedMip& decoded, uint32_t& out_width);
 
 // Write floats as little-endian binary32 (the layout of runtime_ref's decode_mip(...).tobytes()).
 Status write_raw_f32(const std::string& path, const float* data, size_t count);

@@ -1,0 +1,169 @@
+// `exact` decode mode: every value is an integer (runtime_ref/neural_texture_exact.py and
+// runtime_ref/neural_texture_int.py give the same bits; docs/decode-spec.md states the steps).
+#include <cmath>
+#include <thread>
+
+#include "ngsdk/decode.h"
+
+namespace ngsdk {
+
+namespace exact {
+
+int64_t mip_position(uint32_t i, uint32_t n_out, uint32_t n_grid) {
+    // q = (2i + 1) n_grid; X = (q / n_out) 128 + ((q % n_out) 128) / n_out - 128 (integer division)
+    const int64_t q = (2 * int64_t(i) + 1) * int64_t(n_grid);
+    return (q / n_out) * 128 + ((q % n_out) * 128) / n_out - 128;
+}
+
+int64_t uv_position(float u, uint32_t n_grid) {
+    const float t = std::floor(u * float(256u * n_grid));
+    return int64_t(t) - 128;
+}
+
+}  // namespace exact
+
+namespace {
+
+struct Tap {
+    uint32_t i0, i1;
+    int64_t w;  // weight of i1 in 1/256
+};
+
+int64_t wrap_or_clamp(int64_t i, int64_t n, AddressMode a) {
+    if (a == AddressMode::Wrap) return ((i % n) + n) % n;
+    return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
+}
+
+Tap tap(int64_t x, uint32_t n, AddressMode a) {
+    const int64_t i0 = x >> 8;  // arithmetic shift: floor for negative positions
+    return {uint32_t(wrap_or_clamp(i0, n, a)), uint32_t(wrap_or_clamp(i0 + 1, n, a)), x & 255};
+}
+
+int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+struct GridLevel {
+    const uint8_t* codes;  // (h, w, F)
+    uint32_t w, h, features, bits;
+    std::vector<int64_t> cols, rows;  // sub-texel positions of the mip's texel centres
+};
+
+struct Plan {
+    const NeuralTexture* t;
+    uint32_t width, height;
+    std::vector<GridLevel> grids;
+};
+
+void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
+    const NeuralTexture& t = *p.t;
+    const uint32_t C = t.outputs();
+    uint32_t widest = t.inputs();
+    for (const Layer& l : t.layers) widest = l.outputs > widest ? l.outputs : widest;
+    std::vector<int64_t> a(widest), b(widest);
+    for (uint32_t y = r0; y < r1; ++y) {
+        for (uint32_t x = 0; x < p.width; ++x) {
+            uint32_t n = 0;
+            for (const GridLevel& g : p.grids) {
+                const Tap tx = tap(g.cols[x], g.w, t.address);
+                const Tap ty = tap(g.rows[y], g.h, t.address);
+                const uint8_t* c00 = g.codes + (size_t(ty.i0) * g.w + tx.i0) * g.features;
+                const uint8_t* c10 = g.codes + (size_t(ty.i0) * g.w + tx.i1) * g.features;
+                const uint8_t* c01 = g.codes + (size_t(ty.i1) * g.w + tx.i0) * g.features;
+                const uint8_t* c11 = g.codes + (size_t(ty.i1) * g.w + tx.i1) * g.features;
+                const int64_t q = (int64_t(1) << g.bits) - 1;
+                const int k = int(g.bits) + 9;
+                for (uint32_t f = 0; f < g.features; ++f) {
+                    const int64_t top = c00[f] * (256 - tx.w) + c10[f] * tx.w;
+                    const int64_t bot = c01[f] * (256 - tx.w) + c11[f] * tx.w;
+                    const int64_t sum = top * (256 - ty.w) + bot * ty.w;
+                    const int64_t s = 2 * sum - q * 65536;
+                    a[n++] = clamp((s + (int64_t(1) << (k - 1))) >> k, -127, 127);
+                }
+            }
+            if (t.encoding.triangle && !p.grids.empty()) {
+                const GridLevel& g0 = p.grids[0];
+                int64_t eu = g0.cols[x] + 128, ev = g0.rows[y] + 128;
+                const int64_t nu = 256 * int64_t(g0.w), nv = 256 * int64_t(g0.h);
+                if (t.address == AddressMode::Wrap) {
+                    eu = ((eu % nu) + nu) % nu;
+                    ev = ((ev % nv) + nv) % nv;
+                } else {
+                    eu = clamp(eu, 0, nu - 1);
+                    ev = clamp(ev, 0, nv - 1);
+                }
+                for (size_t term = 0; term < t.q.period_log2.size(); ++term) {
+                    const int shift = 8 + t.q.period_log2[term];
+                    const int64_t period = int64_t(1) << shift;
+                    for (int64_t e : {eu, ev}) {
+                        const int64_t tt = (e + t.q.phase[term]) & (period - 1);
+                        const int64_t tri = 2 * tt - period < 0 ? period - 2 * tt : 2 * tt - period;
+                        a[n++] = (tri * 127 + (period >> 1)) >> shift;
+                    }
+                }
+            }
+            int64_t* in = a.data();
+            int64_t* acc = b.data();
+            for (const Layer& l : t.layers) {
+                for (uint32_t j = 0; j < l.outputs; ++j) {
+                    int64_t s = l.qbias[j];
+                    const int8_t* w = l.qweight.data() + size_t(j) * l.inputs;
+                    for (uint32_t k = 0; k < l.inputs; ++k) s += int64_t(w[k]) * in[k];
+                    const int sh = l.shift[j];
+                    acc[j] = clamp((s * l.multiplier[j] + (int64_t(1) << (sh - 1))) >> sh, 0, 255);
+                }
+                std::swap(in, acc);
+            }
+            uint8_t* dst = out + (size_t(y) * p.width + x) * C;
+            for (uint32_t c = 0; c < C; ++c) dst[c] = uint8_t(in[c]);
+        }
+    }
+}
+
+}  // namespace
+
+Status decode_mip_exact(const NeuralTexture& t, uint32_t mip, std::vector<uint8_t>& out, const DecodeOptions& options) {
+    const std::string where = t.bundle_path;
+    if (!t.quantized)
+        return Status::fail(where, std::string("the bundle is in decode mode '") + to_string(t.decode_mode) +
+                                       "' and has no integer decoder, so it cannot be decoded in the exact mode");
+    if (mip >= t.mip_levels)
+        return Status::fail(where, "mip " + std::to_string(mip) + " out of range (asset has " +
+                                       std::to_string(t.mip_levels) + ")");
+    Plan p;
+    p.t = &t;
+    p.width = t.mip_width(mip);
+    p.height = t.mip_height(mip);
+    const uint64_t count = uint64_t(p.width) * p.height * t.outputs();
+    if (count > options.max_output_bytes || count > SIZE_MAX)
+        return Status::fail(where, "mip " + std::to_string(mip) + " exceeds the decode limit of " +
+                                       std::to_string(options.max_output_bytes) + " bytes");
+    const std::vector<uint32_t>& levels = t.grid_levels[mip];
+    for (size_t g = 0; g < t.grids.size(); ++g) {
+        const Grid& grid = t.grids[g];
+        GridLevel gl;
+        gl.codes = grid.codes[levels[g]].data();
+        gl.w = grid.level_width(levels[g]);
+        gl.h = grid.level_height(levels[g]);
+        gl.features = grid.features;
+        gl.bits = grid.bits;
+        for (uint32_t i = 0; i < p.width; ++i) gl.cols.push_back(exact::mip_position(i, p.width, gl.w));
+        for (uint32_t i = 0; i < p.height; ++i) gl.rows.push_back(exact::mip_position(i, p.height, gl.h));
+        p.grids.push_back(std::move(gl));
+    }
+    out.assign(size_t(count), 0);
+    unsigned threads = options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
+    if (threads == 0) threads = 1;
+    if (threads > p.height) threads = p.height;
+    if (threads <= 1) {
+        decode_rows(p, 0, p.height, out.data());
+        return Status::ok();
+    }
+    std::vector<std::thread> pool;
+    for (unsigned i = 0; i < threads; ++i) {
+        uint32_t r0 = uint32_t(uint64_t(p.height) * i / threads), r1 = uint32_t(uint64_t(p.height) * (i + 1) / threads);
+        pool.emplace_back(decode_rows, std::cref(p), r0, r1, out.data());
+    }
+    for (std::thread& th : pool) th.join();
+    return Status::ok();
+}
+
+}  // namespace ngsdk

@@ -1,0 +1,134 @@
+"""Graph exports of a neural texture bundle: ONNX, Core ML and VGF files listed in its manifest.
+
+``ngsdk export BUNDLE --format onnx,coreml,vgf`` lands here. Graphs (see texture_graphs):
+``nt_decoder`` for every format and ``nt_mip{m}`` (a whole mip from the latent textures) for ONNX and
+Core ML. Default precisions: ONNX fp32, Core ML fp32 + fp16, VGF fp32 + int8 (post-training
+quantization calibrated on decoder inputs sampled from every mip of the bundle itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from exporters.graph.api import SUPPORTED_PRECISIONS, export_all
+from exporters.graph.io import ExportRecord, IODescription, TensorIO
+from ngsdk.asset.errors import AssetError
+from ngsdk.asset.types import GraphExport, NeuralTextureAsset
+
+VGF_BATCH = 4096
+WHOLE_MIP_FORMATS = ("onnx", "coreml")
+
+
+def decoder_io(asset: NeuralTextureAsset) -> IODescription:
+    names = tuple(c.name for c in asset.channels)
+    return IODescription(
+        inputs=(TensorIO("inputs", ("batch", asset.decoder.inputs), layout="NC", value_range=(-1.0, 1.0),
+                         semantics="sampled latents then triangle encoding (manifest decoder.input_order)"),),
+        outputs=(TensorIO("channels", ("batch", len(names)), layout="NC", value_range=(0.0, 1.0),
+                          color_space="linear", semantics="decoded material channels", channels=names),),
+    )
+
+
+def mip_io(asset: NeuralTextureAsset, mip: int) -> IODescription:
+    w, h = asset.mip_size(mip)
+    ins = []
+    for g, (grid, lv) in enumerate(zip(asset.grids, asset.grid_levels[mip], strict=True)):
+        gh, gw = grid.levels[lv].shape[:2]
+        ins.append(TensorIO(f"latent{g}", ("batch", grid.features, gh, gw), layout="NCHW",
+                            value_range=(grid.offset, grid.offset + grid.scale * ((1 << grid.bits) - 1)),
+                            semantics=f"{grid.name} level {lv}, dequantized (code * scale + offset)"))
+    names = tuple(c.name for c in asset.channels)
+    out = TensorIO("channels", ("batch", len(names), h, w), layout="NCHW", value_range=(0.0, 1.0),
+                   color_space="linear", semantics=f"decoded mip {mip}", channels=names)
+    return IODescription(inputs=tuple(ins), outputs=(out,))
+
+
+def _precisions(fmt: str, precision: str | None) -> list[str]:
+    if precision is None:
+        return list(SUPPORTED_PRECISIONS[fmt])
+    if precision not in SUPPORTED_PRECISIONS[fmt]:
+        raise ValueError(f"{fmt} export supports {', '.join(SUPPORTED_PRECISIONS[fmt])}, not {precision}")
+    return [precision]
+
+
+def _calibration(asset: NeuralTextureAsset, calibration: Path | None):
+    import torch
+
+    if calibration is None:
+        x = _sample_inputs(asset, 4 * VGF_BATCH, seed=1, mip=None)
+    else:
+        files = sorted(Path(calibration).glob("*.npy")) if Path(calibration).is_dir() else [Path(calibration)]
+        if not files:
+            raise AssetError(calibration, "no .npy files of decoder inputs (N, K) to calibrate with")
+        arrays = []
+        for f in files:
+            a = np.load(f, allow_pickle=False)
+            if a.ndim != 2 or a.shape[1] != asset.decoder.inputs:
+                raise AssetError(f, f"calibration array has shape {a.shape}, expected (N, {asset.decoder.inputs})")
+            arrays.append(a.astype(np.float32))
+        x = np.concatenate(arrays)
+    return [(torch.from_numpy(x[i : i + VGF_BATCH]),) for i in range(0, len(x) - VGF_BATCH + 1, VGF_BATCH)] or [
+        (torch.from_numpy(np.resize(x, (VGF_BATCH, x.shape[1]))),)]
+
+
+def _sample_inputs(asset: NeuralTextureAsset, n: int, seed: int, mip: int | None) -> np.ndarray:
+    from exporters.graph.texture_graphs import sample_decoder_inputs
+
+    return sample_decoder_inputs(asset, n, seed=seed, mip=mip)
+
+
+def _graph_export(rec: ExportRecord, graph: str) -> GraphExport:
+    tops = list(dict.fromkeys(f.path.split("/")[0] for f in rec.files))
+    return GraphExport(format=rec.format, files=tops, precision=rec.precision, graph=graph,
+                       io=rec.io.to_json(), details={"record": rec.to_json()})
+
+
+def export_texture_graphs(
+    asset: NeuralTextureAsset,
+    bundle: str | Path,
+    formats: Sequence[str],
+    *,
+    precision: str | None = None,
+    calibration: str | Path | None = None,
+    opset: int = 17,
+    mip: int = 0,
+) -> list[GraphExport]:
+    """Write the graph exports into ``bundle`` and return their manifest entries.
+
+    The caller rewrites the manifest (``exporters.bundle.write_bundle`` with ``asset.exports``
+    extended by the returned entries).
+    """
+    import torch
+
+    from exporters.graph.texture_graphs import MipDecoder, decoder_module, latent_tensors
+
+    bundle = Path(bundle)
+    entries: list[GraphExport] = []
+    dec = decoder_module(asset)
+    examples = (torch.from_numpy(_sample_inputs(asset, VGF_BATCH, seed=0, mip=mip)),)
+    calib = None
+    for fmt in formats:
+        precs = _precisions(fmt, precision)
+        if fmt == "vgf" and "int8" in precs:
+            calib = _calibration(asset, Path(calibration) if calibration else None)
+        recs = export_all(dec, examples, decoder_io(asset), [fmt], {fmt: precs}, bundle, calibration=calib,
+                          name="nt_decoder", asset_id=asset.name, opset=opset)
+        entries += [_graph_export(r, "nt_decoder") for r in recs]
+        if fmt in WHOLE_MIP_FORMATS:
+            module = MipDecoder(asset, mip).eval()
+            lat = tuple(torch.from_numpy(t) for t in latent_tensors(asset, mip))
+            recs = export_all(module, lat, mip_io(asset, mip), [fmt], {fmt: precs}, bundle,
+                              name=f"nt_mip{mip}", asset_id=asset.name, opset=opset)
+            entries += [_graph_export(r, f"nt_mip{mip}") for r in recs]
+    return entries
+
+
+def merge_exports(existing: list[GraphExport], new: list[GraphExport]) -> list[GraphExport]:
+    """Replace entries of the same (format, precision, graph); keep the rest in order."""
+    key = lambda e: (e.format, e.precision, e.graph)  # noqa: E731
+    fresh = {key(e) for e in new}
+    return [e for e in existing if key(e) not in fresh] + list(new)
+
