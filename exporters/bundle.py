@@ -7,15 +7,11 @@ sees a half-written bundle. Graph exports already in an existing bundle are not 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from exporters.dds import write_dds
 from exporters.npz import write_npz
-from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.asset.atomic import atomic_write_bytes, replace_folder
 from ngsdk.asset.dxgi import lookup
 from ngsdk.asset.manifest import MANIFEST_NAME, dump_manifest, file_record, neural_texture_to_manifest
 from ngsdk.asset.packing import pack_codes
@@ -47,34 +43,15 @@ def write_bundle_files(asset: NeuralTextureAsset, folder: Path, extra_files: dic
 
 
 def write_bundle(asset: NeuralTextureAsset, out: str | Path) -> dict:
-    """Write ``asset`` to the bundle folder ``out`` (replacing it atomically); return the manifest."""
-    out = Path(out)
-    if out.exists() and not (out / MANIFEST_NAME).is_file() and any(out.iterdir()):
-        raise FileExistsError(f"{out}: exists and is not an ngsdk bundle; refusing to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        keep = {}
-        for export in asset.exports:
-            for f in export.files:
-                top = f.split("/")[0]
-                src = out / top
-                if src.is_dir():
-                    shutil.copytree(src, tmp / top)
-                elif src.is_file():
-                    shutil.copy2(src, tmp / top)
-                keep[top] = file_record(tmp / top)
-        manifest = write_bundle_files(asset, tmp, keep)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
-        raise
-    return manifest
+    """Write ``asset`` to the bundle folder ``out`` (replacing it atomically); return the manifest.
 
+    Graph export files listed in ``asset.exports`` are carried over from the existing ``out``.
+    """
+    out = Path(out)
+    keep = [f.split("/")[0] for e in asset.exports for f in e.files]
+
+    def fill(tmp: Path) -> dict:
+        kept = {name: file_record(tmp / name) for name in dict.fromkeys(keep) if (tmp / name).exists()}
+        return write_bundle_files(asset, tmp, kept)
+
+    return replace_folder(out, fill, marker=MANIFEST_NAME, keep=keep)

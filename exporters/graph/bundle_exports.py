@@ -126,6 +126,44 @@ def export_texture_graphs(
     return entries
 
 
+def export_shading_graphs(
+    asset,
+    bundle: str | Path,
+    formats: Sequence[str],
+    *,
+    precision: str | None = None,
+    calibration: str | Path | None = None,
+    opset: int = 17,
+) -> list[GraphExport]:
+    """Graph exports of a shading MLP bundle (``uv`` (N, 2) -> ``rgb`` (N, 3), encoding included)."""
+    import torch
+
+    from ngsdk.shading.graph import graph_module
+
+    module, example, spec = graph_module(asset, include_encoding=True, batch=VGF_BATCH)
+    out = spec["outputs"][0]
+    io = IODescription(
+        inputs=(TensorIO("uv", ("batch", 2), layout="NC", value_range=(0.0, 1.0),
+                         semantics="texture coordinate; texel centres are ((x + 0.5) / W, (y + 0.5) / H)"),),
+        outputs=(TensorIO("rgb", ("batch", len(out["channels"])), layout="NC", value_range=(0.0, 1.0),
+                          color_space=out["colour_space"], semantics="network output",
+                          channels=tuple(out["channels"])),),
+    )
+    entries: list[GraphExport] = []
+    for fmt in formats:
+        precs = _precisions(fmt, precision)
+        calib = None
+        if fmt == "vgf" and "int8" in precs:
+            if calibration is not None:
+                raise ValueError("shading MLPs calibrate on their own UV grid; --calibration is for textures")
+            g = torch.Generator().manual_seed(1)
+            calib = [(torch.rand(VGF_BATCH, 2, generator=g),) for _ in range(4)]
+        recs = export_all(module, (example,), io, [fmt], {fmt: precs}, bundle, calibration=calib,
+                          name="shading_mlp", asset_id=asset.name, opset=opset)
+        entries += [_graph_export(r, "shading_mlp") for r in recs]
+    return entries
+
+
 def merge_exports(existing: list[GraphExport], new: list[GraphExport]) -> list[GraphExport]:
     """Replace entries of the same (format, precision, graph); keep the rest in order."""
     key = lambda e: (e.format, e.precision, e.graph)  # noqa: E731

@@ -7,16 +7,12 @@ and renamed into place, so a reader never sees a half-written bundle. Graph expo
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from exporters.npz import write_npz
 from exporters.shading.portable import write_portable
-from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.asset.atomic import atomic_write_bytes, replace_folder
 from ngsdk.asset.manifest import FORMAT_VERSION, MANIFEST_NAME, dump_manifest, file_record
 from ngsdk.asset.shading import ShadingMlpAsset, shading_to_manifest
 
@@ -38,33 +34,10 @@ def write_shading_files(
 
 def write_shading_bundle(asset: ShadingMlpAsset, out: str | Path, *, portable: bool = True) -> dict[str, Any]:
     """Write ``asset`` to the bundle folder ``out`` (replacing it atomically); return the manifest."""
-    out = Path(out)
-    if out.exists() and not (out / MANIFEST_NAME).is_file() and any(out.iterdir()):
-        raise FileExistsError(f"{out}: exists and is not an ngsdk bundle; refusing to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
-        keep = {}
-        for export in asset.exports:
-            for f in export.files:
-                top = f.split("/")[0]
-                src = out / top
-                if src.is_dir():
-                    shutil.copytree(src, tmp / top)
-                elif src.is_file():
-                    shutil.copy2(src, tmp / top)
-                if (tmp / top).exists():
-                    keep[top] = file_record(tmp / top)
-        manifest = write_shading_files(asset, tmp, keep, portable)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(tmp)
-        raise
-    return manifest
+    keep = [f.split("/")[0] for e in asset.exports for f in e.files]
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        kept = {name: file_record(tmp / name) for name in dict.fromkeys(keep) if (tmp / name).exists()}
+        return write_shading_files(asset, tmp, kept, portable)
+
+    return replace_folder(out, fill, marker=MANIFEST_NAME, keep=keep)

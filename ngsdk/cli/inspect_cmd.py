@@ -42,6 +42,16 @@ def describe(manifest: dict) -> str:
         lines.append(f"decoder      {dims}  ({d['file']}, {d['dtype']})")
         e = manifest["encoding"]
         lines.append(f"encoding     {e['type']} frequencies {e.get('frequencies')} phases {e.get('phases')}")
+    elif manifest["kind"] == "shading_mlp":
+        img, enc, wts = manifest["image"], manifest["encoding"], manifest["weights"]
+        lines.append(f"image        {img['width']}x{img['height']} {','.join(img['channels'])} "
+                     f"{img.get('colour_space', '')}, transform {img.get('transform', 'none')}")
+        lines.append(f"encoding     {enc['type']}, {enc['inputs']} inputs x {enc['features_per_input']} features")
+        dims = " -> ".join([str(wts["layers"][0].get("inputs", "?"))] +
+                           [f"{l.get('outputs', '?')} {l.get('activation', '')}".strip() for l in wts["layers"]])
+        lines.append(f"network      {dims}  ({wts['file']}, decode {manifest['decode']['precision']})")
+        for p in manifest.get("portable", []):
+            lines.append(f"portable     {p.get('format', '?'):<8} {p.get('precision', ''):<5} {p.get('file', '')}")
     m = prov.get("metrics", {})
     if m:
         head = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items() if k != "per_mip"}

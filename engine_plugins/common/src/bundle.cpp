@@ -489,52 +489,145 @@ std::vector<std::string> referenced_files(const json::Value& m) {
     return refs;
 }
 
+// Whether `name` is a grid or the decoder file (what a decode needs), as opposed to a graph export.
+bool is_core_file(const json::Value& m, const std::string& name) {
+    if (const json::Value* grids = m.find("grids"))
+        for (const json::Value& g : grids->items())
+            if (const json::Value* f = g.find("file"))
+                if (f->is_string() && f->as_string() == name) return true;
+    if (const json::Value* d = m.find("decoder"))
+        if (const json::Value* f = d->find("file"))
+            if (f->is_string() && f->as_string() == name) return true;
+    return false;
+}
+
 std::string short_hex(const std::string& h) { return h.substr(0, 12) + "..."; }
 
-Status verify_files(const std::string& bundle, const json::Value& m, const LoadOptions& options) {
-    const std::string manifest_path = join(bundle, "manifest.json");
+// Where bundle files come from: a folder on disk, or bytes in memory (an engine asset that keeps
+// the bundle's files). Names are plain file names inside the bundle.
+class Source {
+public:
+    virtual ~Source() = default;
+    virtual std::string path(const std::string& name) const = 0;  // for messages
+    // exists: present at all; is_dir: a package folder (folder sources only).
+    virtual void stat(const std::string& name, bool& exists, bool& is_dir, uint64_t& size) const = 0;
+    virtual Status read(const std::string& name, std::vector<uint8_t>& out, uint64_t max_bytes) const = 0;
+    virtual Status digest(const std::string& name, bool is_dir, std::string& hex, uint64_t& size) const = 0;
+    virtual bool listed_files_required() const = 0;
+};
+
+class FolderSource : public Source {
+public:
+    explicit FolderSource(std::string dir) : dir_(std::move(dir)) {}
+    std::string path(const std::string& name) const override { return join(dir_, name); }
+    void stat(const std::string& name, bool& exists, bool& is_dir, uint64_t& size) const override {
+        std::error_code ec;
+        fs::file_status st = fs::status(path(name), ec);
+        exists = !ec && fs::exists(st);
+        is_dir = exists && fs::is_directory(st);
+        size = 0;
+        if (exists && !is_dir) {
+            size = fs::file_size(path(name), ec);
+            if (ec) size = UINT64_MAX;
+        }
+    }
+    Status read(const std::string& name, std::vector<uint8_t>& out, uint64_t max_bytes) const override {
+        return read_file(path(name), out, max_bytes);
+    }
+    Status digest(const std::string& name, bool is_dir, std::string& hex, uint64_t& size) const override {
+        return is_dir ? sha256_tree(path(name), hex, size) : sha256_file(path(name), hex, size);
+    }
+    bool listed_files_required() const override { return true; }
+
+private:
+    std::string dir_;
+};
+
+class MemorySource : public Source {
+public:
+    MemorySource(std::string label, const std::map<std::string, std::vector<uint8_t>>& files)
+        : label_(std::move(label)), files_(files) {}
+    std::string path(const std::string& name) const override { return join(label_, name); }
+    void stat(const std::string& name, bool& exists, bool& is_dir, uint64_t& size) const override {
+        auto it = files_.find(name);
+        exists = it != files_.end();
+        is_dir = false;
+        size = exists ? it->second.size() : 0;
+    }
+    Status read(const std::string& name, std::vector<uint8_t>& out, uint64_t max_bytes) const override {
+        auto it = files_.find(name);
+        if (it == files_.end()) return Status::fail(path(name), "file not found");
+        if (it->second.size() > max_bytes)
+            return Status::fail(path(name), "file is larger than " + std::to_string(max_bytes) + " bytes");
+        out = it->second;
+        return Status::ok();
+    }
+    Status digest(const std::string& name, bool, std::string& hex, uint64_t& size) const override {
+        const std::vector<uint8_t>& b = files_.at(name);
+        hex = sha256_hex(b.data(), b.size());
+        size = b.size();
+        return Status::ok();
+    }
+    // Graph exports need not travel with an engine asset; the grids and the decoder must.
+    bool listed_files_required() const override { return false; }
+
+private:
+    std::string label_;
+    const std::map<std::string, std::vector<uint8_t>>& files_;
+};
+
+Status verify_files(const Source& src, const json::Value& m, const LoadOptions& options) {
+    const std::string manifest_path = src.path("manifest.json");
     const json::Value& files = *m.find("files");
+    const std::vector<std::string> refs = referenced_files(m);
     for (const auto& kv : files.members()) {
         const std::string& name = kv.first;
         if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
             name[0] == '.' || name.find('\0') != std::string::npos)
             return Status::fail(manifest_path, "file name '" + name + "' is not a plain name inside the bundle");
-        const std::string p = join(bundle, name);
+        const std::string p = src.path(name);
         const std::string& want_sha = kv.second.find("sha256")->as_string();
         uint64_t want_bytes = uint64_t(kv.second.find("bytes")->as_int());
-        std::error_code ec;
-        fs::file_status st = fs::status(p, ec);
-        if (ec || !fs::exists(st)) return Status::fail(p, "missing (listed in manifest.json)");
-        if (fs::is_directory(st)) {
+        bool exists = false, is_dir = false;
+        uint64_t size = 0;
+        src.stat(name, exists, is_dir, size);
+        if (!exists) {
+            // A memory source may leave out graph exports; grids and the decoder are always needed.
+            if (src.listed_files_required() || is_core_file(m, name)) return Status::fail(p, "missing (listed in manifest.json)");
+            continue;
+        }
+        if (is_dir) {
             std::string digest;
-            uint64_t size = 0;
-            NGSDK_TRY(sha256_tree(p, digest, size));
+            NGSDK_TRY(src.digest(name, true, digest, size));
             if (digest != want_sha || size != want_bytes)
                 return Status::fail(p, "package contents differ from manifest.json (sha256 over its files)");
             continue;
         }
-        uint64_t size = fs::file_size(p, ec);
-        if (ec) return Status::fail(p, "cannot read file: " + ec.message());
+        if (size == UINT64_MAX) return Status::fail(p, "cannot read file size");
         if (size != want_bytes)
             return Status::fail(p, "size is " + std::to_string(size) + " bytes, manifest.json says " +
                                        std::to_string(want_bytes) + " (truncated or replaced)");
         if (options.verify_checksums) {
             std::string digest;
-            NGSDK_TRY(sha256_file(p, digest, size));
+            NGSDK_TRY(src.digest(name, false, digest, size));
             if (digest != want_sha)
                 return Status::fail(p, "sha256 mismatch (file is " + short_hex(digest) + ", manifest says " +
                                            short_hex(want_sha) + ")");
         }
     }
-    for (const std::string& ref : referenced_files(m))
+    for (const std::string& ref : refs)
         if (!files.find(ref)) return Status::fail(manifest_path, ref + " is used but not listed under 'files'");
     return Status::ok();
 }
 
-Status load_grid(const std::string& bundle, Grid& g) {
-    const std::string path = join(bundle, g.file);
+Status load_grid(const Source& src, Grid& g) {
+    const std::string path = src.path(g.file);
     DdsTexture tex;
-    NGSDK_TRY(read_dds(path, tex));
+    {
+        std::vector<uint8_t> bytes;
+        NGSDK_TRY(src.read(g.file, bytes, uint64_t(1) << 32));
+        NGSDK_TRY(decode_dds(bytes.data(), bytes.size(), path, tex));
+    }
     if (std::string(tex.format->name) != "R8G8B8A8_UNORM" || tex.dimension != Dimension::Tex2D || tex.cube)
         return Status::fail(path, std::string("is ") + tex.format->name + (tex.dimension == Dimension::Tex2D ? " 2d" : " 3d") +
                                       (tex.cube ? " cube" : "") + ", manifest says R8G8B8A8_UNORM 2d");
@@ -554,7 +647,7 @@ Status load_grid(const std::string& bundle, Grid& g) {
     g.texels = std::move(tex.mips);
     for (uint32_t l = 0; l < g.levels; ++l) {
         const uint32_t w = g.level_width(l), h = g.level_height(l);
-        const std::vector<uint8_t>& src = g.texels[l];
+        const std::vector<uint8_t>& texels = g.texels[l];
         std::vector<uint8_t>& codes = g.codes[l];
         codes.assign(size_t(w) * h * g.features, 0);
         for (uint32_t y = 0; y < h; ++y)
@@ -562,7 +655,7 @@ Status load_grid(const std::string& bundle, Grid& g) {
                 uint8_t* c = codes.data() + (size_t(y) * w + x) * g.features;
                 for (uint32_t k = 0; k < g.array_size * 4; ++k) {
                     uint32_t slice = k / 4, comp = k % 4;
-                    uint8_t byte = src[((size_t(slice) * h + y) * w + x) * 4 + comp];
+                    uint8_t byte = texels[((size_t(slice) * h + y) * w + x) * 4 + comp];
                     uint32_t used = 0;  // bits of this byte that hold codes
                     for (uint32_t j = 0; j < per_byte; ++j) {
                         uint32_t f = k * per_byte + j;
@@ -603,10 +696,14 @@ bool to_i8(const NpyArray& a, std::vector<int8_t>& out) {
     return true;
 }
 
-Status load_decoder(const std::string& bundle, const std::string& file, NeuralTexture& t) {
-    const std::string path = join(bundle, file);
+Status load_decoder(const Source& src, const std::string& file, NeuralTexture& t) {
+    const std::string path = src.path(file);
     std::map<std::string, NpyArray> arrays;
-    NGSDK_TRY(read_npz(path, arrays));
+    {
+        std::vector<uint8_t> bytes;
+        NGSDK_TRY(src.read(file, bytes, uint64_t(1) << 32));
+        NGSDK_TRY(read_npz_bytes(bytes.data(), bytes.size(), path, arrays));
+    }
     struct Want {
         std::vector<uint64_t> shape;
         std::string descr, dtype_name;
@@ -848,46 +945,70 @@ Status sha256_tree(const std::string& path, std::string& hex, uint64_t& size) {
     return Status::ok();
 }
 
-Status read_manifest(const std::string& bundle, json::Value& out, bool check_files, const LoadOptions& options) {
-    std::error_code ec;
-    if (!fs::exists(bundle, ec)) return Status::fail(bundle, "bundle folder does not exist");
-    if (!fs::is_directory(bundle, ec)) return Status::fail(bundle, "not a folder");
-    const std::string path = join(bundle, "manifest.json");
+namespace {
+
+Status parse_manifest(const Source& src, json::Value& out, bool check_files, const LoadOptions& options) {
+    const std::string path = src.path("manifest.json");
     std::vector<uint8_t> bytes;
-    Status s = read_file(path, bytes, 64u << 20);
-    if (!s) {
-        if (s.problem() == "file not found") return Status::fail(path, "missing (every bundle has a manifest.json)");
-        return s;
-    }
+    bool exists = false, is_dir = false;
+    uint64_t size = 0;
+    src.stat("manifest.json", exists, is_dir, size);
+    if (!exists) return Status::fail(path, "missing (every bundle has a manifest.json)");
+    NGSDK_TRY(src.read("manifest.json", bytes, 64u << 20));
     std::string text(bytes.begin(), bytes.end());
     std::string error;
     if (!json::parse(text, out, error)) return Status::fail(path, "not valid JSON: " + error);
     NGSDK_TRY(validate(out, path));
-    if (check_files) NGSDK_TRY(verify_files(bundle, out, options));
+    if (check_files) NGSDK_TRY(verify_files(src, out, options));
     return Status::ok();
 }
 
-Status load_neural_texture(const std::string& bundle, NeuralTexture& out, const LoadOptions& options) {
+Status load_from(const Source& src, const std::string& label, NeuralTexture& out, const LoadOptions& options) {
     out = NeuralTexture();
     json::Value manifest;
-    NGSDK_TRY(read_manifest(bundle, manifest, true, options));
-    const std::string manifest_path = join(bundle, "manifest.json");
+    NGSDK_TRY(parse_manifest(src, manifest, true, options));
+    const std::string manifest_path = src.path("manifest.json");
     Schema sc(manifest_path);
     NeuralTexture t;
     check_neural_texture(sc, manifest, t);
     NGSDK_TRY(sc.status());
-    t.bundle_path = bundle;
+    t.bundle_path = label;
     t.manifest = manifest;
     t.name = manifest.find("name")->as_string();
     t.format_version = manifest.find("format_version")->as_string();
     if (const json::Value* rd = manifest.find("provenance")->find("reference_decode"))
         for (const auto& kv : rd->members()) t.reference_decode[kv.first] = kv.second.as_string();
-    for (Grid& g : t.grids) NGSDK_TRY(load_grid(bundle, g));
-    NGSDK_TRY(load_decoder(bundle, manifest.find("decoder")->find("file")->as_string(), t));
+    for (Grid& g : t.grids) NGSDK_TRY(load_grid(src, g));
+    NGSDK_TRY(load_decoder(src, manifest.find("decoder")->find("file")->as_string(), t));
     NGSDK_TRY(check_consistency(t, manifest_path));
     if (t.quantized) float_view(t);
     out = std::move(t);
     return Status::ok();
+}
+
+Status check_folder(const std::string& bundle) {
+    std::error_code ec;
+    if (!fs::exists(bundle, ec)) return Status::fail(bundle, "bundle folder does not exist");
+    if (!fs::is_directory(bundle, ec)) return Status::fail(bundle, "not a folder");
+    return Status::ok();
+}
+
+}  // namespace
+
+Status read_manifest(const std::string& bundle, json::Value& out, bool check_files, const LoadOptions& options) {
+    NGSDK_TRY(check_folder(bundle));
+    return parse_manifest(FolderSource(bundle), out, check_files, options);
+}
+
+Status load_neural_texture(const std::string& bundle, NeuralTexture& out, const LoadOptions& options) {
+    out = NeuralTexture();
+    NGSDK_TRY(check_folder(bundle));
+    return load_from(FolderSource(bundle), bundle, out, options);
+}
+
+Status load_neural_texture_from_memory(const std::string& label, const std::map<std::string, std::vector<uint8_t>>& files,
+                                       NeuralTexture& out, const LoadOptions& options) {
+    return load_from(MemorySource(label, files), label, out, options);
 }
 
 }  // namespace ngsdk

@@ -178,3 +178,27 @@ TEST(png_writer_produces_a_png) {
     std::vector<uint8_t> png = ngsdk::encode_png(px.data(), 4, 3, 3);
     CHECK(png.size() > 8 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
 }
+
+TEST(bundle_loads_from_memory_like_from_a_folder) {
+    std::string dir = fresh("mem");
+    std::map<std::string, std::vector<uint8_t>> files;
+    for (const char* n : {"manifest.json", "grid0.dds", "grid1.dds", "decoder.npz"}) files[n] = synth::read_all(dir + "/" + n);
+    ngsdk::NeuralTexture a, b;
+    CHECK_OK(ngsdk::load_neural_texture(dir, a));
+    CHECK_OK(ngsdk::load_neural_texture_from_memory("Asset'/Game/T'", files, b));
+    std::vector<float> da, db;
+    CHECK_OK(ngsdk::decode_mip_float(a, 1, da));
+    CHECK_OK(ngsdk::decode_mip_float(b, 1, db));
+    CHECK(da == db && !da.empty());
+    // A listed graph export may be absent from memory, a grid may not.
+    std::string m(files["manifest.json"].begin(), files["manifest.json"].end());
+    m.replace(m.find("\"exports\": []"), 13,
+              "\"exports\": [{\"files\": [\"decoder.onnx\"], \"format\": \"onnx\", \"graph\": \"decoder\", \"precision\": \"fp32\"}]");
+    m.replace(m.find("\"decoder.npz\": {"), 16, "\"decoder.onnx\": {\"bytes\": 3, \"sha256\": \"" + std::string(64, 'a') +
+                                                  "\"}, \"decoder.npz\": {");
+    files["manifest.json"].assign(m.begin(), m.end());
+    CHECK_OK(ngsdk::load_neural_texture_from_memory("mem", files, b));
+    files.erase("grid1.dds");
+    CHECK_FAILS_WITH(ngsdk::load_neural_texture_from_memory("mem", files, b), "mem/grid1.dds: missing");
+    fs::remove_all(dir);
+}

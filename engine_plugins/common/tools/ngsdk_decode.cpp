@@ -4,7 +4,8 @@
 //
 //   ngsdk_decode BUNDLE [--mip M | --all] [--mode bundle|float|exact] [--raw FILE] [--raw-dir DIR]
 //                [--raw-dir DIR] [--png FILE] [--check-reference] [--no-checksums] [--threads N] [--info]
-// --raw-dir writes DIR/mip{M}.bin for every decoded mip.
+// --raw-dir writes DIR/mip{M}.bin for every decoded mip. --params FILE writes the shaders' int32
+// parameter array (little-endian) for the bundle's mode and exits.
 // Exit status: 0 ok, 1 the bundle was refused or cannot be decoded, 2 usage, 3 reference mismatch.
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "ngsdk/bundle.h"
 #include "ngsdk/decode.h"
 #include "ngsdk/image.h"
+#include "ngsdk/shader_params.h"
 
 namespace {
 
@@ -37,7 +39,7 @@ bool parse_uint(const char* s, uint32_t& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string bundle, raw, raw_dir, png, mode_name = "bundle";
+    std::string bundle, raw, raw_dir, png, params, mode_name = "bundle";
     uint32_t mip = 0, threads = 0;
     bool all = false, check_ref = false, info = false;
     ngsdk::LoadOptions load;
@@ -65,6 +67,10 @@ int main(int argc, char** argv) {
             const char* v = next("--raw-dir");
             if (!v) return usage("--raw-dir needs a folder");
             raw_dir = v;
+        } else if (a == "--params") {
+            const char* v = next("--params");
+            if (!v) return usage("--params needs a file");
+            params = v;
         } else if (a == "--png") {
             const char* v = next("--png");
             if (!v) return usage("--png needs a file");
@@ -108,6 +114,22 @@ int main(int argc, char** argv) {
                     bundle.c_str(), tex.name.c_str(), tex.width, tex.height, tex.mip_levels, tex.channels.size(),
                     tex.grids.size(), tex.layers.size(), ngsdk::to_string(tex.decode_mode),
                     std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    if (!params.empty()) {
+        std::vector<int32_t> blob;
+        s = ngsdk::shader_params(tex, mode == ngsdk::DecodeMode::Float ? tex.decode_mode : mode, blob);
+        if (s) {
+            std::vector<uint8_t> bytes(blob.size() * 4);
+            for (size_t i = 0; i < blob.size(); ++i)
+                for (int k = 0; k < 4; ++k) bytes[4 * i + size_t(k)] = uint8_t(uint32_t(blob[i]) >> (8 * k));
+            s = ngsdk::write_file_atomic(params, bytes.data(), bytes.size());
+        }
+        if (!s) {
+            std::fprintf(stderr, "error: %s\n", s.what().c_str());
+            return 1;
+        }
+        std::printf("wrote %zu shader parameters to %s\n", blob.size(), params.c_str());
+        return 0;
     }
     ngsdk::DecodeOptions dopt;
     dopt.threads = int(threads);

@@ -101,6 +101,13 @@ struct LoadOptions {
 
 Status load_neural_texture(const std::string& bundle_dir, NeuralTexture& out, const LoadOptions& options = {});
 
+// The same from the bundle's files held in memory (name -> bytes, "manifest.json" included), e.g. an
+// engine asset that stored them at import. `label` names the bundle in errors. Every file given is
+// checked against the manifest; graph exports listed in the manifest may be left out.
+Status load_neural_texture_from_memory(const std::string& label,
+                                       const std::map<std::string, std::vector<uint8_t>>& files,
+                                       NeuralTexture& out, const LoadOptions& options = {});
+
 // Parse and validate bundle_dir/manifest.json (version, schema subset, file list); with
 // `check_files` verify presence, size and (options.verify_checksums) sha256 of every file.
 Status read_manifest(const std::string& bundle_dir, json::Value& out, bool check_files = true,

@@ -1,0 +1,142 @@
+#include "NeuralTextureImport.h"
+
+#include "AssetRegistry/AssetRegistryModule.h"
+#include "Engine/Texture2DArray.h"
+#include "Misc/FileHelper.h"
+#include "Misc/Paths.h"
+#include "NeuralTexture.h"
+#include "NeuralTextureDecoder.h"
+#include "UObject/Package.h"
+
+THIRD_PARTY_INCLUDES_START
+#include "ngsdk/bundle.h"
+THIRD_PARTY_INCLUDES_END
+
+namespace NeuralTextureImport
+{
+void ApplyExactSettings(UTexture2DArray& Texture, bool bWrap, bool bHardwareFiltered)
+{
+    // Latent codes are data: no sRGB, no compression (VectorDisplacementmap is uncompressed BGRA8),
+    // the authored mips as they are, no streaming, no LOD bias.
+    Texture.SRGB = false;
+    Texture.CompressionSettings = TC_VectorDisplacementmap;
+    Texture.CompressionNone = true;
+#if WITH_EDITORONLY_DATA
+    Texture.MipGenSettings = TMGS_LeaveExistingMips;
+#endif
+    // exact mode reads texels with Load (the filter is unused); hardware mode samples bilinearly.
+    Texture.Filter = bHardwareFiltered ? TF_Bilinear : TF_Nearest;
+    Texture.AddressX = bWrap ? TA_Wrap : TA_Clamp;
+    Texture.AddressY = bWrap ? TA_Wrap : TA_Clamp;
+    Texture.AddressZ = TA_Clamp;
+    Texture.NeverStream = true;
+    Texture.LODBias = 0;
+    Texture.NumCinematicMipLevels = 0;
+}
+
+namespace
+{
+UTexture2DArray* MakeGridTexture(UNeuralTexture& Asset, const ngsdk::Grid& Grid, bool bWrap, bool bHardware)
+{
+    // The grid lives in its own package beside the neural texture: <Package>_<grid name>.
+    const FString PackageName = FPaths::GetPath(Asset.GetOutermost()->GetName()) / (Asset.GetName() + TEXT("_") +
+                                                                                    UTF8_TO_TCHAR(Grid.name.c_str()));
+    UPackage* Package = CreatePackage(*PackageName);
+    const FName ObjectName(*FPaths::GetBaseFilename(PackageName));
+    UTexture2DArray* Texture = FindObject<UTexture2DArray>(Package, *ObjectName.ToString());
+    if (!Texture)
+    {
+        Texture = NewObject<UTexture2DArray>(Package, ObjectName, RF_Public | RF_Standalone | RF_Transactional);
+        FAssetRegistryModule::AssetCreated(Texture);
+    }
+    // FTextureSource wants mip-major data (every slice of mip 0, then mip 1, ...), BGRA byte order;
+    // the loader holds each level as (slices, h, w, RGBA).
+    TArray<uint8> Data;
+    for (const std::vector<uint8_t>& Level : Grid.texels)
+    {
+        const int32 Start = Data.Num();
+        Data.Append(Level.data(), int32(Level.size()));
+        for (int32 I = Start; I + 3 < Data.Num(); I += 4)
+        {
+            Swap(Data[I], Data[I + 2]);
+        }
+    }
+#if WITH_EDITORONLY_DATA
+    Texture->Source.Init(int32(Grid.width), int32(Grid.height), int32(Grid.array_size), int32(Grid.levels), TSF_BGRA8,
+                         Data.GetData());
+#endif
+    ApplyExactSettings(*Texture, bWrap, bHardware);
+    Texture->PostEditChange();
+    Texture->MarkPackageDirty();
+    return Texture;
+}
+}  // namespace
+
+bool Fill(UNeuralTexture& Asset, const FString& BundleDir, FString& OutError)
+{
+    ngsdk::NeuralTexture Bundle;
+    const ngsdk::Status Status = ngsdk::load_neural_texture(TCHAR_TO_UTF8(*BundleDir), Bundle);
+    if (!Status)
+    {
+        OutError = UTF8_TO_TCHAR(Status.what().c_str());
+        return false;
+    }
+    // Keep the bytes the loader just verified: manifest, grids and decoder (graph exports stay out).
+    TMap<FString, TArray<uint8>> Files;
+    TArray<FString> Names = {TEXT("manifest.json")};
+    for (const ngsdk::Grid& Grid : Bundle.grids)
+    {
+        Names.Add(UTF8_TO_TCHAR(Grid.file.c_str()));
+    }
+    Names.Add(UTF8_TO_TCHAR(Bundle.manifest.find("decoder")->find("file")->as_string().c_str()));
+    Asset.BundleFiles.Reset();
+    for (const FString& Name : Names)
+    {
+        FNeuralBundleFile& File = Asset.BundleFiles.AddDefaulted_GetRef();
+        File.Name = Name;
+        if (!FFileHelper::LoadFileToArray(File.Bytes, *(BundleDir / Name)))
+        {
+            OutError = FString::Printf(TEXT("%s: cannot read file"), *(BundleDir / Name));
+            return false;
+        }
+        Files.Add(Name, File.Bytes);
+    }
+    if (!FNeuralTextureDecoder::BuildShaderParams(Files, BundleDir, Asset.ShaderParams, OutError))
+    {
+        return false;
+    }
+    Asset.BundleName = UTF8_TO_TCHAR(Bundle.name.c_str());
+    Asset.FormatVersion = UTF8_TO_TCHAR(Bundle.format_version.c_str());
+    Asset.Width = int32(Bundle.width);
+    Asset.Height = int32(Bundle.height);
+    Asset.MipLevels = int32(Bundle.mip_levels);
+    Asset.bWrap = Bundle.address == ngsdk::AddressMode::Wrap;
+    Asset.DecodeMode = Bundle.decode_mode == ngsdk::DecodeMode::Exact      ? ENeuralDecodeMode::Exact
+                       : Bundle.decode_mode == ngsdk::DecodeMode::Hardware ? ENeuralDecodeMode::Hardware
+                                                                            : ENeuralDecodeMode::Float;
+    Asset.Channels.Reset();
+    for (const ngsdk::Channel& C : Bundle.channels)
+    {
+        FNeuralTextureChannel& Out = Asset.Channels.AddDefaulted_GetRef();
+        Out.Name = UTF8_TO_TCHAR(C.name.c_str());
+        Out.Semantic = UTF8_TO_TCHAR(C.semantic.c_str());
+        Out.Component = UTF8_TO_TCHAR(C.component.c_str());
+        Out.ColourSpace = UTF8_TO_TCHAR(C.colour_space.c_str());
+    }
+    Asset.GridLevels.Reset();
+    for (const std::vector<uint32_t>& Levels : Bundle.grid_levels)
+    {
+        for (uint32_t L : Levels)
+        {
+            Asset.GridLevels.Add(int32(L));
+        }
+    }
+    Asset.LatentGrids.Reset();
+    const bool bHardware = Bundle.decode_mode == ngsdk::DecodeMode::Hardware;
+    for (const ngsdk::Grid& Grid : Bundle.grids)
+    {
+        Asset.LatentGrids.Add(MakeGridTexture(Asset, Grid, Asset.bWrap, bHardware));
+    }
+    return true;
+}
+}  // namespace NeuralTextureImport
