@@ -132,7 +132,9 @@ def render(records: list[dict], meta: dict) -> str:
         f"centre crops of {meta['size']} px). PSNR of mip 0 in each channel's stored colour space, from each "
         "asset's own bit-exact decode (its provenance). `float` and `exact` share the latent grids (same "
         "bytes), so their difference is the decode arithmetic; `hardware` has 8-bit latents sampled by the "
-        "texture filter (d3d11 reference profile) and its own grids at the same bpp target.",
+        "texture filter (d3d11 reference profile) and its own grids at the same bpp target. The integer "
+        "decoder is smaller (int8 weights), hence the lower bpp on the same grids. On CUDA the float mode's "
+        "training forward runs its MLP under bf16 autocast (the trainer's setting); its decode is strict fp32.",
         "",
         *lines,
         "",

@@ -32,7 +32,15 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--time-budget", type=click.FloatRange(1), help="Stop after this many seconds of training.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
-@click.option("--latent-bits", default=4, show_default=True, type=click.Choice(["2", "4", "8"]), help="Bits per latent code.")
+@click.option("--latent-bits", default=None, type=click.Choice(["2", "4", "8"]),
+              help="Bits per latent code (default 4; 8 for --decode hardware, which requires it).")
+@click.option("--decode", "decode_mode", default="exact", show_default=True,
+              type=click.Choice(["exact", "hardware", "float"]),
+              help="Decode mode the model is trained in and shipped with (docs/decode-spec.md): exact = integer "
+                   "decode, bit-identical on every engine; hardware = texture-filtered 8-bit latents + integer "
+                   "MLP; float = strict fp32 reference.")
+@click.option("--qat-start", type=click.FloatRange(0, 1), help="exact/hardware: fraction of the run after which "
+              "the integer decoder itself trains (default: the latent-noise fraction, 0.6).")
 @click.option("--hidden", default=64, show_default=True, type=click.IntRange(8, 256), help="Decoder hidden width.")
 @click.option("--batch-size", default=1 << 14, show_default=True, type=click.IntRange(256))
 @click.option("--tiling/--no-tiling", default=True, show_default=True, help="Seamless tiling (latents wrap around).")
@@ -46,7 +54,8 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path), help="Log file (default: OUT.log beside the bundle).")
 @friendly_errors
 def command(source: Path, out: Path, bpp: float, steps: int | None, time_budget: float | None, seed: int,
-            device: str, latent_bits: str, hidden: int, batch_size: int, tiling: bool,
+            device: str, latent_bits: str | None, decode_mode: str, qat_start: float | None, hidden: int,
+            batch_size: int, tiling: bool,
             loss_weights: tuple[str, ...], early_stop: int, channel_file: Path | None,
             checkpoint: Path | None, resume: Path | None, previews: Path | None, no_previews: bool,
             log_file: Path | None) -> None:
@@ -71,7 +80,10 @@ def command(source: Path, out: Path, bpp: float, steps: int | None, time_budget:
         f"({', '.join(c.name for c in ts.channels)})")
     for note in ts.notes:
         log(f"  note: {note}")
-    cfg = TextureTrainConfig(bpp=bpp, latent_bits=int(latent_bits), hidden=hidden, steps=steps,
+    if latent_bits is None:
+        latent_bits = "8" if decode_mode == "hardware" else "4"
+    cfg = TextureTrainConfig(bpp=bpp, latent_bits=int(latent_bits), decode_mode=decode_mode, qat_start=qat_start,
+                             hidden=hidden, steps=steps,
                              time_budget=time_budget, batch_size=batch_size, seed=seed, device=device,
                              address="wrap" if tiling else "clamp", loss_weights=_parse_weights(loss_weights),
                              early_stop_patience=early_stop)
@@ -81,7 +93,7 @@ def command(source: Path, out: Path, bpp: float, steps: int | None, time_budget:
     asset = result.asset
     write_bundle(asset, out)
     m = asset.provenance.metrics
-    log(f"wrote {out}: {m['bpp']:.3f} bpp, mip0 PSNR {m['psnr_db']:.2f} dB "
+    log(f"wrote {out}: {asset.decode_mode} decode, {m['bpp']:.3f} bpp, mip0 PSNR {m['psnr_db']:.2f} dB "
         f"({', '.join(f'{k} {v:.2f}' for k, v in m['per_mip'][0]['textures_db'].items())}), "
         f"{result.steps} steps in {result.seconds:.1f} s")
     if not no_previews:

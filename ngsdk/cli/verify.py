@@ -20,9 +20,15 @@ from ngsdk.asset.manifest import read_manifest
               help="Write source|decoded|error PNGs here.")
 @click.option("--min-psnr", type=float, help="Fail when mip-0 PSNR is below this (dB).")
 @click.option("--mip", "mips", type=int, multiple=True, help="Decode only these mips (default: all).")
+@click.option("--engine", type=click.Choice(["unreal", "vulkan", "generic"]),
+              help="Check the bundle's decode mode against this engine's sampler rules (NT008): exact, or bounded "
+                   "with the worst-case error.")
+@click.option("--profile", "profile", help="With --engine: a known sampler implementation instead of the engine's "
+              "bounds (lavapipe, lavapipe-mesa25, nvidia, d3d11).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
 def command(bundle: Path, source: Path | None, json_out: Path | None, html_out: Path | None,
-            previews: Path | None, min_psnr: float | None, mips: tuple[int, ...], quiet: bool) -> None:
+            previews: Path | None, min_psnr: float | None, mips: tuple[int, ...], engine: str | None,
+            profile: str | None, quiet: bool) -> None:
     """Verify BUNDLE: schema, checksums, decode consistency, bpp and (with --source) PSNR per mip."""
     try:
         manifest = read_manifest(bundle, check_files=False)
@@ -34,7 +40,10 @@ def command(bundle: Path, source: Path | None, json_out: Path | None, html_out: 
         from ngsdk.verify.texture import verify_texture_bundle
 
         rep = verify_texture_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews,
-                                    mips=list(mips) or None)
+                                    mips=list(mips) or None, engine=engine, profile=profile)
+    elif engine is not None or profile is not None:
+        click.echo(f"FAIL: {bundle}: --engine/--profile apply to neural textures, not {kind!r}", err=True)
+        raise SystemExit(1)
     elif kind == "shading_mlp":
         from ngsdk.verify.shading import verify_shading_bundle
 

@@ -50,7 +50,7 @@ class TextureTrainConfig:
     eval_every: int = 100
     seed: int = 0
     device: str = "auto"
-    decode_mode: str = "float"
+    decode_mode: str = "exact"
     qat_start: float | None = None
     """exact/hardware: fraction of the run after which the integer decoder trains (default: noise_fraction)."""
 

@@ -172,7 +172,8 @@ def strict_decode_mip_int(asset: NeuralTextureAsset, mip: int, rows_per_chunk: i
                 v = v_line[r0:r1].repeat_interleave(w)
                 parts.append(_hw_latents(c, u, v, address))
                 if pos0 is None:
-                    pos0 = (torch.floor(u * _c(256.0 * gw)).to(I64) - 128, torch.floor(v * _c(256.0 * gh)).to(I64) - 128)
+                    pos0 = (torch.floor(u * _c(256.0 * gw)).to(I64) - 128,
+                            torch.floor(v * _c(256.0 * gh)).to(I64) - 128)
                 continue
             x = _int_mip_positions(w, gw).repeat(r1 - r0)
             y = _int_mip_positions(h, gh)[r0:r1].repeat_interleave(w)

@@ -9,6 +9,8 @@ Check codes (stable):
 - ``NT005`` bits per texel: recomputed from the stored grid texels and decoder arrays.
 - ``NT006`` source: the source files match the hashes in the provenance.
 - ``NT007`` quality: PSNR per texture and overall for every mip against the source.
+- ``NT008`` engine (with ``engine=``): the bundle's decode mode under the engine's sampler profile:
+  ``exact`` (worst-case error 0) or ``bounded`` with the worst-case byte error against the reference.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ def verify_texture_bundle(
     previews: str | Path | None = None,
     mips: list[int] | None = None,
     log=None,
+    engine: str | None = None,
+    profile: str | None = None,
 ) -> Report:
-    """Run every neural-texture check on ``bundle``; never raises for a bad bundle (it FAILs)."""
+    """Run every neural-texture check on ``bundle``; never raises for a bad bundle (it FAILs).
+
+    ``engine`` (``unreal``, ``vulkan``, ``generic``) adds NT008; ``profile`` names a sampler profile
+    (``lavapipe``, ``nvidia``, ``d3d11``...) to use instead of the engine's bounds (hardware mode).
+    """
     from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.neural_texture import decode_mip
+    from runtime_ref.neural_texture_modes import decode_mip
 
     log = log or (lambda s: None)
     bundle = Path(bundle)
@@ -75,14 +83,16 @@ def verify_texture_bundle(
             bad.append(m)
         log(f"decoded mip {m} {asset.mip_size(m)[0]}x{asset.mip_size(m)[1]}")
     secs = time.perf_counter() - t0
+    integer = asset.decode_mode != "float"
     if bad:
         rep.add("NT004", "decode consistency", "fail",
                 f"runtime_ref decode differs from the trained model on mips {bad}", mips=results)
     elif all(v == "not recorded" for v in results.values()):
         rep.add("NT004", "decode consistency", "warn", "bundle records no reference decode hashes", mips=results)
     else:
+        what = f"{asset.decode_mode} decode, " + ("UNORM8 bytes" if integer else "float32 values")
         rep.add("NT004", "decode consistency", "pass",
-                f"{len(wanted)} mips bit-identical to the trained model (max abs diff 0)", mips=results,
+                f"{len(wanted)} mips bit-identical to the trained model ({what}, max abs diff 0)", mips=results,
                 decode_seconds=round(secs, 3))
 
     bpp = asset.bits_per_texel()
@@ -91,6 +101,14 @@ def verify_texture_bundle(
     rep.summary.update({"bpp": bpp, "decode_mode": asset.decode_mode, "mips": asset.mip_levels,
                         "size": [asset.width, asset.height], "channels": [c.name for c in asset.channels]})
 
+    if engine is not None:
+        from ngsdk.verify.engine import check_engine
+
+        check_engine(rep, asset, engine, profile, wanted, decoded, log)
+    if integer:
+        from ngsdk.textures.stored import bytes_to_linear
+
+        decoded = {m: bytes_to_linear(d, asset.channels) for m, d in decoded.items()}
     if source is not None:
         _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
     return rep

@@ -10,6 +10,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -42,3 +44,26 @@ def train_bundle(material: Path, out: Path, *, mode: str, address: str, bits: in
                              device="cpu", batch_size=4096, address=address, decode_mode=mode)
     write_bundle(train_texture(ts, cfg).asset, out)
     return out
+
+
+# name -> (decode mode, address, latent bits): every variant the engine tests decode.
+VARIANTS = {
+    "float-wrap-4bit": ("float", "wrap", 4),
+    "float-clamp-2bit": ("float", "clamp", 2),
+    "exact-wrap-4bit": ("exact", "wrap", 4),
+    "exact-clamp-8bit": ("exact", "clamp", 8),
+    "hardware-wrap-8bit": ("hardware", "wrap", 8),
+    "hardware-clamp-8bit": ("hardware", "clamp", 8),
+}
+
+
+_TRAINED: dict[Path, dict[str, Path]] = {}
+
+
+def train_variants(material: Path, factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small real bundles (the 256x256 Ground068 crop, 30 steps) in every variant, trained once per session."""
+    if material not in _TRAINED:
+        root = factory.mktemp("engine_bundles")
+        _TRAINED[material] = {name: train_bundle(material, root / f"{name}.ngasset", mode=m, address=a, bits=b)
+                              for name, (m, a, b) in VARIANTS.items()}
+    return _TRAINED[material]

@@ -21,14 +21,9 @@ from ngsdk.asset.errors import AssetError
 from runtime_ref import neural_texture, neural_texture_exact
 from runtime_ref.bundle import load_neural_texture
 
-from .engine_build import REPO, build_root, cmake_build, train_bundle
+from .engine_build import REPO, VARIANTS, build_root, cmake_build, train_variants
 
-VARIANTS = {
-    "float-wrap-4bit": ("float", "wrap", 4),
-    "float-clamp-2bit": ("float", "clamp", 2),
-    "exact-wrap-4bit": ("exact", "wrap", 4),
-    "exact-clamp-8bit": ("exact", "clamp", 8),
-}
+CPU_VARIANTS = [name for name, (mode, _, _) in VARIANTS.items() if mode != "hardware"]
 
 
 @pytest.fixture(scope="session")
@@ -38,9 +33,7 @@ def loader_build() -> Path:
 
 @pytest.fixture(scope="session")
 def bundles(small_material: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("cpp_bundles")
-    return {name: train_bundle(small_material, root / f"{name}.ngasset", mode=m, address=a, bits=b)
-            for name, (m, a, b) in VARIANTS.items()}
+    return train_variants(small_material, tmp_path_factory)
 
 
 def run_decode(build: Path, *args: str) -> subprocess.CompletedProcess:
@@ -53,7 +46,7 @@ def reference_bytes(asset, mode: str, mip: int) -> bytes:
     return np.ascontiguousarray(neural_texture.decode_mip(asset, mip), dtype="<f4").tobytes()
 
 
-@pytest.mark.parametrize("name", list(VARIANTS))
+@pytest.mark.parametrize("name", CPU_VARIANTS)
 def test_cpp_decode_is_bit_identical_to_runtime_ref(name: str, bundles, loader_build: Path, tmp_path: Path):
     bundle = bundles[name]
     asset = load_neural_texture(bundle)
@@ -76,6 +69,17 @@ def test_cpp_float_view_of_an_integer_decoder_matches(bundles, loader_build: Pat
         res = run_decode(loader_build, bundle, "--mip", m, "--mode", "float", "--raw", raw)
         assert res.returncode == 0, res.stderr
         assert raw.read_bytes() == reference_bytes(asset, "float", m)
+
+
+@pytest.mark.parametrize("name", ["exact-clamp-8bit", "hardware-wrap-8bit"])
+def test_cpp_shader_parameters_match_runtime_ref(name: str, bundles, loader_build: Path, tmp_path: Path):
+    """The int32 array the shaders read, built by the C++ loader, equals runtime_ref's param_blob."""
+    from runtime_ref.neural_texture_int import param_blob
+
+    res = run_decode(loader_build, bundles[name], "--params", tmp_path / "p.bin")
+    assert res.returncode == 0, res.stderr
+    got = np.fromfile(tmp_path / "p.bin", dtype="<i4")
+    assert np.array_equal(got, param_blob(load_neural_texture(bundles[name])))
 
 
 def _copy(bundle: Path, tmp_path: Path) -> Path:

@@ -815,7 +815,7 @@ Status check_integer_decoder(const NeuralTexture& t, const std::string& manifest
                 bound += (w < 0 ? -w : w) * xmax;
             }
             int64_t top = bound * int64_t(l.multiplier[j]) + (int64_t(1) << (l.shift[j] - 1));
-            if (bound > (int64_t(1) << 31) || top >= (int64_t(1) << 31))
+            if (bound >= (int64_t(1) << 31) || top >= (int64_t(1) << 31))
                 return bad(name + "channel " + std::to_string(j) + " can overflow int32");
         }
         xmax = 255;

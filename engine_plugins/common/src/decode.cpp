@@ -28,13 +28,13 @@ Status decode_mip(const NeuralTexture& t, uint32_t mip, DecodeMode mode, Decoded
 }
 
 std::string DecodedMip::hash() const {
-    if (mode != DecodeMode::Exact) return decode_hash(values);
+    if (mode == DecodeMode::Float) return decode_hash(values);
     std::vector<float> as_float(bytes.begin(), bytes.end());
     return decode_hash(as_float);
 }
 
 std::vector<uint8_t> DecodedMip::raw() const {
-    if (mode == DecodeMode::Exact) return bytes;
+    if (mode != DecodeMode::Float) return bytes;
     std::vector<uint8_t> out(values.size() * 4);
     for (size_t i = 0; i < values.size(); ++i) {
         uint32_t bits;

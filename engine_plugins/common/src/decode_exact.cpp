@@ -51,6 +51,7 @@ struct Plan {
     const NeuralTexture* t;
     uint32_t width, height;
     std::vector<GridLevel> grids;
+    std::vector<std::vector<int32_t>> weights;  // per layer, widened int8 weights (out x in)
 };
 
 void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
@@ -58,7 +59,9 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
     const uint32_t C = t.outputs();
     uint32_t widest = t.inputs();
     for (const Layer& l : t.layers) widest = l.outputs > widest ? l.outputs : widest;
-    std::vector<int64_t> a(widest), b(widest);
+    // Every decoder value fits int32 (the loader checks |acc| * multiplier + 2^(shift-1) < 2^31), so
+    // the dot products run in int32; the requantization product is formed in int64.
+    std::vector<int32_t> a(widest), b(widest);
     for (uint32_t y = r0; y < r1; ++y) {
         for (uint32_t x = 0; x < p.width; ++x) {
             uint32_t n = 0;
@@ -76,7 +79,7 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
                     const int64_t bot = c01[f] * (256 - tx.w) + c11[f] * tx.w;
                     const int64_t sum = top * (256 - ty.w) + bot * ty.w;
                     const int64_t s = 2 * sum - q * 65536;
-                    a[n++] = clamp((s + (int64_t(1) << (k - 1))) >> k, -127, 127);
+                    a[n++] = int32_t(clamp((s + (int64_t(1) << (k - 1))) >> k, -127, 127));
                 }
             }
             if (t.encoding.triangle && !p.grids.empty()) {
@@ -96,19 +99,21 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
                     for (int64_t e : {eu, ev}) {
                         const int64_t tt = (e + t.q.phase[term]) & (period - 1);
                         const int64_t tri = 2 * tt - period < 0 ? period - 2 * tt : 2 * tt - period;
-                        a[n++] = (tri * 127 + (period >> 1)) >> shift;
+                        a[n++] = int32_t((tri * 127 + (period >> 1)) >> shift);
                     }
                 }
             }
-            int64_t* in = a.data();
-            int64_t* acc = b.data();
-            for (const Layer& l : t.layers) {
+            int32_t* in = a.data();
+            int32_t* acc = b.data();
+            for (size_t li = 0; li < t.layers.size(); ++li) {
+                const Layer& l = t.layers[li];
                 for (uint32_t j = 0; j < l.outputs; ++j) {
-                    int64_t s = l.qbias[j];
-                    const int8_t* w = l.qweight.data() + size_t(j) * l.inputs;
-                    for (uint32_t k = 0; k < l.inputs; ++k) s += int64_t(w[k]) * in[k];
+                    int32_t s = 0;
+                    const int32_t* w = p.weights[li].data() + size_t(j) * l.inputs;
+                    for (uint32_t k = 0; k < l.inputs; ++k) s += w[k] * in[k];
+                    const int64_t total = int64_t(s) + l.qbias[j];
                     const int sh = l.shift[j];
-                    acc[j] = clamp((s * l.multiplier[j] + (int64_t(1) << (sh - 1))) >> sh, 0, 255);
+                    acc[j] = int32_t(clamp((total * l.multiplier[j] + (int64_t(1) << (sh - 1))) >> sh, 0, 255));
                 }
                 std::swap(in, acc);
             }
@@ -149,6 +154,7 @@ Status decode_mip_exact(const NeuralTexture& t, uint32_t mip, std::vector<uint8_
         for (uint32_t i = 0; i < p.height; ++i) gl.rows.push_back(exact::mip_position(i, p.height, gl.h));
         p.grids.push_back(std::move(gl));
     }
+    for (const Layer& l : t.layers) p.weights.emplace_back(l.qweight.begin(), l.qweight.end());
     out.assign(size_t(count), 0);
     unsigned threads = options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
     if (threads == 0) threads = 1;

@@ -11,6 +11,7 @@
 
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#pragma float_control(precise, on)  // also under -ffast-math (Unreal's clang toolchains)
 #endif
 #if defined(_MSC_VER)
 #pragma fp_contract(off)

@@ -116,7 +116,7 @@ Status write_png(const std::string& path, const uint8_t* pixels, uint32_t width,
 
 std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const DecodedMip& decoded, uint32_t& out_width) {
     const uint32_t width = decoded.width, height = decoded.height;
-    const bool bytes = decoded.mode == DecodeMode::Exact;
+    const bool bytes = decoded.mode != DecodeMode::Float;
     struct Group { size_t first, count; };
     std::vector<Group> groups;
     for (size_t c = 0; c < t.channels.size(); ++c) {

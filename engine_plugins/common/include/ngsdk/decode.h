@@ -28,13 +28,13 @@ struct DecodedMip {
     DecodeMode mode = DecodeMode::Float;
     uint32_t width = 0, height = 0, channels = 0;
     std::vector<float> values;   // float mode: linear values
-    std::vector<uint8_t> bytes;  // exact mode: UNORM8 in each channel's stored colour space
+    std::vector<uint8_t> bytes;  // exact/hardware: UNORM8 in each channel's stored colour space
 
     size_t count() const { return size_t(width) * height * channels; }
     // sha256 as ngsdk records it in provenance.reference_decode: the little-endian float32 bytes of
-    // the values (float mode) or of the bytes converted to float32 (exact mode).
+    // the values (float mode) or of the bytes converted to float32 (exact and hardware modes).
     std::string hash() const;
-    // Raw dump bytes: float32 little-endian (float) or the bytes themselves (exact).
+    // Raw dump bytes: float32 little-endian (float) or the bytes themselves (exact, hardware).
     std::vector<uint8_t> raw() const;
 };
 

@@ -20,7 +20,8 @@ std::vector<uint8_t> encode_png(const uint8_t* pixels, uint32_t width, uint32_t 
 // An RGB8 preview of a decoded mip: one tile per channel group (consecutive channels with the same
 // semantic), side by side; 1 channel -> grey, 2 -> RG, 3+ -> first three as RGB. Float mode: channels
 // in colour space "srgb" are encoded with the sRGB curve, others written linearly, clamped and
-// rounded to 8 bits. Exact mode: the decoded bytes as they are (already in the stored colour space).
+// rounded to 8 bits. Exact and hardware modes: the decoded bytes as they are (already in the stored
+// colour space).
 // Sets `out_width` (the height is the mip height).
 std::vector<uint8_t> preview_rgb8(const NeuralTexture& t, const DecodedMip& decoded, uint32_t& out_width);
 

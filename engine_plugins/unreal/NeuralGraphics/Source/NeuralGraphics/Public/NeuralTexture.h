@@ -102,6 +102,15 @@ public:
     UPROPERTY(VisibleAnywhere, Category = "Neural Texture")
     TArray<int32> ShaderParams;
 
+    /** ShaderParams as the material decode reads them (NeuralTextureMaterial.ush): a header row
+        (width, height, mip levels) then one little-endian int32 per RGBA8 texel, 256 per row. */
+    UPROPERTY(VisibleAnywhere, BlueprintReadOnly, Category = "Neural Texture")
+    TObjectPtr<UTexture2D> ParamsTexture;
+
+    /** Code for a material Custom node that decodes this texture (docs/unreal.md, Material setup). */
+    UPROPERTY(VisibleAnywhere, BlueprintReadOnly, Category = "Neural Texture", meta = (MultiLine = true))
+    FString MaterialCustomNodeCode;
+
     /** Decode every mip into DecodedTextures when the asset loads (CPU, via the ngsdk loader). */
     UPROPERTY(EditAnywhere, BlueprintReadWrite, Category = "Neural Texture")
     bool bDecodeOnLoad = false;

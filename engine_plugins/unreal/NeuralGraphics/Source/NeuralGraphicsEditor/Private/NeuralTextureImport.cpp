@@ -1,6 +1,7 @@
 #include "NeuralTextureImport.h"
 
 #include "AssetRegistry/AssetRegistryModule.h"
+#include "Engine/Texture2D.h"
 #include "Engine/Texture2DArray.h"
 #include "Misc/FileHelper.h"
 #include "Misc/Paths.h"
@@ -72,6 +73,100 @@ UTexture2DArray* MakeGridTexture(UNeuralTexture& Asset, const ngsdk::Grid& Grid,
 }
 }  // namespace
 
+// The material decode's parameter texture (NeuralTextureMaterial.ush): header row (width, height,
+// mip levels), then the int32 blob, one little-endian word per texel (R = lowest byte), 256 per row.
+UTexture2D* MakeParamsTexture(UNeuralTexture& Asset, const TArray<int32>& Blob)
+{
+    TArray<int32> Words;
+    Words.SetNumZeroed(256);
+    Words[0] = Asset.Width;
+    Words[1] = Asset.Height;
+    Words[2] = Asset.MipLevels;
+    Words.Append(Blob);
+    const int32 Rows = (Words.Num() + 255) / 256;
+    Words.SetNumZeroed(Rows * 256);
+    TArray<uint8> Texels;
+    Texels.SetNumUninitialized(Words.Num() * 4);
+    for (int32 I = 0; I < Words.Num(); ++I)
+    {
+        const uint32 W = uint32(Words[I]);
+        // TSF_BGRA8 memory order B, G, R, A for the logical (R, G, B, A) = (byte0, byte1, byte2, byte3).
+        Texels[I * 4 + 0] = uint8(W >> 16);
+        Texels[I * 4 + 1] = uint8(W >> 8);
+        Texels[I * 4 + 2] = uint8(W);
+        Texels[I * 4 + 3] = uint8(W >> 24);
+    }
+    const FString PackageName = FPaths::GetPath(Asset.GetOutermost()->GetName()) / (Asset.GetName() + TEXT("_params"));
+    UPackage* Package = CreatePackage(*PackageName);
+    const FString ObjectName = FPaths::GetBaseFilename(PackageName);
+    UTexture2D* Texture = FindObject<UTexture2D>(Package, *ObjectName);
+    if (!Texture)
+    {
+        Texture = NewObject<UTexture2D>(Package, FName(*ObjectName), RF_Public | RF_Standalone | RF_Transactional);
+        FAssetRegistryModule::AssetCreated(Texture);
+    }
+#if WITH_EDITORONLY_DATA
+    Texture->Source.Init(256, Rows, 1, 1, TSF_BGRA8, Texels.GetData());
+    Texture->MipGenSettings = TMGS_NoMipmaps;
+#endif
+    Texture->SRGB = false;
+    Texture->CompressionSettings = TC_VectorDisplacementmap;
+    Texture->CompressionNone = true;
+    Texture->Filter = TF_Nearest;
+    Texture->AddressX = TA_Clamp;
+    Texture->AddressY = TA_Clamp;
+    Texture->NeverStream = true;
+    Texture->LODBias = 0;
+    Texture->PostEditChange();
+    Texture->MarkPackageDirty();
+    return Texture;
+}
+
+FString CustomNodeCode(int32 Grids)
+{
+    FString Bind = FString::Printf(TEXT("NTD_MaterialBind%d(Params"), Grids);
+    for (int32 G = 0; G < Grids; ++G)
+    {
+        Bind += FString::Printf(TEXT(", Grid%d"), G);
+    }
+    Bind += TEXT(", Grid0Sampler);\n");
+    return Bind + TEXT("NTD_MaterialDecode(UV, Mip);\n"
+                       "Out1 = NTD_MaterialChannels(4);\n"
+                       "Out2 = NTD_MaterialChannels(8);\n"
+                       "Out3 = NTD_MaterialChannels(12);\n"
+                       "return NTD_MaterialChannels(0);\n");
+}
+}  // namespace
+
+namespace
+{
+bool MaterialDecodeSupported(const ngsdk::NeuralTexture& Bundle, FString& Why)
+{
+    if (!Bundle.quantized)
+    {
+        Why = TEXT("float bundles decode on the CPU only");
+        return false;
+    }
+    if (Bundle.grids.size() > 4 || Bundle.outputs() > 16)
+    {
+        Why = TEXT("the material decode binds at most 4 grids and returns at most 16 channels");
+        return false;
+    }
+    for (size_t M = 0; M < Bundle.grid_levels.size(); ++M)
+    {
+        for (size_t G = 0; G < Bundle.grids.size(); ++G)
+        {
+            if (Bundle.grid_levels[M][G] != FMath::Min<uint32_t>(uint32_t(M), Bundle.grids[G].levels - 1))
+            {
+                Why = TEXT("the material decode needs grid level min(mip, last) at every mip");
+                return false;
+            }
+        }
+    }
+    return true;
+}
+}  // namespace
+
 bool Fill(UNeuralTexture& Asset, const FString& BundleDir, FString& OutError)
 {
     ngsdk::NeuralTexture Bundle;
@@ -136,6 +231,18 @@ bool Fill(UNeuralTexture& Asset, const FString& BundleDir, FString& OutError)
     for (const ngsdk::Grid& Grid : Bundle.grids)
     {
         Asset.LatentGrids.Add(MakeGridTexture(Asset, Grid, Asset.bWrap, bHardware));
+    }
+    FString Why;
+    if (MaterialDecodeSupported(Bundle, Why))
+    {
+        Asset.ParamsTexture = MakeParamsTexture(Asset, Asset.ShaderParams);
+        Asset.MaterialCustomNodeCode = CustomNodeCode(int32(Bundle.grids.size()));
+    }
+    else
+    {
+        Asset.ParamsTexture = nullptr;
+        Asset.MaterialCustomNodeCode = FString::Printf(TEXT("// no material decode for this bundle: %s"), *Why);
+        UE_LOG(LogTemp, Warning, TEXT("ngsdk import %s: %s (CPU decode only)"), *BundleDir, *Why);
     }
     return true;
 }

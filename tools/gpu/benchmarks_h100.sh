@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One GPU-machine run (H100, Python 3.12, torch+CUDA preinstalled, no registry): NVIDIA Vulkan sampler
+# conformance, neural texture convergence on boombox_2k, and the shading MLP benchmark. Results go to $OUT.
+# Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
+# .bench_data (copies of ../shared/data/textures and images). Each part writes its files as it finishes.
+set -uo pipefail
+OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
+for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XDG_RUNTIME_DIR=/tmp
+nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
+part="${1:-all}"
+if [ "$part" = all ] || [ "$part" = sampler ]; then
+  NGSDK_WGPU_ADAPTER=nvidia NGSDK_CONFORMANCE_REPORT="$OUT/sampler_nvidia.jsonl" \
+    timeout 150 python3 -m pytest -q -p no:cacheprovider -m conformance tests/conformance/test_sampler_vulkan.py \
+    2>&1 | tail -15 | tee "$OUT/sampler_nvidia.log"
+fi
+if [ "$part" = all ] || [ "$part" = texture ]; then
+  timeout 150 python3 tools/bench_textures.py --gpu-convergence --time-budget 45 --batch-size 65536 \
+    --data .bench_data/textures --json "$OUT/texture_gpu.json" 2>&1 | tail -12 | tee "$OUT/texture_gpu.log"
+fi
+if [ "$part" = all ] || [ "$part" = shading ]; then
+  timeout 200 python3 tools/bench_shading.py --images .bench_data/images --count 6 --device cuda \
+    --json "$OUT/shading.json" 2>&1 | grep -v Warning | tail -20 | tee "$OUT/shading.log"
+fi
