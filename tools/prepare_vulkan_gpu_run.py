@@ -8,7 +8,7 @@ clamp, trained from a crop of ambientCG Ground068, plus a 1024x1024 exact bundle
 ``expected.json``: for every hardware bundle and mip, the sha256 of runtime_ref's hardware decode under
 the ``nvidia`` sampler profile (the trainer's own reference uses its ``d3d11`` profile). Exact bundles
 are checked against their provenance.reference_decode. Also downloads the Vulkan loader packages
-(libvulkan1, libglvnd0) into OUT_DIR/debs with ``apt-get download`` when apt is available.
+(libvulkan1 and the GL dispatch libraries) into OUT_DIR/debs with ``apt-get download`` when apt is available.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def main() -> int:
     (out / "expected.json").write_text(json.dumps(expected, indent=1, sort_keys=True) + "\n")
     debs = out / "debs"
     debs.mkdir(exist_ok=True)
-    res = subprocess.run(["apt-get", "download", "libvulkan1", "libglvnd0"], cwd=debs, capture_output=True, text=True)
+    res = subprocess.run(["apt-get", "download", "libvulkan1", "libglvnd0", "libegl1", "libgl1", "libglx0", "libgles2",
+                          "libopengl0"], cwd=debs, capture_output=True, text=True)
     print("debs:", ", ".join(p.name for p in debs.glob("*.deb")) or f"none ({res.stderr.strip()})")
     return 0
 

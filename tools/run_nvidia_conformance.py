@@ -41,7 +41,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "conformance.md"
 SUITE = ["tests/conformance/test_sampler_vulkan.py", "tests/conformance/test_decode_lavapipe.py"]
-DEBS = ["libvulkan1"]
+# the loader, and the GL/EGL dispatch libraries (+ X11 client libraries) the NVIDIA ICD library links to
+DEBS = ["libvulkan1", "libglvnd0", "libegl1", "libgl1", "libglx0", "libx11-6", "libxext6", "libxcb1", "libxau6",
+        "libxdmcp6", "libbsd0", "libmd0"]
 WHEELS = ["wgpu>=0.19", "jsonschema", "click"]
 ICD_PLACES = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"]
 
@@ -124,6 +126,9 @@ def environment(bundle: Path | None, icd: str | None) -> dict[str, str]:
             subprocess.run([sys.executable, "-m", "pip", "install", "--no-index", "--find-links", str(wheels),
                             "--target", str(target), "--upgrade", *[w.split(">")[0] for w in WHEELS]],
                            check=True)
+            # keep the machine's own numpy (torch is built against it): drop the copy wgpu pulled in
+            for p in list(target.glob("numpy")) + list(target.glob("numpy-*")) + list(target.glob("numpy.libs")):
+                shutil.rmtree(p, ignore_errors=True)
             env["PYTHONPATH"] = os.pathsep.join([env["PYTHONPATH"], str(target)])
     icd_file = find_icd(icd)
     if icd_file:

@@ -14,7 +14,8 @@
 # GPU's sampler; prepare_vulkan_gpu_run.py writes runtime_ref's hashes under the nvidia profile).
 #
 # Vulkan loader: if libvulkan.so.1 is not installed, the .deb files in --debs DIR (libvulkan1 and the
-# GL/EGL dispatch libraries, e.g. from `apt-get download libvulkan1 libglvnd0`) are unpacked into a
+# GL/EGL dispatch libraries: `apt-get download libvulkan1 libglvnd0 libegl1 libgl1 libglx0 libgles2
+# libopengl0`) are unpacked into a
 # private prefix and put on LD_LIBRARY_PATH; the NVIDIA ICD manifest (nvidia_icd.json) is searched
 # in the usual places and passed through VK_ICD_FILENAMES.
 #
@@ -62,10 +63,11 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libvulkan.so.1'; then
   say "using the Vulkan loader unpacked from $debs"
 fi
 if [ -z "${VK_ICD_FILENAMES:-}" ]; then
-  icd="$(find /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d /usr/lib /usr/lib64 \
-          /usr/local/nvidia /usr/local/lib -maxdepth 4 -name 'nvidia_icd*.json' 2>/dev/null | head -1 || true)"
+  # The driver's own folder first: on the lent machines /usr/share/vulkan/icd.d may hold a stale copy.
+  icd="$(find /usr/local/nvidia /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d \
+          /usr/lib /usr/lib64 /usr/local/lib -maxdepth 5 -name 'nvidia_icd*.json' 2>/dev/null | head -1 || true)"
   if [ -n "$icd" ]; then
-    export VK_ICD_FILENAMES="$icd"
+    export VK_ICD_FILENAMES="$icd" VK_DRIVER_FILES="$icd"
     say "NVIDIA ICD: $icd"
   fi
 fi

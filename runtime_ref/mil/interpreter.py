@@ -81,7 +81,7 @@ def _round_to(value: Any, ttype: TensorType | None, where: str, model_file: Path
         raise AssetError(
             model_file, f"{where}: computed shape {list(arr.shape)}, program declares {ttype.describe()}"
         )
-    return arr.astype(dt)
+    return arr.astype(dt, copy=False)  # ops never write into their inputs, so sharing is safe
 
 
 def run_program(
@@ -119,6 +119,17 @@ def run_program(
     if extra:
         raise ValueError(f"{pkg.model_file}: unknown inputs {extra}")
 
+    # Free each variable after its last use: whole-mip programs hold several (C, 1024, 1024) tensors.
+    dead_after: dict[int, list[str]] = {}
+    if not keep_intermediates:
+        last: dict[str, int] = {}
+        for i, o in enumerate(fn.block.operations):
+            for binds in o.inputs.values():
+                last.update((b.name, i) for b in binds if b.name is not None)
+        keep = set(fn.block.outputs)
+        for name, i in last.items():
+            if name not in keep:
+                dead_after.setdefault(i, []).append(name)
     for i, o in enumerate(fn.block.operations):
         where = f"op #{i} {o.type!r} (output {o.outputs[0][0] if o.outputs else '?'!r})"
         results = _eval(pkg, o, env, where)
@@ -128,6 +139,8 @@ def run_program(
             )
         for (name, ttype), r in zip(o.outputs, results, strict=True):
             env[name] = _round_to(r, ttype, where, pkg.model_file)
+        for name in dead_after.get(i, ()):
+            env.pop(name, None)
 
     missing = [n for n in fn.block.outputs if n not in env]
     if missing:

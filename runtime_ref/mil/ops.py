@@ -91,21 +91,28 @@ def _unary(name: str, fn: Callable[[np.ndarray], np.ndarray]) -> None:
     op(name, "x")(lambda a: fn(_f(a.get("x"))))
 
 
-_unary("relu", lambda x: np.maximum(x, 0.0))
-_unary("relu6", lambda x: np.clip(x, 0.0, 6.0))
+def _exact(a: Any) -> np.ndarray:
+    """A float input kept in its own dtype, for ops whose result is exact in it (max/min/abs: no rounding),
+    so they give the float64 result without a float64 copy of a large tensor."""
+    x = np.asarray(a)
+    return x if x.dtype.kind == "f" else _f(x)
+
+
+op("relu", "x")(lambda a: np.maximum(_exact(a.get("x")), 0))
+op("relu6", "x")(lambda a: np.clip(_exact(a.get("x")), 0, 6))
 _unary("sigmoid", lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)))  # overflow-free logistic
 _unary("tanh", np.tanh)
 _unary("silu", lambda x: x * 0.5 * (1.0 + np.tanh(0.5 * x)))
 _unary("exp", np.exp)
 _unary("sqrt", np.sqrt)
-_unary("abs", np.abs)
+op("abs", "x")(lambda a: np.abs(_exact(a.get("x"))))
 _unary("sin", np.sin)
 _unary("cos", np.cos)
 _unary("floor", np.floor)
 _unary("ceil", np.ceil)
 _unary("square", np.square)
 _unary("sign", np.sign)
-_unary("identity", lambda x: x)
+op("identity", "x")(lambda a: _exact(a.get("x")))
 _unary("softplus", lambda x: np.logaddexp(0.0, x))
 
 _erf = np.frompyfunc(math.erf, 1, 1)
@@ -144,7 +151,10 @@ def _sigmoid_hard(a: Args) -> np.ndarray:
 
 @op("clip", "x", "alpha", "beta")
 def _clip(a: Args) -> np.ndarray:
-    return np.minimum(np.maximum(_f(a.get("x")), _f(a.get("alpha"))), _f(a.get("beta")))
+    x, lo, hi = _exact(a.get("x")), _exact(a.get("alpha")), _exact(a.get("beta"))
+    if lo.dtype.itemsize > x.dtype.itemsize or hi.dtype.itemsize > x.dtype.itemsize:
+        x = _f(x)  # bounds finer than x's dtype: compare in float64
+    return np.minimum(np.maximum(x, lo.astype(x.dtype)), hi.astype(x.dtype))
 
 
 @op("rsqrt", "x", "epsilon")
@@ -258,6 +268,14 @@ def _conv_pads(
     raise OpArgumentError(f"{a.op_type}: unknown pad_type {pad_type!r}")
 
 
+def _channel_mix(w: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``y[n, o, ...] = sum_c w[o, c] * x[n, c, ...]`` as one BLAS matmul per batch item (einsum with an
+    ellipsis does not reach BLAS: a 1x1 conv over a 1024x1024 mip took seconds)."""
+    n, c = x.shape[:2]
+    flat = np.ascontiguousarray(x).reshape(n, c, -1)
+    return np.matmul(w, flat).reshape(n, w.shape[0], *x.shape[2:])
+
+
 @op("conv", "x", "weight", "bias", "strides", "pad_type", "pad", "dilations", "groups")
 def _conv(a: Args) -> np.ndarray:
     x, w = _f(a.get("x")), _f(a.get("weight"))
@@ -271,24 +289,30 @@ def _conv(a: Args) -> np.ndarray:
             f"conv: input channels {x.shape[1]} / weight {w.shape} / groups {groups} disagree"
         )
     pads = _conv_pads(a, tuple(x.shape[2:]), kernel, strides, dil)
-    xp = np.pad(x, [(0, 0), (0, 0), *pads])
+    xp = np.pad(x, [(0, 0), (0, 0), *pads]) if any(p != (0, 0) for p in pads) else x
     out_sp = [(xp.shape[2 + i] - ((kernel[i] - 1) * dil[i] + 1)) // strides[i] + 1 for i in range(n_sp)]
     if min(out_sp) <= 0:
         raise OpArgumentError(f"conv: kernel {kernel} does not fit input {x.shape} with pads {pads}")
     cout_g = cout // groups
-    y = np.zeros((x.shape[0], cout, *out_sp))
-    # Shift-and-accumulate over kernel taps: memory stays at one output-sized temporary.
+    parts = []
+    # Shift-and-accumulate over kernel taps (first tap assigned, the rest added in place): memory stays at
+    # one output-sized accumulator, and no zero-filled buffer is touched (large fresh buffers are slow).
     for g in range(groups):
         xg = xp[:, g * cin_g : (g + 1) * cin_g]
         wg = w[g * cout_g : (g + 1) * cout_g]
-        acc = y[:, g * cout_g : (g + 1) * cout_g]
+        acc = None
         for tap in itertools.product(*(range(k) for k in kernel)):
             sl = tuple(
                 slice(t * d, t * d + (o - 1) * s + 1, s)
                 for t, d, o, s in zip(tap, dil, out_sp, strides, strict=True)
             )
-            patch = xg[(slice(None), slice(None), *sl)]
-            acc += np.einsum("nc...,oc->no...", patch, wg[(slice(None), slice(None), *tap)])
+            term = _channel_mix(wg[(slice(None), slice(None), *tap)], xg[(slice(None), slice(None), *sl)])
+            if acc is None:
+                acc = term
+            else:
+                acc += term
+        parts.append(acc)
+    y = parts[0] if groups == 1 else np.concatenate(parts, axis=1)
     if a.has("bias"):
         y += _f(a.get("bias")).reshape(1, cout, *([1] * n_sp))
     return y
@@ -331,9 +355,7 @@ def _conv_transpose(a: Args) -> np.ndarray:
                 slice(t * d, t * d + (n - 1) * s + 1, s)
                 for t, d, n, s in zip(tap, dil, d_in, strides, strict=True)
             )
-            acc[(slice(None), slice(None), *sl)] += np.einsum(
-                "nc...,co->no...", xg, wg[(slice(None), slice(None), *tap)]
-            )
+            acc[(slice(None), slice(None), *sl)] += _channel_mix(wg[(slice(None), slice(None), *tap)].T, xg)
     pad_type = a.string("pad_type", "valid")
     if pad_type == "custom":
         p = a.ints("pad", [0] * 2 * n_sp)
@@ -412,6 +434,12 @@ _reduce("reduce_min", np.min)
 def _concat(a: Args) -> np.ndarray:
     vals = [np.asarray(v) for v in a.many("values")]
     axis = int(a.scalar("axis"))
+    if all(v.ndim == 0 for v in vals):
+        # MIL concat of scalars gives a vector, each scalar counting as length 1 along axis 0 (coremltools'
+        # type inference); its torch frontend builds shapes this way, e.g. for expand's target shape.
+        if axis not in (0, -1):
+            raise OpArgumentError(f"concat: axis {axis} out of range for scalar values")
+        vals, axis = [v.reshape(1) for v in vals], 0
     if bool(a.scalar("interleave", False)):
         axis %= vals[0].ndim
         stacked = np.stack(vals, axis=axis + 1)
@@ -420,7 +448,9 @@ def _concat(a: Args) -> np.ndarray:
         return stacked.reshape(shape)
     if all(v.dtype.kind in "iub" for v in vals):
         return np.concatenate(vals, axis=axis)
-    return np.concatenate([_f(v) for v in vals], axis=axis)
+    # Concatenation is exact: join in the widest input float type (not float64) to halve the memory traffic.
+    ft = np.result_type(np.float16, *[v.dtype for v in vals])
+    return np.concatenate([v.astype(ft, copy=False) for v in vals], axis=axis)
 
 
 @op("reshape", "x", "shape")
