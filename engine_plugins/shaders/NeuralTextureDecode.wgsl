@@ -52,11 +52,23 @@ fn NTD_MipCoordinate(i: i32, inv: f32) -> f32
 }
 
 // address 0: wrap (repeat), 1: clamp to edge.
+// Floor modulo that never applies % to a negative operand: HLSL/SPIR-V leave the sign of a
+// negative remainder to the implementation (OpSRem vs OpSMod), and NVIDIA differs from lavapipe.
+fn NTD_FloorMod(i: i32, n: i32) -> i32
+{
+    var j: i32 = i;
+    if (j < 0)
+    {
+        j = j + ((0 - j - 1) / n + 1) * n;
+    }
+    return j % n;
+}
+
 fn NTD_Wrap(i: i32, n: i32, address: i32) -> i32
 {
     if (address == 0)
     {
-        return ((i % n) + n) % n;
+        return NTD_FloorMod(i, n);
     }
     return clamp(i, 0, n - 1);
 }
@@ -68,7 +80,7 @@ fn NTD_EncodingPosition(x0: i32, n0: i32, address: i32) -> i32
     var span: i32 = 256 * n0;
     if (address == 0)
     {
-        return ((e % span) + span) % span;
+        return NTD_FloorMod(e, span);
     }
     return clamp(e, 0, span - 1);
 }

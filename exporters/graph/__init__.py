@@ -4,10 +4,12 @@ Importing this package does not import torch; the exporter functions do, when ca
 """
 
 from exporters.graph.api import SUPPORTED_PRECISIONS, export_all, plan
+from exporters.graph.errors import ExportError
 from exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
 
 __all__ = [
     "SUPPORTED_PRECISIONS",
+    "ExportError",
     "ExportRecord",
     "ExportedFile",
     "IODescription",

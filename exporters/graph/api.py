@@ -11,6 +11,7 @@ from exporters.npz import encode_npz
 from ngsdk.asset.atomic import atomic_write_bytes
 
 from ._util import as_tuple, check_name
+from .errors import ExportError
 from .io import FORMATS, ExportRecord, IODescription, describe_files
 
 SUPPORTED_PRECISIONS: dict[str, tuple[str, ...]] = {
@@ -81,6 +82,8 @@ def export_all(
     ``out.<name>`` outputs of the torch model the export stands for — the float model, or for int8 the
     quantized torch model — so ``runtime_ref.graph_verify.verify_export`` can check it later without torch.
     ``calibration`` (input batches) is needed for int8 unless ``module`` is QAT-prepared or already converted.
+    A failure inside an exporter or its format library raises ``ExportError`` naming the format, graph and
+    precision (argument errors found before exporting stay ``ValueError``).
     """
     import torch
 
@@ -102,24 +105,27 @@ def export_all(
     records = []
     quantized = None
     for fmt, prec in pairs:
-        if fmt == "onnx":
-            rec = export_onnx(module, examples, io, out_dir, name=name, asset_id=asset_id, opset=opset)
-            ref_model = module
-        elif fmt == "coreml":
-            rec = export_coreml(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
-            ref_model = module
-        elif prec == "int8":
-            source = {"float": "ptq", "qat": "qat", "converted": "converted"}[quantization_state(module)]
-            if quantized is None:
-                quantized = to_quantized(module, examples, calibration)
-            rec = export_vgf(quantized, examples, io, out_dir, name=name, asset_id=asset_id, precision="int8")
-            rec = dataclasses.replace(rec, details={**rec.details, "quantization_source": source})
-            ref_model = quantized
-        else:
-            rec = export_vgf(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
-            ref_model = module
-        with torch.no_grad():
-            outs = as_tuple(ref_model(*ref_in))
+        try:
+            if fmt == "onnx":
+                rec = export_onnx(module, examples, io, out_dir, name=name, asset_id=asset_id, opset=opset)
+                ref_model = module
+            elif fmt == "coreml":
+                rec = export_coreml(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
+                ref_model = module
+            elif prec == "int8":
+                source = {"float": "ptq", "qat": "qat", "converted": "converted"}[quantization_state(module)]
+                if quantized is None:
+                    quantized = to_quantized(module, examples, calibration)
+                rec = export_vgf(quantized, examples, io, out_dir, name=name, asset_id=asset_id, precision="int8")
+                rec = dataclasses.replace(rec, details={**rec.details, "quantization_source": source})
+                ref_model = quantized
+            else:
+                rec = export_vgf(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
+                ref_model = module
+            with torch.no_grad():
+                outs = as_tuple(ref_model(*ref_in))
+        except Exception as e:  # noqa: BLE001 - libraries raise anything (even bare Exception); name the export
+            raise ExportError.wrap(fmt, prec, name, e) from e
         arrays = {f"in.{t.name}": x.detach().cpu().numpy() for t, x in zip(io.inputs, ref_in, strict=True)}
         arrays.update(
             {f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)}

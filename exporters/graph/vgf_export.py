@@ -77,7 +77,11 @@ def _capture(module: Any, example_inputs: Any) -> Any:
 
     examples = at_least_batch_two(as_tuple(example_inputs))
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
-    return torch.export.export(module, examples, dynamic_shapes=tuple({0: batch} for _ in examples)).module()
+    program = torch.export.export(module, examples, dynamic_shapes=tuple({0: batch} for _ in examples))
+    # torch >= 2.9 inserts a ``_guards_fn`` submodule call into .module() unless it is called from
+    # executorch/torchao code; the Arm quantizer's ExportPass-based passes (run when the graph has
+    # scalar operands, e.g. an encoding's ``x * 2``) cannot trace call_module and fail.
+    return program.module(check_guards=False)
 
 
 def quantization_state(module: Any) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from exporters.graph.errors import ExportError
 from ngsdk.asset.errors import AssetError
 
 
@@ -18,7 +19,7 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn asset, value and file errors into a one-line message and exit code 2."""
+    """Turn asset, export, value and file errors into a one-line message and exit code 2."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -26,6 +27,8 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except AssetError as e:
             fail(str(e))
+        except ExportError as e:  # a format library failed: "<format> export failed: <reason>", no traceback
+            fail(" ".join(str(e).split()))
         except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as e:
             fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
 
