@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import ngsdk
+from ngsdk.asset.atomic import swap_folder
 
 
 def ngsdk_version() -> str:
@@ -51,16 +51,5 @@ def staging_dir(out_dir: Path) -> Iterator[Path]:
 
 
 def replace_dir(src: Path, dst: Path) -> None:
-    """Move the finished folder ``src`` to ``dst``, replacing an older ``dst``.
-
-    A folder cannot be swapped in one rename: the old one is first renamed aside, so a reader sees either the
-    complete old folder, nothing (for the instant between two renames), or the complete new one — never a
-    half-written package.
-    """
-    old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
-        os.replace(dst, old)
-    os.replace(src, dst)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Move the finished folder ``src`` to ``dst``, replacing an older ``dst`` (see ngsdk.asset.atomic)."""
+    swap_folder(src, dst)

@@ -80,7 +80,8 @@ def export_all(
     ``example_inputs`` drive tracing (and fix the VGF's static batch). Beside each export a reference npz
     ``<file>.reference.npz`` holds ``in.<name>`` inputs (``reference_inputs``, default the examples) and
     ``out.<name>`` outputs of the torch model the export stands for — the float model, or for int8 the
-    quantized torch model — so ``runtime_ref.graph_verify.verify_export`` can check it later without torch.
+    quantized torch model with integer requantization (``int8_reference``) — so
+    ``runtime_ref.graph_verify.verify_export`` can check it later without torch.
     ``calibration`` (input batches) is needed for int8 unless ``module`` is QAT-prepared or already converted.
     A failure inside an exporter or its format library raises ``ExportError`` naming the format, graph and
     precision (argument errors found before exporting stay ``ValueError``).
@@ -88,6 +89,7 @@ def export_all(
     import torch
 
     from .coreml_export import export_coreml
+    from .int8_reference import float_simulation_gap, int8_reference
     from .onnx_export import export_onnx
     from .vgf_export import export_vgf, quantization_state, to_quantized
 
@@ -117,8 +119,13 @@ def export_all(
                 if quantized is None:
                     quantized = to_quantized(module, examples, calibration)
                 rec = export_vgf(quantized, examples, io, out_dir, name=name, asset_id=asset_id, precision="int8")
-                rec = dataclasses.replace(rec, details={**rec.details, "quantization_source": source})
-                ref_model = quantized
+                # The reference does linear/conv requantization in integers as the VGF does (int8_reference
+                # says why); how far the float-simulated model is from it is recorded, not hidden.
+                ref_model = int8_reference(quantized)
+                gap = float_simulation_gap(quantized, ref_model, ref_in)
+                rec = dataclasses.replace(rec, details={
+                    **rec.details, "quantization_source": source,
+                    "int8_reference": {"integer_layers": ref_model.rewritten, "float_simulation": gap}})
             else:
                 rec = export_vgf(module, examples, io, out_dir, name=name, asset_id=asset_id, precision=prec)
                 ref_model = module

@@ -126,6 +126,29 @@ def export_texture_graphs(
     return entries
 
 
+SHADING_GRAPH = "shading_mlp"
+SHADING_FEATURES_GRAPH = "shading_mlp_features"
+
+
+def _shading_io(asset, spec: dict) -> IODescription:
+    out = spec["outputs"][0]
+    inp = spec["inputs"][0]
+    if inp["name"] == "uv":
+        tin = TensorIO("uv", ("batch", asset.encoding.inputs), layout="NC", value_range=(0.0, 1.0),
+                       semantics="texture coordinate; texel centres are ((x + 0.5) / W, (y + 0.5) / H)")
+    else:
+        tin = TensorIO("features", ("batch", asset.encoding.features), layout="NC", value_range=(-1.0, 1.0),
+                       semantics=f"the decode contract's float32 {asset.encoding.kind} encoding of the UV "
+                                 "(docs/shading.md), computed by the engine",
+                       channels=tuple(inp["order"]))
+    return IODescription(
+        inputs=(tin,),
+        outputs=(TensorIO("rgb", ("batch", len(out["channels"])), layout="NC", value_range=(0.0, 1.0),
+                          color_space=out["colour_space"], semantics="network output",
+                          channels=tuple(out["channels"])),),
+    )
+
+
 def export_shading_graphs(
     asset,
     bundle: str | Path,
@@ -135,32 +158,37 @@ def export_shading_graphs(
     calibration: str | Path | None = None,
     opset: int = 17,
 ) -> list[GraphExport]:
-    """Graph exports of a shading MLP bundle (``uv`` (N, 2) -> ``rgb`` (N, 3), encoding included)."""
+    """Graph exports of a shading MLP bundle.
+
+    ONNX, Core ML and fp32 VGF: ``shading_mlp``, ``uv`` (N, 2) -> ``rgb`` (N, 3) with the encoding inside
+    (float32 also in fp16 Core ML programs). int8 VGF: ``shading_mlp_features``, encoded ``features`` (N, F)
+    -> ``rgb``; the engine computes the encoding in float32 and quantizes it with the sidecar's parameters:
+    an int8 UV input (scale 1/255) could address only 256 positions per axis, fewer than the image's texels.
+    PTQ calibrates on the encoding of 4 x 4096 seeded random UVs.
+    """
     import torch
 
-    from ngsdk.shading.graph import graph_module
+    from ngsdk.shading.graph import graph_encode, graph_module
 
-    module, example, spec = graph_module(asset, include_encoding=True, batch=VGF_BATCH)
-    out = spec["outputs"][0]
-    io = IODescription(
-        inputs=(TensorIO("uv", ("batch", 2), layout="NC", value_range=(0.0, 1.0),
-                         semantics="texture coordinate; texel centres are ((x + 0.5) / W, (y + 0.5) / H)"),),
-        outputs=(TensorIO("rgb", ("batch", len(out["channels"])), layout="NC", value_range=(0.0, 1.0),
-                          color_space=out["colour_space"], semantics="network output",
-                          channels=tuple(out["channels"])),),
-    )
+    if calibration is not None:
+        raise ValueError("shading MLPs calibrate on their own UV grid; --calibration is for textures")
     entries: list[GraphExport] = []
     for fmt in formats:
         precs = _precisions(fmt, precision)
-        calib = None
-        if fmt == "vgf" and "int8" in precs:
-            if calibration is not None:
-                raise ValueError("shading MLPs calibrate on their own UV grid; --calibration is for textures")
+        float_precs = [p for p in precs if p != "int8"]
+        if float_precs:
+            module, example, spec = graph_module(asset, include_encoding=True, batch=VGF_BATCH)
+            recs = export_all(module, (example,), _shading_io(asset, spec), [fmt], {fmt: float_precs}, bundle,
+                              name=SHADING_GRAPH, asset_id=asset.name, opset=opset)
+            entries += [_graph_export(r, SHADING_GRAPH) for r in recs]
+        if "int8" in precs:
+            module, example, spec = graph_module(asset, include_encoding=False, batch=VGF_BATCH)
             g = torch.Generator().manual_seed(1)
-            calib = [(torch.rand(VGF_BATCH, 2, generator=g),) for _ in range(4)]
-        recs = export_all(module, (example,), io, [fmt], {fmt: precs}, bundle, calibration=calib,
-                          name="shading_mlp", asset_id=asset.name, opset=opset)
-        entries += [_graph_export(r, "shading_mlp") for r in recs]
+            calib = [(graph_encode(torch.rand(VGF_BATCH, asset.encoding.inputs, generator=g), asset.encoding),)
+                     for _ in range(4)]
+            recs = export_all(module, (example,), _shading_io(asset, spec), [fmt], {fmt: ["int8"]}, bundle,
+                              calibration=calib, name=SHADING_FEATURES_GRAPH, asset_id=asset.name, opset=opset)
+            entries += [_graph_export(r, SHADING_FEATURES_GRAPH) for r in recs]
     return entries
 
 

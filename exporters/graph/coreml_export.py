@@ -31,6 +31,7 @@ def export_coreml(
     author: str = "",
     license: str = "",
     description: str = "",
+    fp32_input_stage: bool | None = None,
 ) -> ExportRecord:
     """Write ``<out_dir>/<name>.<precision>.mlpackage``.
 
@@ -38,6 +39,10 @@ def export_coreml(
     the IO description (float32 unless declared otherwise), with casts at the edges. The batch dimension is a
     range 1..65536. Metadata: ``ngsdk.version``, ``ngsdk.asset_id``, ``ngsdk.io_description`` (JSON),
     ``ngsdk.precision``; each input and output gets a one-line description from its IO entry.
+
+    ``fp32_input_stage`` (default: the module's ``fp32_input_stage`` attribute, else False): in fp16 programs
+    keep the ops that run before any weighted op (linear, matmul, conv) in float32, e.g. a coordinate encoding
+    whose high frequencies need float32 resolution of the input; the network itself computes in fp16.
     """
     import coremltools as ct
     import numpy as np
@@ -56,6 +61,9 @@ def export_coreml(
                 f"Core ML export: tensor {t.name!r} dtype {t.dtype} is not one of {sorted(_NP_DTYPES)}"
             )
 
+    if fp32_input_stage is None:
+        fp32_input_stage = bool(getattr(module, "fp32_input_stage", False))
+    fp32_stage = fp32_input_stage and precision == "fp16"
     batch = torch.export.Dim(str(io.inputs[0].shape[0]), min=1, max=65536)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -64,7 +72,7 @@ def export_coreml(
         ml = ct.convert(
             program,
             convert_to="mlprogram",
-            compute_precision=ct.precision.FLOAT32 if precision == "fp32" else ct.precision.FLOAT16,
+            compute_precision=_compute_precision(ct, precision, fp32_stage),
             minimum_deployment_target=ct.target.iOS16,
             inputs=[ct.TensorType(name=t.name, dtype=np.dtype(_NP_DTYPES[t.dtype]).type) for t in io.inputs],
             outputs=[
@@ -115,12 +123,44 @@ def export_coreml(
         details={
             "model_type": "mlprogram",
             "compute_precision": precision,
+            **({"fp32_input_stage": True} if fp32_stage else {}),
             "coremltools_version": ct.__version__,
             "torch_version": torch.__version__,
             "mil_ops": ops,
             "asset_id": asset_id,
         },
     )
+
+
+_WEIGHT_OPS = frozenset({"linear", "matmul", "conv", "conv_transpose", "einsum"})
+
+
+def _compute_precision(ct: Any, precision: str, fp32_stage: bool) -> Any:
+    if precision == "fp32":
+        return ct.precision.FLOAT32
+    if not fp32_stage:
+        return ct.precision.FLOAT16
+    def producers(op: Any) -> list[Any]:
+        out = []
+        for v in op.inputs.values():
+            for var in v if isinstance(v, (list, tuple)) else (v,):
+                if getattr(var, "op", None) is not None:
+                    out.append(var.op)
+        return out
+
+    def after_weights(op: Any) -> bool:
+        """True for a weighted op or an op downstream of one: a walk over the op's producers."""
+        stack, seen = [op], set()
+        while stack:
+            o = stack.pop()
+            if o.op_type in _WEIGHT_OPS:
+                return True
+            if id(o) not in seen:
+                seen.add(id(o))
+                stack += producers(o)
+        return False
+
+    return ct.transform.FP16ComputePrecision(op_selector=after_weights)
 
 
 def _describe(t: TensorIO) -> str:

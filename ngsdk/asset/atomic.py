@@ -49,6 +49,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         f.write(data)
 
 
+def swap_folder(src: Path, dst: Path) -> None:
+    """Move the finished folder ``src`` to ``dst``, replacing an older ``dst``.
+
+    A folder cannot be swapped in one rename: the old one is renamed aside first, so a reader sees the
+    complete old folder, nothing (for the instant between two renames), or the complete new one.
+    """
+    old = None
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+        os.replace(dst, old)
+    os.replace(src, dst)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def replace_folder(out: str | Path, fill: Callable[[Path], T], *, marker: str, keep: list[str] = ()) -> T:
     """Build a folder with ``fill(tmp)`` in a temporary sibling and rename it over ``out``.
 
@@ -70,13 +85,7 @@ def replace_folder(out: str | Path, fill: Callable[[Path], T], *, marker: str, k
             elif src.is_file():
                 shutil.copy2(src, tmp / name)
         result = fill(tmp)
-        old = None
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swap_folder(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

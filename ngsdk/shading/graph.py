@@ -83,6 +83,10 @@ class _Network(nn.Module):
 
 
 class _WithEncoding(nn.Module):
+    # Core ML fp16: keep the encoding in float32 (the contract's), the dense layers in fp16; an fp16 UV
+    # (ulp 2^-11 near 1) would put errors of 2^-11 * pi * 2^k into the high-frequency features.
+    fp32_input_stage = True
+
     def __init__(self, mlp: ShadingMLP):
         super().__init__()
         self.net = _Network(mlp)

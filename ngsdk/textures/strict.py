@@ -118,10 +118,10 @@ def _int_encoding(eu: torch.Tensor, ev: torch.Tensor, periods, phases) -> list[t
 
 def _int_mlp(asset: NeuralTextureAsset, x: torch.Tensor) -> torch.Tensor:
     for layer in asset.decoder.quantized.layers:
-        w = torch.from_numpy(layer.weight.astype("int64"))
-        acc = torch.zeros((x.shape[0], layer.outputs), dtype=I64) + torch.from_numpy(layer.bias.astype("int64"))
-        for k in range(layer.inputs):                      # int64 products and sums: exact in any order
-            acc += x[:, k : k + 1] * w[:, k]
+        # |products| < 2^15 and fewer than 2^16 of them: a float64 matmul sums these integers exactly in
+        # any order (all partial sums < 2^53), so BLAS gives the int32 accumulator bit for bit
+        w = torch.from_numpy(layer.weight.astype("float64"))
+        acc = torch.matmul(x.to(torch.float64), w.t()).to(I64) + torch.from_numpy(layer.bias.astype("int64"))
         mult = torch.from_numpy(layer.multiplier.astype("int64"))
         shift = torch.from_numpy(layer.shift.astype("int64"))
         x = torch.bitwise_right_shift(acc * mult + torch.bitwise_left_shift(torch.ones_like(shift), shift - 1),

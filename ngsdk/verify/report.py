@@ -51,3 +51,26 @@ class Report:
             lines.append(f"  [{c.status.upper():4}] {c.code} {c.name}: {c.message}")
         lines.append("PASS" if self.passed else "FAIL")
         return "\n".join(lines)
+
+
+def check_manifest_and_files(rep: Report, bundle: Path, manifest: dict[str, Any] | None,
+                             prefix: str) -> dict[str, Any] | None:
+    """Checks ``{prefix}001`` (manifest: JSON, version, schema) and ``{prefix}002`` (files: sizes and
+    sha256); returns the manifest, or None after recording the failure."""
+    from ngsdk.asset.errors import AssetError
+    from ngsdk.asset.manifest import read_manifest, validate_manifest
+
+    try:
+        manifest = manifest or read_manifest(bundle, check_files=False)
+        validate_manifest(manifest, bundle / "manifest.json")
+    except AssetError as e:
+        rep.add(f"{prefix}001", "manifest", "fail", str(e))
+        return None
+    rep.add(f"{prefix}001", "manifest", "pass", f"format {manifest['format_version']}, schema valid")
+    try:
+        read_manifest(bundle, check_files=True)
+    except AssetError as e:
+        rep.add(f"{prefix}002", "files", "fail", str(e))
+        return None
+    rep.add(f"{prefix}002", "files", "pass", f"{len(manifest['files'])} files, sizes and sha256 match")
+    return manifest

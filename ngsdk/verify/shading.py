@@ -25,8 +25,7 @@ import numpy as np
 
 from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.errors import AssetError
-from ngsdk.asset.manifest import read_manifest, validate_manifest
-from ngsdk.verify.report import Report
+from ngsdk.verify.report import Report, check_manifest_and_files
 
 _CHECK_TEXELS = 4096
 
@@ -97,19 +96,9 @@ def verify_shading_bundle(
     log = log or (lambda s: None)
     bundle = Path(bundle)
     rep = Report(bundle=str(bundle), kind="shading_mlp")
-    try:
-        manifest = manifest or read_manifest(bundle, check_files=False)
-        validate_manifest(manifest, bundle / "manifest.json")
-    except AssetError as e:
-        rep.add("SM001", "manifest", "fail", str(e))
+    manifest = check_manifest_and_files(rep, bundle, manifest, "SM")
+    if manifest is None:
         return rep
-    rep.add("SM001", "manifest", "pass", f"format {manifest['format_version']}, schema valid")
-    try:
-        read_manifest(bundle, check_files=True)
-    except AssetError as e:
-        rep.add("SM002", "files", "fail", str(e))
-        return rep
-    rep.add("SM002", "files", "pass", f"{len(manifest['files'])} files, sizes and sha256 match")
     try:
         asset = load_shading_mlp(bundle, manifest)
     except AssetError as e:

@@ -21,8 +21,7 @@ from typing import Any
 
 from ngsdk.asset.digest import decode_hash
 from ngsdk.asset.errors import AssetError
-from ngsdk.asset.manifest import read_manifest, validate_manifest
-from ngsdk.verify.report import Report
+from ngsdk.verify.report import Report, check_manifest_and_files
 
 
 def verify_texture_bundle(
@@ -48,19 +47,9 @@ def verify_texture_bundle(
     log = log or (lambda s: None)
     bundle = Path(bundle)
     rep = Report(bundle=str(bundle), kind="neural_texture")
-    try:
-        manifest = manifest or read_manifest(bundle, check_files=False)
-        validate_manifest(manifest, bundle / "manifest.json")
-    except AssetError as e:
-        rep.add("NT001", "manifest", "fail", str(e))
+    manifest = check_manifest_and_files(rep, bundle, manifest, "NT")
+    if manifest is None:
         return rep
-    rep.add("NT001", "manifest", "pass", f"format {manifest['format_version']}, schema valid")
-    try:
-        read_manifest(bundle, check_files=True)
-    except AssetError as e:
-        rep.add("NT002", "files", "fail", str(e))
-        return rep
-    rep.add("NT002", "files", "pass", f"{len(manifest['files'])} files, sizes and sha256 match")
     try:
         asset = load_neural_texture(bundle, manifest)
     except AssetError as e:
