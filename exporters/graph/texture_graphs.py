@@ -4,7 +4,8 @@ Two graphs stand for a bundle:
 - ``nt_decoder``: per sample, ``inputs`` (N, K) = sampled latents + encoding -> ``channels`` (N, C);
 - ``nt_mip{m}``: a whole mip, the dequantized latent textures of its grid levels as NCHW tensors ->
   ``channels`` (1, C, H, W). Bilinear fetches with the bundle's address mode are constant
-  interpolation matrices (``A_y @ L @ A_x``), the encoding is constant planes, the MLP is 1x1 convs.
+  interpolation matrices (``A_y @ L @ A_x``), the MLP is 1x1 convs, and the encoding's share of the first
+  layer is a constant row plus a constant column (the encoding is separable in x and y).
 Both use the float decoder weights; they reproduce runtime_ref's float decode within float32 rounding.
 """
 
@@ -101,23 +102,37 @@ class MipDecoder(nn.Module):
         if not 1 <= len(asset.grids) <= 4:
             raise ValueError(f"whole-mip graphs support 1 to 4 grids, the asset has {len(asset.grids)}")
         self.grids = len(asset.grids)
-        enc = asset.encoding
-        if enc.kind != "none":
-            eu = encoding_columns(texel_centres(w), asset, levels[0]).astype(np.float32)
-            ev = encoding_columns(texel_centres(h), asset, levels[0]).astype(np.float32)
-            # (n, 1, W) and (n, H, 1) planes, broadcast to (n, H, W); interleaved u, v as the decoder expects
-            self.register_buffer("enc_u", torch.from_numpy(np.ascontiguousarray(eu.T[:, None, :])))
-            self.register_buffer("enc_v", torch.from_numpy(np.ascontiguousarray(ev.T[:, :, None])))
-        self.has_enc = enc.kind != "none"
+        n_lat = sum(grid.features for grid in asset.grids)
+        layers = asset.decoder.layers
+        w0 = layers[0].weight.astype(np.float64)
+        self.has_enc = asset.encoding.kind != "none"
+        if self.has_enc:
+            eu = encoding_columns(texel_centres(w), asset, levels[0])  # (W, T), float64
+            ev = encoding_columns(texel_centres(h), asset, levels[0])  # (H, T)
+            if w0.shape[1] != n_lat + 2 * eu.shape[1]:
+                raise ValueError(f"decoder takes {w0.shape[1]} inputs, latents and encoding give "
+                                 f"{n_lat} + {2 * eu.shape[1]}")
+            # The encoding is separable (u terms vary along x only, v terms along y only; interleaved u, v
+            # columns of the first layer), so its share of the first layer is a row plus a column:
+            # (O, 1, W) + (O, H, 1). As (2T, H, W) planes it would be folded into a constant of
+            # 2T x H x W floats by coremltools (32 MB for 8 terms at 1024x1024).
+            enc_x = (eu @ w0[:, n_lat::2].T).T[:, None, :]
+            enc_y = (ev @ w0[:, n_lat + 1 :: 2].T).T[:, :, None]
+            self.register_buffer("enc_x", torch.from_numpy(np.ascontiguousarray(enc_x, dtype=np.float32)))
+            self.register_buffer("enc_y", torch.from_numpy(np.ascontiguousarray(enc_y, dtype=np.float32)))
+        elif w0.shape[1] != n_lat:
+            raise ValueError(f"decoder takes {w0.shape[1]} inputs, the latents give {n_lat}")
         self.size = (h, w)
         convs: list[nn.Module] = []
-        for layer in asset.decoder.layers:
-            conv = nn.Conv2d(layer.inputs, layer.outputs, 1)
+        for i, layer in enumerate(layers):
+            weight = layer.weight[:, :n_lat] if i == 0 else layer.weight
+            conv = nn.Conv2d(weight.shape[1], layer.outputs, 1)
             with torch.no_grad():
-                conv.weight.copy_(torch.from_numpy(layer.weight)[:, :, None, None])
+                conv.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight))[:, :, None, None])
                 conv.bias.copy_(torch.from_numpy(layer.bias))
             convs += [conv, _activation(layer.activation, asset.decoder.leaky_slope)]
-        self.mlp = nn.Sequential(*convs)
+        self.first = convs[0]
+        self.mlp = nn.Sequential(*convs[1:])
 
     def forward(self, latent0: torch.Tensor, latent1: torch.Tensor | None = None,
                 latent2: torch.Tensor | None = None, latent3: torch.Tensor | None = None) -> torch.Tensor:
@@ -126,13 +141,10 @@ class MipDecoder(nn.Module):
         parts = []
         for g, lat in enumerate(latents):
             parts.append(torch.matmul(torch.matmul(getattr(self, f"ay{g}"), lat), getattr(self, f"axt{g}")))
+        y = self.first(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
         if self.has_enc:
-            h, w = self.size
-            u = self.enc_u.expand(-1, h, w)
-            v = self.enc_v.expand(-1, h, w)
-            enc = torch.stack((u, v), dim=1).reshape(1, -1, h, w)
-            parts.append(enc.expand(latents[0].shape[0], -1, -1, -1))
-        return self.mlp(torch.cat(parts, dim=1))
+            y = y + self.enc_x + self.enc_y
+        return self.mlp(y)
 
 
 def dequantized(asset: NeuralTextureAsset, grid_index: int, level: int) -> np.ndarray:

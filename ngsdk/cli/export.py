@@ -67,4 +67,4 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
     asset.exports = merge_exports(asset.exports, entries)
     write(asset, target)
     for e in entries:
-        click.echo(f"{e.format:<7} {e.precision:<5} {e.graph:<11} {', '.join(e.files)}")
+        click.echo(f"{e.format:<7} {e.precision:<5} {e.graph:<20} {', '.join(e.files)}")
