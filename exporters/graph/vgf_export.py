@@ -44,8 +44,9 @@ def quantize_ptq(module: Any, example_inputs: Any, calibration: Iterable[Any]) -
     """Post-training int8 quantization with the VGF quantizer (per-channel symmetric weights, affine int8
     activations, histogram observers). ``calibration`` yields input batches (a tensor or a tuple per batch).
 
-    Returns the converted torch model (quantize/dequantize nodes around float ops): the reference the int8
-    VGF must match exactly, and what ``export_vgf(..., precision="int8")`` accepts as ``module``.
+    Returns the converted torch model (quantize/dequantize nodes around float ops), what
+    ``export_vgf(..., precision="int8")`` accepts as ``module``. The int8 VGF matches it exactly once its
+    linear/conv requantization is done in integers as TOSA does: ``int8_reference.int8_reference(model)``.
     """
     import torch
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e

@@ -198,3 +198,53 @@ def test_fp16_program_rounds_every_op_to_half(sink) -> None:  # noqa: ANN001
     assert len(halves) > 20  # every compute op of the fp16 program stays in float16
     fp32 = run_program(Path(out) / recs["fp32"].path, {"x": x}, keep_intermediates=True)
     assert not [k for k, v in fp32.items() if np.asarray(v).dtype == np.float16]
+
+
+def _expand_net():  # noqa: ANN202
+    """A constant expanded to the dynamic batch (as texture graphs did for their encoding planes):
+    coremltools builds the target shape with ``concat`` of rank-0 int32 values (gather of ``shape`` and
+    constants), which MIL defines as a rank-1 result."""
+    import torch
+    from torch import nn
+
+    class ExpandNet(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.register_buffer("plane", torch.arange(24, dtype=torch.float32).reshape(1, 2, 3, 4) / 24)
+            self.conv = nn.Conv2d(4, 2, 1)
+
+        def forward(self, x):  # noqa: ANN001, ANN202
+            return self.conv(torch.cat([x, self.plane.expand(x.shape[0], -1, -1, -1)], 1))
+
+    torch.manual_seed(9)
+    return ExpandNet().eval()
+
+
+@pytest.mark.parametrize("precision,bound", [("fp32", 1e-5), ("fp16", 2.0**-8)])
+def test_concat_of_scalars_builds_a_vector(tmp_path: Path, precision: str, bound: float) -> None:
+    require_toolchain()
+    import torch
+
+    from exporters.graph.coreml_export import export_coreml
+    from exporters.graph.io import IODescription, TensorIO
+    from runtime_ref.mil import load_mlpackage, run_program
+
+    io = IODescription([TensorIO("x", ("batch", 2, 3, 4), layout="NCHW")],
+                       [TensorIO("y", ("batch", 2, 3, 4), layout="NCHW")])
+    net = _expand_net()
+    rec = export_coreml(net, (torch.rand(2, 2, 3, 4),), io, tmp_path, name="ex", precision=precision)
+    pkg = load_mlpackage(tmp_path / rec.path)
+    fn = pkg.spec.functions["main"]
+    declared = dict(fn.inputs) | {name: t for o in fn.block.operations for name, t in o.outputs}
+    scalar_concats = [
+        o for o in fn.block.operations
+        if o.type == "concat" and all(len(declared[b.name].shape) == 0 for b in o.inputs["values"] if b.name)
+    ]
+    assert scalar_concats, "coremltools no longer emits concat of scalars for expand; find another net"
+    for batch in (1, 3):
+        x = torch.rand(batch, 2, 3, 4)
+        with torch.no_grad():
+            want = net(x).numpy()
+        got = run_program(pkg, {"x": x.numpy()})["y"]
+        assert got.shape == want.shape
+        assert float(np.abs(got - want).max()) <= bound
