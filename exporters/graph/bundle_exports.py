@@ -28,8 +28,17 @@ def decoder_io(asset: NeuralTextureAsset) -> IODescription:
         inputs=(TensorIO("inputs", ("batch", asset.decoder.inputs), layout="NC", value_range=(-1.0, 1.0),
                          semantics="sampled latents then triangle encoding (manifest decoder.input_order)"),),
         outputs=(TensorIO("channels", ("batch", len(names)), layout="NC", value_range=(0.0, 1.0),
-                          color_space="linear", semantics="decoded material channels", channels=names),),
+                          color_space="linear" if asset.decode_mode == "float" else "data",
+                          semantics=_output_semantics(asset), channels=names),),
     )
+
+
+def _output_semantics(asset: NeuralTextureAsset) -> str:
+    if asset.decode_mode == "float":
+        return "decoded material channels"
+    # integer decoders output bytes in each channel's stored colour space; the graph is their real-valued view
+    return "decoded material channels in each channel's stored colour space (sRGB for colour maps), approximating " \
+           f"the {asset.decode_mode} decode's bytes / 255"
 
 
 def mip_io(asset: NeuralTextureAsset, mip: int) -> IODescription:
@@ -42,7 +51,8 @@ def mip_io(asset: NeuralTextureAsset, mip: int) -> IODescription:
                             semantics=f"{grid.name} level {lv}, dequantized (code * scale + offset)"))
     names = tuple(c.name for c in asset.channels)
     out = TensorIO("channels", ("batch", len(names), h, w), layout="NCHW", value_range=(0.0, 1.0),
-                   color_space="linear", semantics=f"decoded mip {mip}", channels=names)
+                   color_space="linear" if asset.decode_mode == "float" else "data",
+                   semantics=f"mip {mip}: {_output_semantics(asset)}", channels=names)
     return IODescription(inputs=tuple(ins), outputs=(out,))
 
 

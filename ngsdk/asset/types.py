@@ -284,7 +284,7 @@ class QuantizedDecoder:
         for l in self.layers:
             m = l.multiplier.astype(np.float64) / np.exp2(l.shift.astype(np.float64))
             step = m * l.out_scale
-            w = l.weight.astype(np.float64) * step[:, None] * in_scale[None, :]
+            w = l.weight.astype(np.float64) * step[:, None] / in_scale[None, :]
             b = l.bias.astype(np.float64) * step
             out.append(DecoderLayer(w.astype(np.float32), b.astype(np.float32), l.activation))
             in_scale = np.full(l.outputs, l.out_scale, dtype=np.float64)

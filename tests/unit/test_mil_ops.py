@@ -74,3 +74,20 @@ def test_exact_ops_keep_their_input_dtype_and_values() -> None:
     # bounds finer than x's dtype: compared in float64, not rounded to x's dtype first
     y = run("clip", x=np.float16([0.29]), alpha=np.float32(0.30001), beta=np.float32(1.0))
     assert y.dtype == np.float64 and y[0] == np.float64(np.float32(0.30001))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "real_div", "maximum", "minimum"])
+def test_same_type_arithmetic_equals_float64_rounded(op: str, dtype: type) -> None:
+    # the interpreter's contract: evaluate in float64, round once to the declared type; these ops may skip
+    # the float64 copy because one correctly rounded operation in the narrow type gives the same bits
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(20000) * np.exp2(rng.integers(-12, 12, 20000))).astype(dtype)
+    y = (rng.standard_normal(20000) * np.exp2(rng.integers(-12, 12, 20000))).astype(dtype)
+    fn = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "real_div": np.true_divide,
+          "maximum": np.maximum, "minimum": np.minimum}[op]
+    with np.errstate(over="ignore"):  # fp16 products overflow to inf on both sides
+        got = run(op, x=x, y=y)
+        want = fn(x.astype(np.float64), y.astype(np.float64)).astype(dtype)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, want)
