@@ -774,7 +774,7 @@ Status load_decoder(const Source& src, const std::string& file, NeuralTexture& t
 }
 
 // The real-valued view of an integer decoder, as QuantizedDecoder.float_layers computes it in
-// float64: W_real = (W * (m_j * out_scale)) * in_scale_k with m_j = multiplier_j / 2^shift_j.
+// float64: W_real = (W * (m_j * out_scale)) / in_scale_k with m_j = multiplier_j / 2^shift_j.
 void float_view(NeuralTexture& t) {
     std::vector<double> in_scale(t.q.input_scales.begin(), t.q.input_scales.end());
     for (Layer& l : t.layers) {
@@ -785,7 +785,7 @@ void float_view(NeuralTexture& t) {
             const double step = m * double(l.out_scale);
             for (uint32_t k = 0; k < l.inputs; ++k) {
                 const double wv = double(l.qweight[size_t(j) * l.inputs + k]) * step;
-                l.weight[size_t(j) * l.inputs + k] = float(wv * in_scale[k]);
+                l.weight[size_t(j) * l.inputs + k] = float(wv / in_scale[k]);
             }
             l.bias[j] = float(double(l.qbias[j]) * step);
         }
