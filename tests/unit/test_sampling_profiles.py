@@ -91,15 +91,49 @@ def test_nvidia_matches_a_scalar_transcription_of_the_measured_rule():
         assert np.array_equal(got[k], want), k
 
 
-def test_nvidia_refuses_unmeasured_cases():
-    tex3d = TextureData.from_levels([np.zeros((2, 2, 2, 4), np.uint8)], "R8G8B8A8_UNORM", dimension="3d")
-    with pytest.raises(NotMeasuredError, match="3D"):
-        sample(tex3d, np.zeros((1, 3), np.float32), profile="nvidia")
+def test_nvidia_refuses_unmatched_cases():
+    half3d = TextureData.from_levels([np.zeros((2, 2, 2, 4), np.float16)], "R16G16B16A16_FLOAT", dimension="3d")
+    with pytest.raises(NotMeasuredError, match="filtering"):
+        sample(half3d, np.zeros((1, 3), np.float32), profile="nvidia")
     srgb = _rgba8([[1, 2]], "R8G8B8A8_UNORM_SRGB")
     with pytest.raises(NotMeasuredError, match="sRGB"):
         sample(srgb, np.zeros((1, 2), np.float32), profile="nvidia")
     with pytest.raises(NotMeasuredError, match="border"):
         sample(_rgba8([[1, 2]]), np.zeros((1, 2), np.float32), address="border", profile="nvidia")
+
+
+def _onehot3d(z: int) -> TextureData:
+    t = np.zeros((2, 2, 2, 4), np.uint8)
+    for c, (y, x) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        t[z, y, x, c] = 255
+    return TextureData.from_levels([t], "R8G8B8A8_UNORM", dimension="3d")
+
+
+def test_nvidia_3d_weights_match_a_sample_read_on_the_h100():
+    # H100 (Vulkan, driver 580.159.04), one-hot 2x2x2 texture, A, B, C = 98, 244, 146 (1/256 texel):
+    # the driver's weights were z0: 3 2 65 40, z1: 4 3 86 53 (x fastest, then y)
+    uvw = np.array([[(w / 256 + 0.5) / 2 for w in (98, 244, 146)]], np.float32)
+    got = np.concatenate([sample(_onehot3d(z), uvw, address="clamp", profile="nvidia")[0] for z in (0, 1)])
+    weights = np.round(np.round(got.astype(np.float64) * 65535 * 256 / 257) / 255)
+    assert weights.tolist() == [3, 2, 65, 40, 4, 3, 86, 53]
+
+
+def test_nvidia_trilinear_weights_every_tap_in_1_256():
+    # H100 (Vulkan, driver 580.159.04): mip 0 one-hot 2x2 over a black 1x1 mip 1; at these coordinates
+    # (recorded by tools/gpu/capture_sampler.py) the driver read 255 * w per channel with w below:
+    # every tap gets a share in 1/256 of the weight left to mip 0 (M = 249 -> 7/256), rounded per tap
+    t = np.zeros((1, 2, 2, 4), np.uint8)
+    for c, (y, x) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        t[0, y, x, c] = 255
+    tex = TextureData.from_levels([t, np.zeros((1, 1, 1, 4), np.uint8)], "R8G8B8A8_UNORM")
+    uv = np.array([[0.35491734743118286, 0.7905182242393494], [0.9051438570022583, 0.17735318839550018],
+                   [0.6527848243713379, 0.2983027696609497]], np.float32)
+    lod = np.array([0.6925718188285828, 0.8661141395568848, 0.9758879542350769], np.float32)
+    got = sample(tex, uv, lod=lod, filter="trilinear", address="clamp", profile="nvidia")
+    weights = np.round(np.round(got.astype(np.float64) * 65535 * 256 / 257) / 255)
+    assert weights.tolist() == [[0, 0, 62, 17], [0, 35, 0, 0], [1, 5, 0, 1]]
+    # nearest mip: lod 0.5 rounds up to the black level
+    assert sample(tex, uv, lod=np.float32(0.5), filter="linear", address="clamp", profile="nvidia").max() == 0
 
 
 def test_d3d11_snaps_to_8_subtexel_bits_and_rounds_once():

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# One GPU-machine run (H100, Python 3.12, torch+CUDA preinstalled, no registry): NVIDIA Vulkan sampler
-# conformance, neural texture convergence on boombox_2k, and the shading MLP benchmark. Results go to $OUT.
+# One GPU-machine run (H100, Python 3.12, torch+CUDA preinstalled, no registry). Parts:
+#   capture      raw NVIDIA Vulkan sampler outputs for fitting the nvidia profile (tools/gpu/capture_sampler.py)
+#   conformance  the conformance suite on NVIDIA (sampler + WGSL shader decode; tools/run_nvidia_conformance.py)
+#                and the Vulkan decode sample on .gpu_vk (tools/prepare_vulkan_gpu_run.py .gpu_vk made it;
+#                carry build/engine_plugins/vulkan/ngsdk_vulkan_sample too)
+#   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
-# .bench_data (copies of ../shared/data/textures and images). Each part writes its files as it finishes.
+# .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
 set -uo pipefail
 OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
@@ -11,6 +15,18 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XDG_RUNTIME_DIR=/tmp
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
 part="${1:-all}"
+[ -e ../shared/data ] || { mkdir -p ../shared && ln -s "$PWD/.bench_data" ../shared/data; }
+if [ "$part" = capture ]; then
+  timeout 240 python3 tools/gpu/capture_sampler.py "$OUT" --adapter nvidia 2>&1 | grep -v XDG | tail -20
+fi
+if [ "$part" = capture ] || [ "$part" = conformance ]; then
+  NGSDK_WGPU_ADAPTER=nvidia timeout 300 python3 tools/run_nvidia_conformance.py -k "not hlsl" > "$OUT/conformance.log" 2>&1
+  tail -25 "$OUT/conformance.log"; cp docs/conformance.md "$OUT/conformance.md"
+  if [ -d .gpu_vk/bundles ]; then
+    timeout 120 bash tools/run_vulkan_sample_gpu.sh --debs .gl --binary build/engine_plugins/vulkan/ngsdk_vulkan_sample \
+      --expect .gpu_vk/expected.json --out "$OUT" --no-append .gpu_vk/bundles/*.ngasset 2>&1 | tail -15
+  fi
+fi
 if [ "$part" = all ] || [ "$part" = sampler ]; then
   NGSDK_WGPU_ADAPTER=nvidia NGSDK_CONFORMANCE_REPORT="$OUT/sampler_nvidia.jsonl" \
     timeout 150 python3 -m pytest -q -p no:cacheprovider -m conformance tests/conformance/test_sampler_vulkan.py \
