@@ -9,6 +9,9 @@ The tool prints the vectors block: the asset itself, one texel's decode step by 
 results and coordinate decodes, so an implementation can be checked from the document alone.
 ``--write-docs`` replaces the block between the ``<!-- BEGIN decode_vectors -->`` markers of
 docs/decode-spec.md; ``--check`` fails if that block is stale (a unit test runs it).
+
+The neural volume vectors (section "Volumes", ``<!-- BEGIN volume_vectors -->``) come from
+:func:`tiny_volume`: a 3 x 4 x 5 volume in two bricks, unorm8 and float16 grids, traced point by point.
 """
 
 from __future__ import annotations
@@ -179,10 +182,161 @@ def block() -> str:
     return "\n".join(out)
 
 
-def replace_block(text: str, new: str) -> str:
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"{DOC}: no {BEGIN} ... {END} block")
-    return text[: text.index(BEGIN)] + new + text[text.index(END) + len(END):]
+VBEGIN, VEND = "<!-- BEGIN volume_vectors -->", "<!-- END volume_vectors -->"
+
+
+def tiny_volume():
+    """The fixed neural volume of the volume test vectors (deterministic)."""
+    from ngsdk.asset.types import DecoderLayer
+    from ngsdk.asset.volume import NeuralVolumeAsset, Normalization, VolumeBrick, VolumeGrid
+
+    rng = np.random.default_rng(20261123)
+
+    def transform() -> np.ndarray:
+        a = np.eye(3) * rng.uniform(0.8, 1.2, 3) + rng.uniform(-0.15, 0.15, (3, 3))
+        return np.concatenate([a, rng.uniform(-0.3, 0.3, (3, 1))], axis=1).astype(np.float32)
+
+    def layer(n_in: int, n_out: int, act: str) -> DecoderLayer:
+        return DecoderLayer(rng.uniform(-1, 1, (n_out, n_in)).astype(np.float32),
+                            rng.uniform(-0.2, 0.6, n_out).astype(np.float32), act)
+
+    b0 = VolumeBrick("brick000", (0, 3, 0, 4, 0, 3), (0, 3, 0, 4, 0, 4), [
+        VolumeGrid("grid00", transform(), "unorm8", rng.integers(0, 256, (2, 3, 3, 2), dtype=np.uint8),
+                   scale=float(np.float32(1 / 255)), offset=-0.25),
+        VolumeGrid("grid01", transform(), "float16", rng.uniform(-1, 1, (2, 2, 3, 1)).astype(np.float16)),
+    ], Decoder([layer(3, 4, "relu"), layer(4, 1, "none")]))
+    b1 = VolumeBrick("brick001", (0, 3, 0, 4, 3, 5), (0, 3, 0, 4, 2, 5), [
+        VolumeGrid("grid00", transform(), "float16", rng.uniform(-1, 1, (3, 2, 2, 3)).astype(np.float16)),
+    ], Decoder([layer(3, 1, "none")]))
+    return NeuralVolumeAsset("volume_vectors", (3, 4, 5), Normalization(0.0, 1.0, "<f4"), [b0, b1],
+                             Provenance(ngsdk_version="vectors"), decode_mode="exact")
+
+
+def volume_points() -> np.ndarray:
+    """Points of the volume vectors: a voxel, the brick boundary (x = 0.25, a tie) and its neighbour, outside."""
+    return np.array([[0.5, -1 / 3, 0.0], [0.25, 0.1, -0.7], [np.nextafter(np.float32(0.25), np.float32(1)), 0.1, -0.7],
+                     [-1.0, 1.0, 1.0], [0.9, -0.95, 0.3], [1.4, -2.0, 0.05]], dtype=np.float32)
+
+
+def _f(v) -> str:
+    v = np.float32(v)
+    return f"{float(v)!r} (0x{int(v.view(np.uint32)):08x})"
+
+
+def _volume_json(asset) -> str:
+    bricks = []
+    for b in asset.bricks:
+        scale, offset = asset.local_transform(b)
+        bricks.append({
+            "core": list(b.core), "fit": list(b.fit),
+            "to_local": {"scale": scale.astype(float).tolist(), "offset": offset.astype(float).tolist()},
+            "grids": [{"storage": g.storage, "resolution_zyx": list(g.resolution), "features": g.features,
+                       "transform": g.transform.astype(float).tolist(), "scale": g.scale, "offset": g.offset,
+                       "values": g.values.astype(float if g.storage == "float16" else int).tolist()}
+                      for g in b.grids],
+            "layers": [{"weight": ly.weight.astype(float).tolist(), "bias": ly.bias.astype(float).tolist(),
+                        "activation": ly.activation} for ly in b.decoder.layers],
+        })
+    return json.dumps({"shape_zyx": list(asset.shape), "bricks": bricks}, separators=(",", ":"))
+
+
+def _trace_volume(asset, p: np.ndarray) -> list[str]:
+    """One point step by step, in plain scalar float32 / integer arithmetic."""
+    from runtime_ref.neural_volume import select_bricks
+
+    f32 = np.float32
+    bi = int(select_bricks(asset, p[None])[0])
+    b = asset.bricks[bi]
+    scale, offset = asset.local_transform(b)
+    pl = [f32(f32(p[a] * scale[a]) + offset[a]) for a in range(3)]
+    lines = [f"Point p = ({', '.join(repr(float(v)) for v in p)}): brick {bi} ({b.name}); "
+             f"p_local = ({', '.join(_f(v) for v in pl)})"]
+    feats = []
+    for g in b.grids:
+        t = g.transform
+        q = [f32(f32(f32(f32(t[r, 0] * pl[0]) + f32(t[r, 1] * pl[1])) + f32(t[r, 2] * pl[2])) + t[r, 3])
+             for r in range(3)]
+        taps = []
+        for qa, r in zip(q, g.resolution[::-1]):
+            u = f32(f32(qa + f32(1)) * f32(0.5 * (r - 1)))
+            big = max(-(1 << 30), min(1 << 30, int(np.floor(f32(u * f32(256))))))
+            taps.append((big, big >> 8, big & 255))
+        (_, ix, wx), (_, iy, wy), (_, iz, wz) = taps
+        rz, ry, rx = g.resolution
+        line = (f"- {g.name} ({g.storage}): q = ({', '.join(_f(v) for v in q)}); X = {[t[0] for t in taps]}, "
+                f"i0 = {[t[1] for t in taps]}, w = {[t[2] for t in taps]}")
+        inside = [(dz, dy, dx) for dz in (0, 1) for dy in (0, 1) for dx in (0, 1)
+                  if 0 <= iz + dz < rz and 0 <= iy + dy < ry and 0 <= ix + dx < rx]
+        wgt = {(dz, dy, dx): ((wx if dx else 256 - wx) * (wy if dy else 256 - wy), wz if dz else 256 - wz)
+               for dz, dy, dx in inside}
+        if g.storage == "unorm8":
+            s_z = [[0] * g.features, [0] * g.features]
+            w_z = [0, 0]
+            for (dz, dy, dx), (wxy, _) in wgt.items():
+                w_z[dz] += wxy
+                for k in range(g.features):
+                    s_z[dz][k] += wxy * int(g.values[iz + dz, iy + dy, ix + dx, k])
+            s = [(s_z[0][k] >> 8) * (256 - wz) + (s_z[1][k] >> 8) * wz for k in range(g.features)]
+            wt = (w_z[0] >> 8) * (256 - wz) + (w_z[1] >> 8) * wz
+            a, c = f32(g.scale * 2.0**-16), f32(g.offset * 2.0**-16)
+            out = [f32(f32(f32(v) * a) + f32(f32(wt) * c)) for v in s]
+            line += f"; S_z = {s_z}, W_z = {w_z}; S = {s}, Wt = {wt}"
+        else:
+            acc = [f32(0)] * g.features
+            for (dz, dy, dx), (wxy, wzz) in wgt.items():
+                w = f32(f32(wxy) * f32(wzz))
+                acc = [f32(acc[k] + f32(w * f32(g.values[iz + dz, iy + dy, ix + dx, k]))) for k in range(g.features)]
+            out = [f32(v * f32(2.0**-24)) for v in acc]
+            line += f"; {len(inside)} taps in range; acc = [{', '.join(_f(v) for v in acc)}]"
+        lines.append(line + f"; features [{', '.join(_f(v) for v in out)}]")
+        feats += out
+    x = feats
+    for i, ly in enumerate(b.decoder.layers):
+        y = []
+        for j in range(ly.outputs):
+            acc = ly.bias[j]
+            for k in range(ly.inputs):
+                acc = f32(acc + f32(ly.weight[j, k] * x[k]))
+            y.append(acc)
+        hidden = i < len(b.decoder.layers) - 1
+        x = [v if v > 0 else f32(0) for v in y] if hidden else y
+        lines.append(f"- layer {i}: acc [{', '.join(_f(v) for v in y)}]" + (" -> relu" if hidden else ""))
+    out = min(x[0], f32(1)) if x[0] > 0 else f32(0)
+    lines.append(f"- output: {_f(out)}")
+    return lines
+
+
+def volume_block() -> str:
+    from runtime_ref.neural_volume import decode_points, reconstruct
+
+    asset = tiny_volume()
+    pts = volume_points()
+    got = decode_points(asset, pts)
+    recon = reconstruct(asset)
+    out = [VBEGIN, "", "Generated by `python tools/decode_vectors.py --write-docs`; checked by "
+           "tests/unit/test_volume_asset.py.", "",
+           "Asset (`tools/decode_vectors.py` `tiny_volume()`; values as [z][y][x][feature], weights [out][in], "
+           "transforms [row][column]):", "", "```json", _volume_json(asset), "```", ""]
+    for i in (1, 5):    # inside every grid; partly outside the volume and its grids (dropped taps)
+        out += _trace_volume(asset, pts[i]) + [""]
+        assert out[-2].endswith(_f(got[i])), "the scalar trace disagrees with runtime_ref"
+    out += ["Points (x, y, z) -> value (float32 bits):", ""]
+    out += [f"- ({', '.join(repr(float(v)) for v in p)}) -> {_f(v)}" for p, v in zip(pts, got)]
+    vals = [[[float(v) for v in row] for row in sl] for sl in recon]
+    out += ["", "Full reconstruction, [z][y][x], float32 values:", "", f"`{json.dumps(vals, separators=(',', ':'))}`",
+            "", f"sha256 of its little-endian float32 bytes (`reference_decode.volume`): "
+            f"`{hashlib.sha256(recon.astype('<f4').tobytes()).hexdigest()}`", "", VEND]
+    return "\n".join(out)
+
+
+def replace_block(text: str, new: str, begin: str = BEGIN, end: str = END) -> str:
+    if begin not in text or end not in text:
+        raise ValueError(f"{DOC}: no {begin} ... {end} block")
+    return text[: text.index(begin)] + new + text[text.index(end) + len(end):]
+
+
+def _all_blocks(text: str) -> str:
+    return replace_block(replace_block(text, block()), volume_block(), VBEGIN, VEND)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,18 +345,17 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--write-docs", action="store_true")
     g.add_argument("--check", action="store_true")
     args = ap.parse_args(argv)
-    new = block()
     if args.write_docs:
-        atomic_write_bytes(DOC, replace_block(DOC.read_text(encoding="utf-8"), new).encode("utf-8"))
+        atomic_write_bytes(DOC, _all_blocks(DOC.read_text(encoding="utf-8")).encode("utf-8"))
         print(f"updated {DOC}")
     elif args.check:
         text = DOC.read_text(encoding="utf-8")
-        if replace_block(text, new) != text:
+        if _all_blocks(text) != text:
             print(f"{DOC}: test vectors are stale; run python tools/decode_vectors.py --write-docs", file=sys.stderr)
             return 1
         print("test vectors up to date")
     else:
-        print(new)
+        print(block() + "\n\n" + volume_block())
     return 0
 
 

@@ -139,7 +139,8 @@ def read_manifest(bundle: str | Path, *, check_files: bool = True) -> dict[str, 
 def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
     """Check presence, size and sha256 of every file in ``manifest['files']``."""
     for name, rec in manifest["files"].items():
-        if "/" in name or "\\" in name or name.startswith("."):
+        # plain names, or "/"-separated paths of plain names (neural volumes keep bricks/<brick>/...)
+        if "\\" in name or ":" in name or any(not part or part.startswith(".") for part in name.split("/")):
             raise AssetError(bundle / MANIFEST_NAME, f"file name {name!r} is not a plain name inside the bundle")
         p = bundle / name
         if not p.exists():
@@ -166,6 +167,10 @@ def referenced_files(manifest: dict[str, Any]) -> list[str]:
         refs.append(manifest["decoder"]["file"])
     if "weights" in manifest and isinstance(manifest["weights"], dict) and "file" in manifest["weights"]:
         refs.append(manifest["weights"]["file"])
+    for b in manifest.get("bricks", []):    # neural_volume
+        refs.extend(g["file"] for g in b.get("grids", []))
+        if "decoder" in b:
+            refs.append(b["decoder"]["file"])
     for e in manifest.get("exports", []):
         refs.extend(f.split("/")[0] for f in e["files"])
     return refs

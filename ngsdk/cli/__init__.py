@@ -1,4 +1,4 @@
-"""The ``ngsdk`` command line: train, export, verify, inspect, sample.
+"""The ``ngsdk`` command line: train, export, verify, inspect, sample, decode, render.
 
 Each command lives in its own module and imports heavy dependencies (torch, onnx...) only
 when it runs, so ``ngsdk inspect`` and ``ngsdk verify`` work with numpy alone.
@@ -19,6 +19,8 @@ _COMMANDS = {
     "verify": "verify",
     "inspect": "inspect_cmd",
     "sample": "sample",
+    "decode": "decode",
+    "render": "render",
 }
 
 

@@ -48,6 +48,10 @@ def command(bundle: Path, source: Path | None, json_out: Path | None, html_out: 
         from ngsdk.verify.shading import verify_shading_bundle
 
         rep = verify_shading_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews)
+    elif kind == "neural_volume":
+        from ngsdk.verify.volume import verify_volume_bundle
+
+        rep = verify_volume_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews)
     else:
         click.echo(f"FAIL: {bundle}: no verifier for asset kind {kind!r}", err=True)
         raise SystemExit(1)

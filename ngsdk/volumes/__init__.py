@@ -1,0 +1,1 @@
+"""Neural volumes: readers (VolumeData), the AMGSRN model, training and bricks."""
