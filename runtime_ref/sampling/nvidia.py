@@ -16,15 +16,21 @@ the counts.
   levels is weighted in 1/256 units with one rounding at the end;
 * nearest mip selection: level ``floor(lod + 0.5)`` (ties up), clamped to the chain;
 * 8-bit UNORM (RGBA, BGRA, RG, R): ``S = sum(w * code)``, result ``round(S * 257 / 256) / 65535``
-  (UNORM16 output, ties up: ``(S * 257 + 128) >> 8``);
+  (UNORM16 output, ties up: ``(S * 257 + 128) >> 8``); 16-bit UNORM: ``((S + 128) >> 8) / 65535``;
+* half and float32 (2D, nearest mip): block floating point. Among the taps with a nonzero weight the
+  largest exponent ``e`` (``|t| = m * 2^e``, ``0.5 <= m < 1``) sets the quantum ``q = 2^(e - 15)`` (half)
+  or ``2^(e - 28)`` (float32); each tap is truncated towards zero to a multiple of ``q``; the weighted
+  sum ``sum(w * trunc(t / q)) * q / 256`` is exact and rounded once to the texture's format (half or
+  float32), ties away from zero;
 * nearest: texel ``floor(uq * size)``, value decoded exactly (``code / 255`` correctly rounded; SNORM,
   UNORM16, half and float texels likewise).
 
-Measured but not matched, so refused rather than guessed: linear/trilinear filtering of non-8-bit
-formats (float32: 1-7% of samples differ by up to 2 ulp from ``sum(w * T) / 256`` rounded once; half:
-about 5% differ from that sum rounded to half), sRGB formats (the driver decodes through a table that
-is not the sRGB curve, up to 3.7e-3 away, and rounds the filtered sum in a way not yet modelled), and
-clamp-to-border (wgpu cannot set a border colour).
+Measured but not matched, so refused rather than guessed (use ``bounded``): trilinear filtering of half
+and float textures (a block sum per level reproduces all but 6 of 90,000 recorded samples, which
+differ by one unit in the last place where the two levels cancel), 3D half/float filtering (not
+recorded), SNORM filtering (a SNORM16-style rounding of ``S`` matches 95.6%), sRGB formats (the
+driver decodes through a table up to 3.7e-3 away from the sRGB curve and filters at a precision not
+yet modelled), and clamp-to-border (wgpu cannot set a border colour).
 """
 
 from __future__ import annotations
@@ -49,10 +55,22 @@ def check(tex: SampledTexture, state: SamplerState, has_lod: bool) -> None:
         raise NotMeasuredError(f"nvidia profile: sRGB ({fmt.name}) is not matched yet: the driver decodes "
                                "through its own table and filters in a precision not yet modelled "
                                "(docs/conformance.md; use bounded)")
-    if state.linear and not tex.is_byte_unorm:
+    integer = tex.is_byte_unorm or _is_unorm16(tex)
+    if state.linear and not (integer or (fmt.kind == "float" and fmt.dtype in _BLOCK_BITS)):
         raise NotMeasuredError(f"nvidia profile: filtering {fmt.name} is not matched yet: the driver's "
                                "weighted sum of non-8-bit texels rounds in a way not yet modelled "
                                "(docs/conformance.md; use bounded); nearest is matched")
+    if state.linear and not tex.is_byte_unorm and tex.dims == 3:
+        raise NotMeasuredError(f"nvidia profile: filtering 3D {fmt.name} is not measured yet (8-bit UNORM only; "
+                               "use bounded)")
+    if state.mip_linear and has_lod and tex.mip_count > 1 and not integer:
+        raise NotMeasuredError(f"nvidia profile: trilinear filtering of {fmt.name} is not matched yet: a "
+                               "block-floating-point sum per level reproduces all but 1 in 15,000 samples "
+                               "(docs/samplers.md; use bounded)")
+
+
+def _is_unorm16(tex: SampledTexture) -> bool:
+    return tex.format.kind == "unorm" and tex.format.dtype == "<u2"
 
 
 def _quantize(xp, u):
@@ -91,9 +109,9 @@ def _corner_weights(xp, wt, total=256):
     return out
 
 
-def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerState, total=256):
-    """One level's filtered value before output rounding: int64 ``S = sum(w * code)`` (8-bit UNORM,
-    weights in 1/256) or float64 ``sum(w * T)`` (float textures); nearest: the texel value itself."""
+def _level_taps(tex: SampledTexture, coords, level, layer: int, state: SamplerState, total=256):
+    """One level's taps: ``[(weight, value)]`` with int64 weights in 1/256 (linear) or ``[(None, value)]``
+    (nearest); values are int64 codes for 8-bit UNORM, float64 texel values otherwise."""
     xp = tex.xp
     geom = tex.geometry(level, layer)
     border = state.clamped_border(tex.format.kind)
@@ -103,13 +121,15 @@ def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerSta
     if byte:
         table = tex.atlas("codes").astype(xp.int64)
         border_t = tuple(round(c * 255) for c in border)
+    elif _is_unorm16(tex):
+        table = xp.rint(tex.atlas("exact") * 65535.0).astype(xp.int64)
+        border_t = tuple(round(c * 65535) for c in border)
     else:
         table, border_t = tex.atlas("exact"), border
     if not state.linear:
         i = [xp.floor(uq[a] * n[a]).astype(xp.int32) for a in range(tex.dims)]
         row, out = taps.nearest(xp, geom, i, state.address)
-        t = taps.fetch(xp, table, row, out, border_t)
-        return t * 256 if byte else t
+        return [(None, taps.fetch(xp, table, row, out, border_t))]
     x = [uq[a] * n[a] - 0.5 for a in range(tex.dims)]
     if state.address == "clamp":                   # clamp-to-edge clamps the position, not just the taps
         x = [xp.minimum(xp.maximum(v, 0.0), m - 1.0) for v, m in zip(x, n, strict=True)]
@@ -121,40 +141,65 @@ def _level_sum(tex: SampledTexture, coords, level, layer: int, state: SamplerSta
         i0[a] = xp.where(carry, i0[a] + 1, i0[a])
         wt[a] = xp.where(carry, 0, wt[a])
     weights = _corner_weights(xp, wt, total)
-    acc = None
-    for row, out, bits in taps.corners(xp, geom, i0, state.address):
-        w = weights[bits]
-        t = taps.fetch(xp, table, row, out, border_t)
-        term = t * (w if byte else w.astype(xp.float64))[:, None]
-        acc = term if acc is None else acc + term
-    return acc
+    return [(weights[bits], taps.fetch(xp, table, row, out, border_t))
+            for row, out, bits in taps.corners(xp, geom, i0, state.address)]
 
 
-def _finish(tex: SampledTexture, acc, nearest: bool):
-    """Output rounding of one level's sum (see the module docstring)."""
+# float textures: mantissa bits of the block-floating-point filter, and the output format's
+# (mantissa bits, minimum exponent)
+_BLOCK_BITS = {"<f2": 15, "<f4": 28}
+_OUTPUT_FLOAT = {"<f2": (10, -14), "<f4": (23, -126)}
+
+
+def _round_half_away(xp, v, mantissa: int, emin: int):
+    """``v`` (float64) rounded to a float with ``mantissa`` fraction bits, ties away from zero."""
+    _, e = xp.frexp(v)
+    e = xp.maximum(e - 1, emin)
+    ulp = xp.ldexp(xp.ones_like(v), (e - mantissa).astype(xp.int32))
+    return xp.copysign(xp.floor(xp.abs(v) / ulp + 0.5) * ulp, v)
+
+
+def _filter(tex: SampledTexture, tap_list):
+    """The filtered value of all taps (see the module docstring), float32."""
     xp = tex.xp
+    if tap_list[0][0] is None:                      # nearest: the texel decoded exactly
+        t = tap_list[0][1]
+        if tex.is_byte_unorm or _is_unorm16(tex):
+            t = t.astype(xp.float64) / (255.0 if tex.is_byte_unorm else 65535.0)
+        return t.astype(xp.float32)
+    if _is_unorm16(tex):                            # round(S / 256), ties up, over the 16-bit codes
+        acc = sum(w[:, None] * t for w, t in tap_list)
+        return (((acc + 128) >> 8).astype(xp.float64) / 65535.0).astype(xp.float32)
     if tex.is_byte_unorm:
-        if nearest:                                 # code / 255 correctly rounded
-            return ((acc >> 8).astype(xp.float64) / 255.0).astype(xp.float32)
+        acc = sum(w[:, None] * t for w, t in tap_list)
         return (_round(xp, acc * 257).astype(xp.float64) / 65535.0).astype(xp.float32)
-    return (acc if nearest else acc / 256.0).astype(xp.float32)
+    dtype = tex.format.dtype
+    # block floating point: every tap with a nonzero weight is truncated (towards zero) to a common
+    # quantum set by the largest exponent among them, the weighted sum is exact, one rounding at the end
+    emax = None
+    for w, t in tap_list:
+        _, e = xp.frexp(t)
+        e = xp.where((t != 0) & (w[:, None] > 0), e, -(1 << 20))
+        emax = e if emax is None else xp.maximum(emax, e)
+    emax = xp.where(emax < -(1 << 19), 0, emax)    # no nonzero tap: any quantum gives 0
+    q = xp.ldexp(xp.ones_like(tap_list[0][1]), (emax - _BLOCK_BITS[dtype]).astype(xp.int32))
+    acc = sum(w[:, None].astype(xp.float64) * xp.trunc(t / q) for w, t in tap_list)
+    mantissa, emin = _OUTPUT_FLOAT[dtype]
+    return _round_half_away(xp, acc * q / 256.0, mantissa, emin).astype(xp.float32)
 
 
 def sample(tex: SampledTexture, coords, lod, layer: int, state: SamplerState):
     xp = tex.xp
-    nearest = not state.linear
     if lod is None or tex.mip_count == 1:
-        return _finish(tex, _level_sum(tex, coords, 0, layer, state), nearest)
+        return _filter(tex, _level_taps(tex, coords, 0, layer, state))
     last = tex.mip_count - 1
     lod = xp.clip(lod.astype(xp.float64), 0.0, float(last))
     if not state.mip_linear:                       # nearest mip: round half up
         level = xp.floor(lod + 0.5).astype(xp.int32)
-        return _finish(tex, _level_sum(tex, coords, level, layer, state), nearest)
-    # linear mip: the fraction truncated to 1/256 splits the weights like a third axis; one rounding at the end
+        return _filter(tex, _level_taps(tex, coords, level, layer, state))
+    # linear mip: the fraction truncated to 1/256 splits the weights like one more axis; one rounding at the end
     l0 = xp.floor(lod).astype(xp.int32)
     m = xp.floor((lod - l0) * 256.0).astype(xp.int64)
     l1 = xp.minimum(l0 + 1, last).astype(xp.int32)
-    if not state.linear:
-        raise NotMeasuredError("nvidia profile: nearest filtering with a linear mip filter is not measured yet")
-    acc = _level_sum(tex, coords, l0, layer, state, 256 - m) + _level_sum(tex, coords, l1, layer, state, m)
-    return _finish(tex, acc, False)
+    return _filter(tex, _level_taps(tex, coords, l0, layer, state, 256 - m)
+                   + _level_taps(tex, coords, l1, layer, state, m))
