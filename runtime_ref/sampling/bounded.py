@@ -20,7 +20,8 @@ parameterises them (Vulkan spec: ``subTexelPrecisionBits`` >= 8 under the Roadma
    an ulp above ``c / 255``).
 5. The tap min/max invariant: with non-negative weights the result lies between the smallest and the
    largest texel any candidate position touches, so bounds are clamped to that range (widened by the
-   same ``2^-22`` relative float32 slack).
+   same ``2^-22`` relative float32 slack, and for SNORM formats by half a 16-bit SNORM step: the
+   H100 returns filtered SNORM8 as SNORM16).
 
 Within a texel cell the filtered value is multilinear in the position, and piecewise linear in the
 LOD, so its extremes over the perturbation box lie at the box corners and at the cell edges inside
@@ -178,6 +179,9 @@ def _finish(xp, tex, b: _Bounds, stages: int, state: SamplerState, spec: Bounded
     tap_abs = xp.maximum(xp.abs(b.tmin), xp.abs(b.tmax))
     # float32 slack: a decode like c * f32(1/255) and the output conversion may each be an ulp off
     ulps = _ULP_SLACK * tap_abs
+    if tex.format.kind == "snorm":
+        # the result may be delivered as 16-bit SNORM (NVIDIA H100 does), outside the taps' range by 0.5/32767
+        ulps = ulps + 0.5 / 32767
     tol = stages * _stage_tolerance(tex, tap_abs) + ulps
     if state.linear and tex.dims > 1:
         tol = tol + (b.tmax - b.tmin) * 2.0**-spec.subtexel_bits * (tex.dims - 1)
