@@ -3,7 +3,8 @@
 ``ngsdk export BUNDLE --format onnx,coreml,vgf`` lands here. Graphs (see texture_graphs):
 ``nt_decoder`` for every format and ``nt_mip{m}`` (a whole mip from the latent textures) for ONNX and
 Core ML. Default precisions: ONNX fp32, Core ML fp32 + fp16, VGF fp32 + int8 (post-training
-quantization calibrated on decoder inputs sampled from every mip of the bundle itself).
+quantization calibrated on decoder inputs sampled from every mip of the bundle itself). Shading MLPs and
+neural volumes (one ``nv_decoder`` graph per brick, see volume_graphs) have their own functions below.
 """
 
 from __future__ import annotations
@@ -199,6 +200,50 @@ def export_shading_graphs(
             recs = export_all(module, (example,), _shading_io(asset, spec), [fmt], {fmt: ["int8"]}, bundle,
                               calibration=calib, name=SHADING_FEATURES_GRAPH, asset_id=asset.name, opset=opset)
             entries += [_graph_export(r, SHADING_FEATURES_GRAPH) for r in recs]
+    return entries
+
+
+def export_volume_graphs(
+    asset,
+    bundle: str | Path,
+    formats: Sequence[str],
+    *,
+    precision: str | None = None,
+    calibration: str | Path | None = None,
+    opset: int = 17,
+) -> list[GraphExport]:
+    """Graph exports of a neural volume bundle: per brick, the decoder ``features`` (N, K) -> ``value`` (N, 1)
+    clamped to [0, 1] (see volume_graphs), named ``nv_decoder`` (one brick) or ``nv_decoder_<brick>``.
+
+    Examples: features at 4096 seeded voxels of the brick's core. int8 PTQ calibrates on 4 x 4096 features
+    at continuous points of the core, or on ``calibration`` (.npy files (N, K) of that brick's features).
+    """
+    import torch
+
+    from exporters.graph.volume_graphs import (
+        calibration_features,
+        decoder_io,
+        decoder_module,
+        graph_name,
+        sample_features,
+    )
+
+    entries: list[GraphExport] = []
+    for b, brick in enumerate(asset.bricks):
+        name = graph_name(asset, b)
+        module = decoder_module(brick)
+        examples = (torch.from_numpy(sample_features(asset, b, VGF_BATCH, seed=0)),)
+        calib = None
+        for fmt in formats:
+            precs = _precisions(fmt, precision)
+            if fmt == "vgf" and "int8" in precs and calib is None:
+                x = calibration_features(asset, b, 4 * VGF_BATCH, Path(calibration) if calibration else None)
+                calib = [(torch.from_numpy(x[i : i + VGF_BATCH]),) for i in range(0, len(x) - VGF_BATCH + 1,
+                                                                                  VGF_BATCH)]
+                calib = calib or [(torch.from_numpy(np.resize(x, (VGF_BATCH, x.shape[1]))),)]
+            recs = export_all(module, examples, decoder_io(asset, b), [fmt], {fmt: precs}, bundle,
+                              calibration=calib, name=name, asset_id=asset.name, opset=opset)
+            entries += [_graph_export(r, name) for r in recs]
     return entries
 
 

@@ -45,6 +45,11 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
         from runtime_ref.shading_bundle import load_shading_mlp
 
         asset, write = load_shading_mlp(bundle), write_shading_bundle
+    elif kind == "neural_volume":
+        from exporters.volume_bundle import write_volume_bundle
+        from runtime_ref.neural_volume import load_neural_volume
+
+        asset, write = load_neural_volume(bundle), write_volume_bundle
     else:
         raise ValueError(f"{bundle}: no exporter for asset kind {kind!r}")
     target = out or bundle
@@ -56,11 +61,19 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
     graph = [f for f in wanted if f in GRAPH_FORMATS]
     if not graph:
         return
-    from exporters.graph.bundle_exports import export_shading_graphs, export_texture_graphs, merge_exports
+    from exporters.graph.bundle_exports import (
+        export_shading_graphs,
+        export_texture_graphs,
+        export_volume_graphs,
+        merge_exports,
+    )
 
     if kind == "neural_texture":
         entries = export_texture_graphs(asset, target, graph, precision=precision, calibration=calibration,
                                         opset=opset, mip=mip)
+    elif kind == "neural_volume":
+        entries = export_volume_graphs(asset, target, graph, precision=precision, calibration=calibration,
+                                       opset=opset)
     else:
         entries = export_shading_graphs(asset, target, graph, precision=precision, calibration=calibration,
                                         opset=opset)

@@ -18,6 +18,57 @@ def _size(n: int) -> str:
     return str(n)
 
 
+def _box(b: list[int]) -> str:
+    return f"z[{b[0]},{b[1]}) y[{b[2]},{b[3]}) x[{b[4]},{b[5]})"
+
+
+def _transform(t: list[list[float]]) -> str:
+    """Diagonal, |det| and translation of a grid transform (q = T[:, :3] p + T[:, 3]); notes off-diagonal terms."""
+    import numpy as np
+
+    a = np.array(t, dtype=np.float64)
+    diag = ", ".join(f"{v:.3g}" for v in np.diag(a[:, :3]))
+    off = np.abs(a[:, :3] - np.diag(np.diag(a[:, :3]))).max()
+    text = (f"transform diag ({diag}) |det| {abs(np.linalg.det(a[:, :3])):.3g}, "
+            f"translation ({', '.join(f'{v:.3g}' for v in a[:, 3])})")
+    return text + (f", off-diagonal up to {off:.3g}" if off > 0 else "")
+
+
+def _volume_lines(manifest: dict) -> list[str]:
+    import numpy as np
+
+    v = manifest["volume"]
+    d, h, w = v["shape"]
+    nrm = v["normalization"]
+    dec = manifest.get("decode", {})
+    lines = [f"volume       {w}x{h}x{d} (x, y, z; stored {v.get('axes', 'zyx')}), source {nrm['source_dtype']}, "
+             f"normalized from [{nrm['vmin']:g}, {nrm['vmax']:g}]",
+             f"decode       {manifest['decode_mode']} ({dec.get('arithmetic', '?')}, output {dec.get('output', '?')})"]
+    grid_bytes = dec_bytes = 0
+    lines.append(f"bricks       {len(manifest['bricks'])}")
+    for b in manifest["bricks"]:
+        lines.append(f"  {b['name']:<10} core {_box(b['core'])}  fit {_box(b['fit'])}")
+        for g in b["grids"]:
+            texel = 4 if g["storage"] == "unorm8" else 8
+            grid_bytes += g["width"] * g["height"] * g["depth"] * texel
+            deq = g.get("dequantize", {})
+            q = f", scale {deq['scale']:.4g} offset {deq['offset']:.4g}" if g["storage"] == "unorm8" else ""
+            lines.append(f"    {g['name']:<8} {g['width']}x{g['height']}x{g['depth']} x {g['features']} features "
+                         f"{g['storage']}{q}; {_transform(g['transform'])}  {g['file']}")
+        dd = b["decoder"]
+        dec_bytes += sum(ly["outputs"] * (ly["inputs"] + 1) * 4 for ly in dd["layers"])
+        dims = " -> ".join([str(dd["inputs"])] + [f"{ly['outputs']} {ly['activation']}" for ly in dd["layers"]])
+        lines.append(f"    decoder  {dims}  ({dd['file']}, {dd.get('dtype', 'float32')})")
+    stored = grid_bytes + dec_bytes
+    source = d * h * w * np.dtype(nrm["source_dtype"]).itemsize
+    lines.append(f"stored       {_size(stored)} (grids {_size(grid_bytes)}, decoders {_size(dec_bytes)}); source "
+                 f"{_size(source)}; compression {source / stored:.1f}:1")
+    psnr = manifest["provenance"].get("metrics", {}).get("psnr_db")
+    if psnr is not None:
+        lines.append(f"PSNR         {psnr:.2f} dB (normalized, from provenance)")
+    return lines
+
+
 def describe(manifest: dict) -> str:
     """Render the manifest as an aligned, human-readable summary."""
     lines = [f"{manifest['name']}  ({manifest['kind']}, ngasset {manifest['format_version']})"]
@@ -52,6 +103,8 @@ def describe(manifest: dict) -> str:
         lines.append(f"network      {dims}  ({wts['file']}, decode {manifest['decode']['precision']})")
         for p in manifest.get("portable", []):
             lines.append(f"portable     {p.get('format', '?'):<8} {p.get('precision', ''):<5} {p.get('file', '')}")
+    elif manifest["kind"] == "neural_volume":
+        lines += _volume_lines(manifest)
     m = prov.get("metrics", {})
     if m:
         head = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in m.items() if k != "per_mip"}

@@ -63,6 +63,10 @@ def command(bundle: Path, source: Path | None, json_out: Path | None, html_out: 
             from runtime_ref.bundle import load_neural_texture
 
             asset = load_neural_texture(bundle, manifest)
+        elif kind == "neural_volume":
+            from runtime_ref.neural_volume import load_neural_volume
+
+            asset = load_neural_volume(bundle, manifest)
         verify_exports(rep, bundle, manifest, asset)
     if json_out:
         rep.write_json(json_out)

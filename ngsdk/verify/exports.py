@@ -6,7 +6,10 @@ the reference the exporter stored (the torch model; for int8 the quantized torch
 bundle (the decoder graph on sampled texels of mip 0, the whole-mip graph on the whole mip), and for
 fp32 exports of shading MLPs, against ``runtime_ref.shading.evaluate(asset, uv, "fp32")`` on 8192
 texel centres spread over the image (the graph's encoding is exact in float32, so only the graph
-runtime's matmul arithmetic differs: measured about 3e-7).
+runtime's matmul arithmetic differs: measured about 3e-7), and for fp32 exports of neural volumes
+(``nv_decoder`` graphs, one per brick), against runtime_ref's float MLP of that brick, clamped to [0, 1] as
+its decode does, on the features stored in the export's reference npz plus as many seeded uniform features
+over the graph's declared input range (every decode mode: the graph is the float MLP).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ngsdk.asset.errors import AssetError
 from ngsdk.verify.report import Report
 
 RUNTIME_REF_BOUND = 1e-5
@@ -48,6 +52,30 @@ def _shading_runtime_ref_io(asset, graph: str, n: int = 8192) -> tuple[dict, dic
     return ins, {"rgb": evaluate(asset, uv, "fp32")}
 
 
+def volume_brick(asset, graph: str) -> int | None:
+    """The brick an ``nv_decoder`` graph stands for: ``nv_decoder`` for a single brick, else
+    ``nv_decoder_<brick name>`` (the names exporters.graph.volume_graphs gives); None if it names none."""
+    if len(asset.bricks) == 1:
+        return 0 if graph == "nv_decoder" else None
+    names = [f"nv_decoder_{b.name}" for b in asset.bricks]
+    return names.index(graph) if graph in names else None
+
+
+def _volume_runtime_ref_io(asset, brick: int, rec: dict[str, Any], bundle: Path) -> tuple[dict, dict]:
+    from runtime_ref.graph_verify import load_reference
+    from runtime_ref.neural_volume import _mlp_float  # float-mode MLP; no public per-brick call yet
+
+    ref_in, _ = load_reference(rec, bundle)
+    x = np.asarray(ref_in["features"], dtype=np.float32)
+    lo, hi = rec["io"]["inputs"][0].get("value_range") or (-1.0, 1.0)
+    rng = np.random.default_rng(123)
+    x = np.concatenate([x, rng.uniform(lo, hi, x.shape).astype(np.float32)])
+    layers = [(ly.weight, ly.bias) for ly in asset.bricks[brick].decoder.layers]
+    y = _mlp_float(np, x, layers)
+    y = np.where(y > 0, np.minimum(y, np.float32(1)), np.float32(0))
+    return {"features": x}, {"value": np.ascontiguousarray(y[:, None], dtype=np.float32)}
+
+
 def verify_exports(rep: Report, bundle: str | Path, manifest: dict[str, Any], asset=None) -> None:
     """Append one check per export to ``rep``; failures make the report FAIL."""
     from runtime_ref.graph_verify import verify_export
@@ -59,6 +87,11 @@ def verify_exports(rep: Report, bundle: str | Path, manifest: dict[str, Any], as
         from runtime_ref.shading_bundle import load_shading_mlp
 
         asset = load_shading_mlp(bundle, manifest)
+    volume = manifest.get("kind") == "neural_volume"
+    if volume and asset is None:
+        from runtime_ref.neural_volume import load_neural_volume
+
+        asset = load_neural_volume(bundle, manifest)
     for entry in manifest.get("exports", []):
         rec = entry.get("details", {}).get("record")
         label = f"{entry['format']} {entry['precision']} {entry['graph']}"
@@ -70,7 +103,10 @@ def verify_exports(rep: Report, bundle: str | Path, manifest: dict[str, Any], as
         msg = _summary(r)
         rep.add("GX001", label, status, msg, report=r)
         formats[label] = msg
-        if (not shading and asset is not None and asset.decode_mode == "float" and entry["precision"] in ("fp32",)
+        if volume:
+            if entry["precision"] == "fp32" and entry["graph"].startswith("nv_decoder"):
+                _volume_gx002(rep, asset, entry, rec, bundle, label, formats)
+        elif (not shading and asset is not None and asset.decode_mode == "float" and entry["precision"] in ("fp32",)
                 and entry["graph"].startswith("nt_")):
             ins, expected = _runtime_ref_io(asset, entry["graph"])
             r2 = verify_export(rec, bundle, ins, expected, bound=RUNTIME_REF_BOUND)
@@ -88,6 +124,26 @@ def verify_exports(rep: Report, bundle: str | Path, manifest: dict[str, Any], as
     if formats:
         rep.checks[-1].details.setdefault("formats", formats)
         rep.summary["exports"] = formats
+
+
+def _volume_gx002(rep: Report, asset, entry: dict, rec: dict, bundle: Path, label: str,
+                  formats: dict[str, str]) -> None:
+    from runtime_ref.graph_verify import verify_export
+
+    brick = volume_brick(asset, entry["graph"])
+    if brick is None:
+        rep.add("GX002", label, "fail", f"{bundle / 'manifest.json'}: graph {entry['graph']!r} names no brick "
+                f"of the volume ({', '.join(b.name for b in asset.bricks)})")
+        return
+    try:
+        ins, expected = _volume_runtime_ref_io(asset, brick, rec, bundle)
+    except AssetError as e:
+        rep.add("GX002", label, "fail", str(e))
+        return
+    r2 = verify_export(rec, bundle, ins, expected, bound=RUNTIME_REF_BOUND)
+    msg = f"vs runtime_ref float MLP ({asset.bricks[brick].name}): {_summary(r2)}"
+    rep.add("GX002", label, "pass" if r2["ok"] else "fail", msg, report=r2)
+    formats[label + " vs runtime_ref"] = msg
 
 
 def _summary(r: dict[str, Any]) -> str:
