@@ -4,6 +4,7 @@
 #   conformance  the conformance suite on NVIDIA (sampler + WGSL shader decode; tools/run_nvidia_conformance.py)
 #                and the Vulkan decode sample on .gpu_vk (tools/prepare_vulkan_gpu_run.py .gpu_vk made it;
 #                carry build/engine_plugins/vulkan/ngsdk_vulkan_sample too)
+#   volumes      tools/bench_volumes.py on CUDA (VOL_SIZES, default tiny; VOL_BUDGET seconds per model, default 40)
 #   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
 # .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
@@ -26,6 +27,12 @@ if [ "$part" = capture ] || [ "$part" = conformance ]; then
     timeout 120 bash tools/run_vulkan_sample_gpu.sh --debs .gl --binary build/engine_plugins/vulkan/ngsdk_vulkan_sample \
       --expect .gpu_vk/expected.json --out "$OUT" --no-append .gpu_vk/bundles/*.ngasset 2>&1 | tail -15
   fi
+fi
+if [ "$part" = volumes ]; then
+  sizes="${VOL_SIZES:-tiny}"
+  timeout 480 python3 tools/bench_volumes.py --data .bench_data/volumes --device cuda --sizes "$sizes" \
+    --time-budget "${VOL_BUDGET:-40}" ${VOL_ARGS:-} --json "$OUT/volumes_${sizes//,/_}.json" > "$OUT/volumes_${sizes//,/_}.log" 2>&1
+  tail -40 "$OUT/volumes_${sizes//,/_}.log"
 fi
 if [ "$part" = all ] || [ "$part" = sampler ]; then
   NGSDK_WGPU_ADAPTER=nvidia NGSDK_CONFORMANCE_REPORT="$OUT/sampler_nvidia.jsonl" \
