@@ -7,7 +7,7 @@ import importlib
 import click
 
 # use case -> module under ngsdk.cli defining a click command called ``command``
-_USECASES = {"texture": "train_texture", "shading": "train_shading"}
+_USECASES = {"texture": "train_texture", "shading": "train_shading", "volume": "train_volume"}
 
 
 class _UseCases(click.Group):
@@ -21,4 +21,4 @@ class _UseCases(click.Group):
 
 @click.group(cls=_UseCases)
 def command() -> None:
-    """Train a neural graphics model (texture, shading) and write an .ngasset bundle."""
+    """Train a neural graphics model (texture, shading, volume) and write an .ngasset bundle."""
