@@ -50,7 +50,7 @@ extern "C" __global__ void decode(const float* __restrict__ pts, float* __restri
     for (int a = 0; a < 3; ++a)
         p[a] = __fadd_rn(__fmul_rn(pts[3 * i + a], __ldg(brick + a)), __ldg(brick + 3 + a));
     float x[K];
-    #pragma unroll
+    #pragma unroll 1
     for (int g = 0; g < G; ++g) {{
         const float* t = xf + 12 * g;
         int ix, wx, iy, wy, iz, wz;
@@ -128,7 +128,8 @@ def _mlp_source(sizes: list[tuple[int, int]]) -> tuple[str, str, int]:
     """The decoder as fully unrolled loops over compile-time sizes: (#defines, body, weight count).
 
     Each output keeps its own accumulator in a register and takes the inputs in ascending order, as the
-    spec orders them; weights come from constant memory (one broadcast operand per instruction).
+    spec orders them; the input loop stays a loop (a fully unrolled network overflows the instruction
+    cache); weights come from constant memory (every thread of a warp reads the same one).
     """
     defs, body, offset = [], [], 0
     prev = "x"
@@ -142,7 +143,7 @@ def _mlp_source(sizes: list[tuple[int, int]]) -> tuple[str, str, int]:
         body.append(f"""    float {cur}[{n_out}];
     #pragma unroll
     for (int j = 0; j < {n_out}; ++j) {cur}[j] = CW[B{li} + j];
-    #pragma unroll
+    #pragma unroll 2
     for (int k = 0; k < {n_in}; ++k) {{
         float xk = {prev}[k];
         #pragma unroll
