@@ -29,6 +29,7 @@ from ngsdk.asset.volume import (
     decoder_npz_spec,
     local_transform,
     neural_volume_from_manifest,
+    select_bricks,
     voxel_positions,
 )
 from runtime_ref.dds import read_dds
@@ -73,30 +74,6 @@ def load_neural_volume(bundle: str | Path, manifest: dict[str, Any] | None = Non
 
 
 # --------------------------------------------------------------------------- coordinates
-
-
-def select_bricks(asset: NeuralVolumeAsset, p: np.ndarray) -> np.ndarray:
-    """Index of the brick decoding each point (N, 3): the first whose core box, extended by half a
-    voxel, contains the point clamped to ``[-1, 1]^3`` (ties to the lower index; NaN -> brick 0).
-
-    On an axis of ``n`` voxels, core ``[c0, c1)`` extended by half a voxel holds ``x`` iff
-    ``2 c0 - n <= x (n - 1) <= 2 c1 - n``; ``x (n - 1)`` is exact in float64 for float32 ``x``.
-    """
-    n_pts = p.shape[0]
-    if len(asset.bricks) == 1:
-        return np.zeros(n_pts, dtype=np.int32)
-    pc = np.clip(np.asarray(p, dtype=np.float32), -1, 1).astype(np.float64)
-    d, h, w = asset.shape
-    t = [pc[:, 0] * (w - 1), pc[:, 1] * (h - 1), pc[:, 2] * (d - 1)]
-    sel = np.full(n_pts, -1, dtype=np.int32)
-    for i, b in enumerate(asset.bricks):
-        c = b.core
-        inside = sel < 0
-        for axis, (n, c0, c1) in enumerate(((w, c[4], c[5]), (h, c[2], c[3]), (d, c[0], c[1]))):
-            inside &= (t[axis] >= 2 * c0 - n) & (t[axis] <= 2 * c1 - n)
-        sel[inside] = i
-    sel[sel < 0] = 0
-    return sel
 
 
 def _to_local(xp: ModuleType, p, scale: np.ndarray, offset: np.ndarray):

@@ -24,7 +24,6 @@ import argparse
 import datetime
 import json
 import math
-import platform
 import statistics
 import sys
 import time
@@ -39,6 +38,7 @@ if str(REPO) not in sys.path:  # run as a plain script from any folder, installe
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
+from tools.bench_textures import device_description, resolve_device  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "volumes"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -51,37 +51,6 @@ GPU_BATCHES = (1 << 22, 1 << 23, 1 << 24)
 
 def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def device_description(device: str) -> str:
-    import torch
-
-    if device.startswith("cuda"):
-        return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}, torch {torch.__version__})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU {cpu}, {torch.get_num_threads()} torch threads (torch {torch.__version__})"
-
-
-def resolve_device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise SystemExit(f"error: --device cuda, but torch sees no CUDA device (torch {torch.__version__}, {build})")
-    return name
-
-
-# ----------------------------------------------------------------------------------------------
-# training
 
 
 def train_record(vol: Any, size: str, args: argparse.Namespace, device: str) -> tuple[dict[str, Any], Any]:

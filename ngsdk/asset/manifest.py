@@ -350,11 +350,7 @@ def neural_texture_from_manifest(
             decoder=decoder,
             encoding=encoding,
             sampler=SamplerState(**manifest["sampler"]),
-            provenance=Provenance(
-                ngsdk_version=p["ngsdk_version"], config=p["config"], seed=p["seed"],
-                sources=p.get("sources", {}), metrics=p.get("metrics", {}),
-                reference_decode=p.get("reference_decode", {}),
-            ),
+            provenance=Provenance.from_manifest(p),
             decode_mode=manifest["decode_mode"],
             exports=[GraphExport(**x) for x in manifest.get("exports", [])],
         )

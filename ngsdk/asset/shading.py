@@ -299,14 +299,7 @@ def shading_from_manifest(
             precision=manifest["decode"]["precision"],
             channels=list(img.get("channels", ["r", "g", "b"])),
             colour_space=img.get("colour_space", "srgb"),
-            provenance=Provenance(
-                ngsdk_version=p["ngsdk_version"],
-                config=p["config"],
-                seed=p["seed"],
-                sources=p.get("sources", {}),
-                metrics=p.get("metrics", {}),
-                reference_decode=p.get("reference_decode", {}),
-            ),
+            provenance=Provenance.from_manifest(p),
             exports=[GraphExport(**x) for x in manifest.get("exports", [])],
             portable=[dict(x) for x in manifest.get("portable", [])],
         )

@@ -383,6 +383,13 @@ class Provenance:
     reference_decode: dict[str, str] = field(default_factory=dict)
     """sha256 of the trainer's own decode of each mip (float32 bytes), keyed ``mip{m}``."""
 
+    @classmethod
+    def from_manifest(cls, p: dict[str, Any]) -> Provenance:
+        """The ``provenance`` object of a (schema-validated) manifest."""
+        return cls(ngsdk_version=p["ngsdk_version"], config=p["config"], seed=p["seed"],
+                   sources=p.get("sources", {}), metrics=p.get("metrics", {}),
+                   reference_decode=p.get("reference_decode", {}))
+
 
 @dataclass
 class GraphExport:

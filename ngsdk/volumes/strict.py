@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ngsdk.asset.volume import local_transform, voxel_positions
+from ngsdk.asset.volume import local_transform, select_bricks, voxel_positions
 
 F32 = torch.float32
 I32 = torch.int32
@@ -227,22 +227,9 @@ def brick_local(p: torch.Tensor, shape: tuple[int, int, int], fit: tuple[int, ..
 
 
 def brick_of_points(asset: Any, p: torch.Tensor) -> torch.Tensor:
-    """Index (N,) of the brick decoding each point: with coordinates clamped to [-1, 1], the first brick
-    whose core, extended by half a voxel, holds it (``2 c0 - n <= x (n - 1) <= 2 c1 - n``; NaN -> 0)."""
-    if len(asset.bricks) == 1:
-        return torch.zeros(p.shape[0], dtype=torch.long, device=p.device)
-    pc = torch.clamp(p.to(F32), -1, 1).double()
-    d, h, w = asset.shape
-    t = [pc[:, 0] * (w - 1), pc[:, 1] * (h - 1), pc[:, 2] * (d - 1)]
-    sel = torch.full((p.shape[0],), -1, dtype=torch.long, device=p.device)
-    for i, b in enumerate(asset.bricks):
-        c = b.core
-        inside = sel < 0
-        for axis, (n, c0, c1) in enumerate(((w, c[4], c[5]), (h, c[2], c[3]), (d, c[0], c[1]))):
-            inside &= (t[axis] >= 2 * c0 - n) & (t[axis] <= 2 * c1 - n)
-        sel[inside] = i
-    sel[sel < 0] = 0
-    return sel
+    """Index (N,) of the brick decoding each point (:func:`ngsdk.asset.volume.select_bricks`)."""
+    sel = select_bricks(asset, p.detach().to("cpu", torch.float32).numpy())
+    return torch.from_numpy(sel.astype(np.int64)).to(p.device)
 
 
 def decode_points(asset: Any, p: torch.Tensor, mode: str | None = None) -> torch.Tensor:
