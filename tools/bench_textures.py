@@ -510,15 +510,14 @@ def render_gpu_table(records: list[dict[str, Any]]) -> str:
 # docs/benchmarks.md
 
 
-def _markers(key: str) -> tuple[str, str]:
-    return (f"<!-- BEGIN bench_textures:{key} (written by tools/bench_textures.py --write-docs) -->",
-            f"<!-- END bench_textures:{key} -->")
+def _markers(key: str, tool: str = "bench_textures") -> tuple[str, str]:
+    return (f"<!-- BEGIN {tool}:{key} (written by tools/{tool}.py --write-docs) -->", f"<!-- END {tool}:{key} -->")
 
 
-def replace_section(text: str, key: str, body: str) -> str:
-    """``text`` with this script's section ``key`` replaced by ``body`` (appended when absent)."""
-    begin, end = _markers(key)
-    begin_tag = f"<!-- BEGIN bench_textures:{key} "
+def replace_section(text: str, key: str, body: str, tool: str = "bench_textures") -> str:
+    """``text`` with section ``key`` of ``tools/<tool>.py`` replaced by ``body`` (appended when absent)."""
+    begin, end = _markers(key, tool)
+    begin_tag = f"<!-- BEGIN {tool}:{key} "
     block = f"{begin}\n{body.rstrip()}\n{end}\n"
     start = text.find(begin_tag)
     if start < 0:
@@ -531,13 +530,13 @@ def replace_section(text: str, key: str, body: str) -> str:
     return text[:start] + block + text[stop + len(end):].lstrip("\n")
 
 
-def write_docs(path: Path, key: str, body: str) -> None:
+def write_docs(path: Path, key: str, body: str, tool: str = "bench_textures") -> None:
     try:
         text = path.read_text(encoding="utf-8") if path.exists() else ""
     except OSError as e:
         raise SystemExit(f"error: {path}: cannot read: {e.strerror or e}") from None
     try:
-        new = replace_section(text, key, body)
+        new = replace_section(text, key, body, tool)
     except ValueError as e:
         raise SystemExit(f"error: {path}: {e}") from None
     atomic_write_bytes(path, new.encode("utf-8"))

@@ -38,6 +38,7 @@ if str(REPO) not in sys.path:  # run as a plain script from any folder, installe
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
+from tools import bench_textures  # noqa: E402
 from tools.bench_textures import device_description, resolve_device  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "volumes"
@@ -325,35 +326,8 @@ def section(records: list[dict[str, Any]], rates: list[dict[str, Any]], meta: di
     ])
 
 
-def _markers(key: str) -> tuple[str, str]:
-    return (f"<!-- BEGIN bench_volumes:{key} (written by tools/bench_volumes.py --write-docs) -->",
-            f"<!-- END bench_volumes:{key} -->")
-
-
-def replace_section(text: str, key: str, body: str) -> str:
-    """``text`` with this script's section ``key`` replaced by ``body`` (appended when absent)."""
-    begin, end = _markers(key)
-    begin_tag = f"<!-- BEGIN bench_volumes:{key} "
-    block = f"{begin}\n{body.rstrip()}\n{end}\n"
-    start = text.find(begin_tag)
-    if start < 0:
-        if not text.strip():
-            text = "# Benchmarks\n"
-        return text.rstrip("\n") + "\n\n" + block
-    stop = text.find(end, start)
-    if stop < 0:
-        raise ValueError(f"found the begin marker of section {key!r} but not {end!r}; fix the file by hand")
-    return text[:start] + block + text[stop + len(end):].lstrip("\n")
-
-
 def write_docs(path: Path, body: str) -> None:
-    try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        new = replace_section(text, SECTION, body)
-    except (OSError, ValueError) as e:
-        raise SystemExit(f"error: {path}: {e}") from None
-    atomic_write_bytes(path, new.encode("utf-8"))
-    say(f"wrote section {SECTION!r} of {path}")
+    bench_textures.write_docs(path, SECTION, body, tool="bench_volumes")
 
 
 # ----------------------------------------------------------------------------------------------
