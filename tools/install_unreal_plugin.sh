@@ -30,7 +30,8 @@ cp -R "$src/." "$tmp/"
 core="$tmp/Source/NeuralGraphicsCore"
 mkdir -p "$core/Public/ngsdk" "$core/Private/ngsdk_loader" "$tmp/Shaders/Private/ngsdk"
 cp "$root"/engine_plugins/common/include/ngsdk/*.h "$core/Public/ngsdk/"
-# The loader minus the PNG writer (tools only).
+# The loader minus the PNG writer (tools only), with its private headers.
+cp "$root"/engine_plugins/common/src/*.h "$core/Private/ngsdk_loader/"
 for f in "$root"/engine_plugins/common/src/*.cpp; do
   [ "$(basename "$f")" = image.cpp ] && continue
   cp "$f" "$core/Private/ngsdk_loader/"

@@ -1,9 +1,9 @@
 // `exact` decode mode: every value is an integer (runtime_ref/neural_texture_exact.py and
 // runtime_ref/neural_texture_int.py give the same bits; docs/decode-spec.md states the steps).
 #include <cmath>
-#include <thread>
 
 #include "ngsdk/decode.h"
+#include "parallel_rows.h"
 
 namespace ngsdk {
 
@@ -156,19 +156,8 @@ Status decode_mip_exact(const NeuralTexture& t, uint32_t mip, std::vector<uint8_
     }
     for (const Layer& l : t.layers) p.weights.emplace_back(l.qweight.begin(), l.qweight.end());
     out.assign(size_t(count), 0);
-    unsigned threads = options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
-    if (threads == 0) threads = 1;
-    if (threads > p.height) threads = p.height;
-    if (threads <= 1) {
-        decode_rows(p, 0, p.height, out.data());
-        return Status::ok();
-    }
-    std::vector<std::thread> pool;
-    for (unsigned i = 0; i < threads; ++i) {
-        uint32_t r0 = uint32_t(uint64_t(p.height) * i / threads), r1 = uint32_t(uint64_t(p.height) * (i + 1) / threads);
-        pool.emplace_back(decode_rows, std::cref(p), r0, r1, out.data());
-    }
-    for (std::thread& th : pool) th.join();
+    uint8_t* dst = out.data();
+    parallel_rows(p.height, options.threads, [&p, dst](uint32_t r0, uint32_t r1) { decode_rows(p, r0, r1, dst); });
     return Status::ok();
 }
 

@@ -4,9 +4,9 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "ngsdk/decode.h"
+#include "parallel_rows.h"
 #include "ngsdk/sha256.h"
 
 #if defined(__clang__)
@@ -180,19 +180,8 @@ Status decode_mip_float(const NeuralTexture& t, uint32_t mip, std::vector<float>
         p.weights_t.push_back(std::move(wt));
     }
     out.assign(size_t(count), 0.0f);
-    unsigned threads = options.threads > 0 ? unsigned(options.threads) : std::thread::hardware_concurrency();
-    if (threads == 0) threads = 1;
-    if (threads > p.height) threads = p.height;
-    if (threads <= 1) {
-        decode_rows(p, 0, p.height, out.data());
-        return Status::ok();
-    }
-    std::vector<std::thread> pool;
-    for (unsigned i = 0; i < threads; ++i) {
-        uint32_t r0 = uint32_t(uint64_t(p.height) * i / threads), r1 = uint32_t(uint64_t(p.height) * (i + 1) / threads);
-        pool.emplace_back(decode_rows, std::cref(p), r0, r1, out.data());
-    }
-    for (std::thread& th : pool) th.join();
+    float* dst = out.data();
+    parallel_rows(p.height, options.threads, [&p, dst](uint32_t r0, uint32_t r1) { decode_rows(p, r0, r1, dst); });
     return Status::ok();
 }
 
