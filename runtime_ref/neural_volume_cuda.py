@@ -15,8 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ngsdk.asset.volume import NeuralVolumeAsset, VolumeBrick, local_transform
-from runtime_ref.neural_volume import select_bricks
+from ngsdk.asset.volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
 
 _SOURCE = r"""
 #include <cuda_fp16.h>

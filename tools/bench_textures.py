@@ -42,9 +42,10 @@ if str(REPO) not in sys.path:  # run as a plain script from any folder, installe
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.asset.types import Channel  # noqa: E402
+from ngsdk.metrics import psnr  # noqa: E402
 from ngsdk.textures.colour import srgb_to_linear, to_uint8  # noqa: E402
 from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
-from ngsdk.textures.metrics import psnr, texture_groups, texture_metrics  # noqa: E402
+from ngsdk.textures.metrics import texture_groups, texture_metrics  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "textures"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -308,7 +309,8 @@ def train_record(ts: TextureSet, bpp: float, args: argparse.Namespace, device: s
                  label: str) -> dict[str, Any]:
     """Train one neural texture and return its record (metrics from the asset's provenance)."""
     from ngsdk.textures.config import TextureTrainConfig
-    from ngsdk.textures.train import TrainProgress, train_texture
+    from ngsdk.textures.train import train_texture
+    from ngsdk.training import TrainProgress
 
     cfg = TextureTrainConfig(bpp=bpp, steps=args.steps, time_budget=args.time_budget, seed=args.seed,
                              device=device, batch_size=args.batch_size, eval_every=args.eval_every)

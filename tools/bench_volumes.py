@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import math
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ if str(REPO) not in sys.path:  # run as a plain script from any folder, installe
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
+from ngsdk.metrics import psnr  # noqa: E402
 from tools import bench_textures  # noqa: E402
 from tools.bench_textures import device_description, resolve_device  # noqa: E402
 
@@ -55,8 +55,9 @@ def say(msg: str) -> None:
 
 
 def train_record(vol: Any, size: str, args: argparse.Namespace, device: str) -> tuple[dict[str, Any], Any]:
+    from ngsdk.training import TrainProgress
     from ngsdk.volumes.config import VolumeTrainConfig
-    from ngsdk.volumes.train import TrainProgress, train_volume
+    from ngsdk.volumes.train import train_volume
 
     cfg = VolumeTrainConfig(steps=args.steps, time_budget=args.time_budget, seed=args.seed, device=device,
                             eval_every=args.eval_every, batch_size=args.batch_size).apply_preset(size)
@@ -88,8 +89,7 @@ def _points(n: int, seed: int = 7) -> np.ndarray:
 
 
 def _psnr(decoded: np.ndarray, source: np.ndarray) -> float:
-    mse = float(np.mean((decoded.astype(np.float64) - source) ** 2))
-    return 10 * math.log10(1.0 / max(mse, 1e-20))
+    return psnr(float(np.mean((decoded.astype(np.float64) - source) ** 2)))
 
 
 def _wall(fn, repeats: int) -> float:

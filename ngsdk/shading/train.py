@@ -26,6 +26,7 @@ from ngsdk.asset.shading import ShadingEncoding, ShadingMlpAsset
 from ngsdk.asset.types import Provenance
 from ngsdk.shading.images import load_image
 from ngsdk.shading.model import ShadingMLP
+from ngsdk.training import pick_device
 
 __all__ = ["ShadingTrainConfig", "TrainResult", "load_image", "train_shading"]
 
@@ -101,16 +102,6 @@ class TrainResult:
     metrics: dict[str, Any] = field(default_factory=dict)
     reference: np.ndarray | None = None
     decoded: np.ndarray | None = None
-
-
-def pick_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
-            "--device cuda: this torch has no CUDA device (torch.cuda.is_available() is False)"
-        )
-    return torch.device(device)
 
 
 def target_coords(uv: torch.Tensor, transform: str) -> torch.Tensor:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from ngsdk.asset.types import Channel
+from ngsdk.metrics import psnr
 from ngsdk.textures.colour import linear_to_srgb
-
-
-def psnr(mse: float) -> float:
-    """PSNR in dB for signals in [0, 1]; 99 dB caps a perfect match so JSON stays finite."""
-    return 99.0 if mse <= 1e-10 else 10.0 * math.log10(1.0 / mse)
 
 
 def to_stored(values: np.ndarray, channels: list[Channel]) -> np.ndarray:

@@ -10,8 +10,9 @@ from PIL import Image, ImageDraw
 
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.types import Channel
+from ngsdk.metrics import psnr
 from ngsdk.textures.colour import to_uint8
-from ngsdk.textures.metrics import psnr, texture_groups, to_stored
+from ngsdk.textures.metrics import texture_groups, to_stored
 
 # black -> purple -> orange -> yellow -> white, for |error| in [0, 1/ERROR_GAIN]
 _HEAT_STOPS = np.array([[0, 0, 0], [80, 18, 123], [230, 92, 40], [252, 220, 60], [255, 255, 255]], np.float32)

@@ -43,15 +43,7 @@ from ngsdk.textures.mips import build_mips
 from ngsdk.textures.model import NeuralTextureModel
 from ngsdk.textures.stored import bytes_to_linear, stored_targets
 from ngsdk.textures.strict import strict_decode_mip
-
-
-@dataclass
-class TrainProgress:
-    step: int
-    total_steps: int | None
-    elapsed: float
-    psnr: float
-    phase: str
+from ngsdk.training import TrainProgress, pick_device, setup_determinism
 
 
 @dataclass
@@ -62,14 +54,6 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
     decoded_mip0: np.ndarray | None = None
     source_mip0: np.ndarray | None = None
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("--device cuda: no CUDA device is available to torch")
-    return torch.device(name)
 
 
 def _channel_weights(ts: TextureSet, weights: dict[str, float]) -> torch.Tensor:
@@ -99,7 +83,7 @@ def train_texture(
     log = log or (lambda s: None)
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    setup_determinism(device)
     nch = len(ts.channels)
     if not cfg.grids:
         cfg.grids = plan_grids(ts.width, ts.height, nch, cfg)

@@ -28,17 +28,11 @@ import numpy as np
 
 from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.errors import AssetError
+from ngsdk.metrics import psnr
 from ngsdk.verify.report import Report, check_manifest_and_files
 
 SEAM_SAMPLE_LIMIT = 1 << 20
 """Voxels decoded per brick pair for VX005; larger overlaps are sampled on a regular stride."""
-
-
-def psnr(mse: float, peak: float = 1.0) -> float:
-    """PSNR in dB; 99 dB caps a perfect match so JSON stays finite."""
-    if peak <= 0 or mse <= 1e-10 * peak * peak:
-        return 99.0
-    return 10.0 * math.log10(peak * peak / mse)
 
 
 def load_source(path: str | Path, asset: Any) -> np.ndarray:

@@ -18,17 +18,16 @@ from typing import Any
 import numpy as np
 import torch
 
+from ngsdk.metrics import psnr
+from ngsdk.training import TrainProgress, pick_device
 from ngsdk.volumes.config import VolumeTrainConfig
 from ngsdk.volumes.train import (
     Box,
-    TrainProgress,
     TrainResult,
     finalize_asset,
     fit_volume,
     make_asset,
     model_brick,
-    pick_device,
-    psnr_db,
 )
 
 
@@ -222,7 +221,7 @@ def train_bricks(data: Any, cfg: VolumeTrainConfig, *, progress: Callable[[Train
     for (core, _), r in zip(parts, results):
         z0, z1, y0, y1, x0, x1 = core
         diff = decoded[z0:z1, y0:y1, x0:x1].astype(np.float64) - data.values[z0:z1, y0:y1, x0:x1]
-        m["bricks"].append({"name": r["brick"].name, "psnr_db": psnr_db(float(np.mean(diff**2))),
+        m["bricks"].append({"name": r["brick"].name, "psnr_db": psnr(float(np.mean(diff**2))),
                             "steps": r["steps"]})
     history = [dict(h, brick=r["index"]) for r in results for h in r["history"]]
     return TrainResult(asset=asset, steps=steps, seconds=seconds, metrics=m, history=history,

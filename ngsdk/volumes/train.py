@@ -12,7 +12,6 @@ hash come from :mod:`ngsdk.volumes.strict`, the decode arithmetic of the bundle.
 from __future__ import annotations
 
 import math
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,20 +23,12 @@ import torch
 
 from ngsdk import __version__
 from ngsdk.asset.digest import decode_hash, sha256_file
+from ngsdk.metrics import psnr
+from ngsdk.training import TrainProgress, pick_device, setup_determinism
 from ngsdk.volumes.config import VolumeTrainConfig
 from ngsdk.volumes.model import VolumeModel
 
 Box = tuple[int, int, int, int, int, int]
-
-
-@dataclass
-class TrainProgress:
-    step: int
-    total_steps: int | None
-    elapsed: float
-    psnr: float
-    phase: str
-    label: str = ""
 
 
 @dataclass
@@ -62,26 +53,8 @@ class TrainResult:
     finalize_seconds: float = 0.0
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise RuntimeError(f"--device cuda: torch sees no CUDA device (torch {torch.__version__}, {build})")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
-    return torch.device(name)
-
-
 def default_batch(device: torch.device) -> int:
     return 1 << 18 if device.type == "cuda" else 1 << 14
-
-
-def setup_determinism(device: torch.device) -> None:
-    """Deterministic kernels where torch has them (cuBLAS needs its workspace setting before first use)."""
-    if device.type == "cuda":
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True, warn_only=True)
 
 
 def _positions(n: int, device: torch.device) -> torch.Tensor:
@@ -106,10 +79,6 @@ def _trilinear(vol: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
                       * (t[:, 2] if dx else 1 - t[:, 2]))
                 out = out + wt * flat[idx]
     return out
-
-
-def psnr_db(mse: float) -> float:
-    return 10.0 * math.log10(1.0 / max(mse, 1e-20))
 
 
 def fit_volume(values: np.ndarray, cfg: VolumeTrainConfig, *, device: torch.device | None = None,
@@ -171,7 +140,7 @@ def fit_volume(values: np.ndarray, cfg: VolumeTrainConfig, *, device: torch.devi
     def eval_psnr() -> float:
         with torch.no_grad():
             pred = torch.cat([model(eval_p[s:s + (1 << 16)]) for s in range(0, eval_p.shape[0], 1 << 16)])
-            return psnr_db(torch.mean((pred.clamp(0, 1) - eval_v) ** 2).item())
+            return psnr(torch.mean((pred.clamp(0, 1) - eval_v) ** 2).item())
 
     def enter(new: str) -> None:
         nonlocal phase
@@ -223,14 +192,14 @@ def fit_volume(values: np.ndarray, cfg: VolumeTrainConfig, *, device: torch.devi
         model.clamp_features()
         step += 1
         if step % cfg.eval_every == 0:
-            psnr = eval_psnr()
+            db = eval_psnr()
             elapsed = time.perf_counter() - t0
-            history.append({"step": step, "seconds": elapsed, "psnr": psnr})
+            history.append({"step": step, "seconds": elapsed, "psnr": db})
             if progress:
-                progress(TrainProgress(step, cfg.steps, elapsed, psnr, phase, label))
+                progress(TrainProgress(step, cfg.steps, elapsed, db, phase, label))
             if cfg.early_stop_patience and phase != "fit":
-                if psnr > best + 0.05:
-                    best, since_best = psnr, 0
+                if db > best + 0.05:
+                    best, since_best = db, 0
                 else:
                     since_best += 1
                     if since_best >= cfg.early_stop_patience:
@@ -275,7 +244,7 @@ def volume_metrics(decoded: np.ndarray, source: np.ndarray) -> dict[str, float]:
     """PSNR (peak 1) and error statistics of a normalized reconstruction."""
     diff = decoded.astype(np.float64) - source.astype(np.float64)
     mse = float(np.mean(diff**2))
-    return {"psnr_db": psnr_db(mse), "rmse": math.sqrt(mse), "max_abs_error": float(np.abs(diff).max())}
+    return {"psnr_db": psnr(mse), "rmse": math.sqrt(mse), "max_abs_error": float(np.abs(diff).max())}
 
 
 def finalize_asset(asset: Any, values: np.ndarray, device: torch.device | str = "cpu",

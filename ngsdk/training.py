@@ -1,0 +1,40 @@
+"""Pieces every torch trainer shares: the device choice, deterministic kernels, progress records."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass
+class TrainProgress:
+    """One progress report: step (of ``total_steps`` when known), seconds so far, PSNR, phase."""
+
+    step: int
+    total_steps: int | None
+    elapsed: float
+    psnr: float
+    phase: str
+    label: str = ""
+    """Which model of several (a brick of an ensemble); empty for a single model."""
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` -> the torch device; a clear error when CUDA is missing."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise RuntimeError(f"--device cuda: torch sees no CUDA device (torch {torch.__version__}, {build})")
+    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
+        raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
+    return torch.device(name)
+
+
+def setup_determinism(device: torch.device) -> None:
+    """Deterministic kernels where torch has them (cuBLAS needs its workspace setting before first use)."""
+    if device.type == "cuda":
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
