@@ -122,7 +122,7 @@ def _level_taps(tex: SampledTexture, coords, level, layer: int, state: SamplerSt
         table = tex.atlas("codes").astype(xp.int64)
         border_t = tuple(round(c * 255) for c in border)
     elif _is_unorm16(tex):
-        table = xp.rint(tex.atlas("exact") * 65535.0).astype(xp.int64)
+        table = tex.cached("codes16", -1, lambda: xp.rint(tex.atlas("exact") * 65535.0).astype(xp.int64))
         border_t = tuple(round(c * 65535) for c in border)
     else:
         table, border_t = tex.atlas("exact"), border
