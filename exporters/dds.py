@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.asset.dxgi import BlockFormat
 from ngsdk.asset.texture import TextureData
 
 DDS_MAGIC = b"DDS "
@@ -144,6 +145,34 @@ def encode_dds(tex: TextureData, *, alpha_mode: str = "custom") -> bytes:
         _store(rows[:, start:start + n].reshape(level.shape), level, fmt.order)
         start += n
     return out.tobytes()
+
+
+def encode_block_dds(fmt: BlockFormat, width: int, height: int, mips: list[bytes], *,
+                     alpha_mode: str = "unknown") -> bytes:
+    """A DX10 DDS file of one block-compressed 2D texture: ``mips[m]`` holds level ``m``'s blocks, rows of
+    4x4 blocks top to bottom (``fmt.level_bytes`` each). Header as DirectXTex writes it: DDSD_LINEARSIZE with
+    the size of level 0 instead of a pitch; ``alpha_mode`` ``unknown`` (0) as texconv writes by default."""
+    if alpha_mode not in ALPHA_MODES:
+        raise ValueError(f"alpha_mode must be one of {', '.join(ALPHA_MODES)}, got {alpha_mode!r}")
+    if not mips or len(mips) > max(width, height, 1).bit_length():
+        raise ValueError(f"{len(mips)} mips for a {width}x{height} texture")
+    for m, data in enumerate(mips):
+        want = fmt.level_bytes(max(1, width >> m), max(1, height >> m))
+        if len(data) != want:
+            raise ValueError(f"{fmt.name} mip {m}: {len(data)} bytes, expected {want}")
+    flags = DDSD_CAPS | DDSD_HEIGHT | DDSD_WIDTH | DDSD_PIXELFORMAT | DDSD_LINEARSIZE | DDSD_MIPMAPCOUNT
+    caps = DDSCAPS_TEXTURE | (DDSCAPS_COMPLEX | DDSCAPS_MIPMAP if len(mips) > 1 else 0)
+    pixelformat = (PIXELFORMAT_SIZE, DDPF_FOURCC, DX10_FOURCC, 0, 0, 0, 0, 0)
+    head = _HEADER.pack(DDS_MAGIC, HEADER_SIZE, flags, height, width, len(mips[0]), 1, len(mips),
+                        *([0] * 11), *pixelformat, caps, 0, 0, 0, 0)
+    dx10 = _DX10.pack(fmt.value, RESOURCE_DIMENSION_TEXTURE2D, 0, 1, ALPHA_MODES[alpha_mode])
+    return head + dx10 + b"".join(mips)
+
+
+def write_block_dds(path: str | Path, fmt: BlockFormat, width: int, height: int, mips: list[bytes], *,
+                    alpha_mode: str = "unknown") -> None:
+    """Write :func:`encode_block_dds`'s bytes to ``path`` atomically."""
+    atomic_write_bytes(path, encode_block_dds(fmt, width, height, mips, alpha_mode=alpha_mode))
 
 
 def write_dds(path: str | Path, tex: TextureData, *, alpha_mode: str = "custom") -> None:

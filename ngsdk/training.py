@@ -25,11 +25,16 @@ def pick_device(name: str) -> torch.device:
     """``auto``, ``cpu``, ``cuda`` or ``cuda:N`` -> the torch device; a clear error when CUDA is missing."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
+    head, _, index = name.partition(":")
+    if name not in ("cpu", "cuda") and not (head == "cuda" and index.isdigit()):
+        raise ValueError(f"--device must be auto, cpu, cuda or cuda:N, got {name!r}")
+    if head == "cuda" and not torch.cuda.is_available():
         build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise RuntimeError(f"--device cuda: torch sees no CUDA device (torch {torch.__version__}, {build})")
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise ValueError(f"--device must be auto, cpu or cuda, got {name!r}")
+        raise RuntimeError(f"--device {name}: torch sees no CUDA device (torch {torch.__version__}, {build})")
+    if index and int(index) >= torch.cuda.device_count():
+        n = torch.cuda.device_count()
+        raise RuntimeError(f"--device {name}: this machine has {n} CUDA device{'s' if n != 1 else ''} "
+                           f"(cuda:0{f' to cuda:{n - 1}' if n > 1 else ''})")
     return torch.device(name)
 
 

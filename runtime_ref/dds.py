@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ngsdk.asset.dxgi import BY_NAME, BY_VALUE, DxgiFormat
+from ngsdk.asset.dxgi import BLOCK_BY_VALUE, BY_NAME, BY_VALUE, BlockFormat, DxgiFormat
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.texture import TextureData, full_mip_count, mip_extent
 
@@ -274,6 +274,44 @@ def decode_dds(data: bytes | bytearray | memoryview, path: str | Path = "<bytes>
         return TextureData(fmt, dimension, width, height, depth, array_size, cube, mips)
     except ValueError as err:     # a header combination the container refuses
         raise AssetError(path, str(err)) from None
+
+
+@dataclass(frozen=True)
+class BlockTexture:
+    """A block-compressed 2D texture as stored: ``mips[m]`` is level ``m``'s blocks (rows of 4x4 blocks)."""
+
+    format: BlockFormat
+    width: int
+    height: int
+    mips: list[bytes]
+    alpha_mode: str
+
+
+def decode_block_dds(data: bytes | bytearray | memoryview, path: str | Path = "<bytes>") -> BlockTexture:
+    """Parse a DX10 DDS of a block-compressed 2D texture (BC4, BC5, BC7; one slice, any mip count)."""
+    h = parse_dds_header(data, path)
+    if not h.dx10:
+        raise AssetError(path, "block-compressed textures are read from DX10 headers only")
+    fmt = BLOCK_BY_VALUE.get(h.dxgi_format)
+    if fmt is None:
+        raise AssetError(path, f"DXGI format {h.dxgi_format} is not one of the block formats "
+                               f"{', '.join(f.name for f in BLOCK_BY_VALUE.values())}")
+    if h.resource_dimension != _DIM_2D or h.array_size != 1 or h.misc_flag & _MISC_TEXTURECUBE:
+        raise AssetError(path, "only single 2D block-compressed textures are read (no arrays, cubes or volumes)")
+    if h.width == 0 or h.height == 0:
+        raise AssetError(path, f"zero dimension: {h.width}x{h.height}")
+    mip_count = max(1, h.mip_map_count)
+    if mip_count > full_mip_count(h.width, h.height):
+        raise AssetError(path, f"mip count {mip_count} exceeds the full chain for {h.width}x{h.height}")
+    sizes = [fmt.level_bytes(mip_extent(h.width, m), mip_extent(h.height, m)) for m in range(mip_count)]
+    present = len(data) - h.data_offset
+    if present != sum(sizes):
+        raise AssetError(path, f"expected {sum(sizes)} bytes of blocks after the header, found {present}")
+    mips, start = [], h.data_offset
+    for n in sizes:
+        mips.append(bytes(data[start:start + n]))
+        start += n
+    return BlockTexture(fmt, h.width, h.height, mips, h.alpha_mode)
 
 
 def read_dds(path: str | Path) -> TextureData:

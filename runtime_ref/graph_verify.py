@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,10 +49,21 @@ def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
     return {"ok": True, "files": len(rec["files"])}
 
 
+@dataclass(frozen=True)
+class Sampled:
+    """An output stored as a seeded sample of its elements (exporters.graph.reference): the full ``shape``,
+    sorted flat indices ``at`` and the expected ``values`` there."""
+
+    shape: tuple[int, ...]
+    at: np.ndarray
+    values: np.ndarray
+
+
 def load_reference(
     rec: Mapping[str, Any], bundle_dir: Path
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The reference inputs and torch outputs stored beside the export (``details.reference`` npz)."""
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray | Sampled]]:
+    """The reference inputs and torch outputs stored beside the export (``details.reference`` npz); a
+    sampled output comes back as :class:`Sampled`."""
     ref = rec.get("details", {}).get("reference")
     if not ref:
         raise AssetError(
@@ -60,11 +72,40 @@ def load_reference(
     path = bundle_dir / ref
     try:
         with np.load(path, allow_pickle=False) as z:
-            inputs = {k[3:]: z[k] for k in z.files if k.startswith("in.")}
-            expected = {k[4:]: z[k] for k in z.files if k.startswith("out.")}
-    except (OSError, ValueError) as e:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError) as e:
         raise AssetError(path, f"cannot read reference npz: {e}") from e
+    inputs = {k[3:]: v for k, v in arrays.items() if k.startswith("in.")}
+    expected: dict[str, np.ndarray | Sampled] = {}
+    for k, v in arrays.items():
+        if not k.startswith("out."):
+            continue
+        name = k[4:]
+        if f"at.{name}" not in arrays:
+            expected[name] = v
+            continue
+        at, shape = arrays[f"at.{name}"], arrays.get(f"shape.{name}")
+        if shape is None or at.shape != v.shape or at.ndim != 1 or at.dtype.kind not in "iu":
+            raise AssetError(path, f"sampled output {name!r} needs at.{name} (int, same length as out.{name}) "
+                                   f"and shape.{name}")
+        shape_t = tuple(int(d) for d in shape)
+        if at.size and (at.min() < 0 or at.max() >= int(np.prod(shape_t))):
+            raise AssetError(path, f"sampled output {name!r}: indices outside its shape {shape_t}")
+        expected[name] = Sampled(shape_t, at.astype(np.int64), v)
     return inputs, expected
+
+
+def _paired(name: str, got: np.ndarray, exp: np.ndarray | Sampled) -> tuple[np.ndarray, np.ndarray]:
+    """(got, expected) as arrays of the same shape: a sampled expectation picks its elements from ``got``."""
+    g = np.asarray(got)
+    if isinstance(exp, Sampled):
+        if g.shape != exp.shape:
+            raise AssetError(None, f"output {name!r}: shape {g.shape}, expected {exp.shape}")
+        return g.reshape(-1)[exp.at], np.asarray(exp.values)
+    e = np.asarray(exp)
+    if g.shape != e.shape:
+        raise AssetError(None, f"output {name!r}: shape {g.shape}, expected {e.shape}")
+    return g, e
 
 
 def _scale(expected: np.ndarray) -> float:
@@ -79,10 +120,8 @@ def compare_float(
     for name, exp in expected.items():
         if name not in got:
             raise AssetError(None, f"output {name!r} missing from the run (got {sorted(got)})")
-        g = np.asarray(got[name], dtype=np.float64)
-        e = np.asarray(exp, dtype=np.float64)
-        if g.shape != e.shape:
-            raise AssetError(None, f"output {name!r}: shape {g.shape}, expected {e.shape}")
+        g, e = _paired(name, got[name], exp)
+        g, e = g.astype(np.float64), e.astype(np.float64)
         err = float(np.max(np.abs(g - e))) if e.size else 0.0
         finite = bool(np.all(np.isfinite(g)))
         b = bound * _scale(e)
@@ -104,7 +143,8 @@ def verify_export(
     ``record`` is an ExportRecord or its JSON; paths in it are relative to ``bundle_dir``. ``inputs`` and
     ``expected`` (the torch model's outputs; for int8 the quantized torch model's) are keyed by IO names and
     default to the reference npz the exporter stored. ``bound`` overrides ``BOUNDS``. Problems (bad file,
-    missing tool, error over the bound) are reported in ``errors``, never raised.
+    missing tool, error over the bound) are reported in ``errors``, never raised; a missing tool also sets
+    ``missing_tool`` (its ToolchainError message, with the install line).
     """
     rec = _record_json(record)
     bundle_dir = Path(bundle_dir)
@@ -136,7 +176,10 @@ def verify_export(
             _verify_vgf(rec, bundle_dir, inputs, expected, b, report)
         else:
             raise AssetError(bundle_dir / rec["path"], f"unknown export format {fmt!r}")
-    except (AssetError, ToolchainError, ValueError) as e:
+    except ToolchainError as e:  # the files were checked; running the graph needs a tool that is not here
+        report["errors"].append(f"{type(e).__name__}: {e}")
+        report["missing_tool"] = str(e)
+    except (AssetError, ValueError) as e:
         report["errors"].append(f"{type(e).__name__}: {e}")
     runs = report["runs"].values()
     report["max_abs_error"] = max((r.get("max_abs_error", 0.0) for r in runs), default=None)
@@ -281,11 +324,11 @@ def _verify_vgf(
         q = t["quantization"]
         if not q:
             raise AssetError(side_path, f"int8 VGF output {t['name']} has no quantization parameters")
-        want = _quantize(expected[t["name"]], q)
-        g = got[t["name"]]
+        g, exp = _paired(t["name"], got[t["name"]], expected[t["name"]])
+        want = _quantize(exp, q)
         diff = np.abs(g.astype(np.int64) - want.astype(np.int64))
         mism = int(np.count_nonzero(diff))
-        err = float(np.max(np.abs(_dequantize(g, q) - np.asarray(expected[t["name"]], np.float64))))
+        err = float(np.max(np.abs(_dequantize(g, q) - np.asarray(exp, np.float64))))
         per[t["name"]] = {
             "mismatches": mism,
             "elements": int(want.size),

@@ -102,17 +102,28 @@ def dense(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     return acc
 
 
+def tap_values(asset: NeuralTextureAsset, mip: int) -> list[np.ndarray]:
+    """Dequantized fp32 latents of every tap of texture mip ``mip``."""
+    return [dequantize(asset.grids[g].levels[lv], asset.grids[g].scale, asset.grids[g].offset)
+            for g, lv in asset.taps[mip]]
+
+
+def lod_value(lod: int) -> np.float32:
+    """The float mode's LOD input: ``f32(lod) / f32(127)`` (one correctly rounded division)."""
+    return F32(lod) / F32(127.0)
+
+
 def decoder_inputs(asset: NeuralTextureAsset, mip: int, u: np.ndarray, v: np.ndarray,
                    values: list[np.ndarray] | None = None) -> np.ndarray:
-    """The decoder's input vector for coordinates (u, v) at texture mip ``mip``."""
-    levels = asset.grid_levels[mip]
-    parts = []
-    for gi, (grid, level) in enumerate(zip(asset.grids, levels)):
-        vals = values[gi] if values is not None else dequantize(grid.levels[level], grid.scale, grid.offset)
-        parts.append(sample_grid(vals, u, v, asset.sampler.address))
+    """The decoder's input vector for coordinates (u, v) at texture mip ``mip``: every tap's bilinear
+    latents, the encoding at tap 0's level, the mip's LOD input."""
+    values = values if values is not None else tap_values(asset, mip)
+    parts = [sample_grid(vals, u, v, asset.sampler.address) for vals in values]
     enc = asset.encoding
     if enc.kind != "none":
-        parts.append(encode(u, v, enc.frequencies, enc.phases, levels[0]))
+        parts.append(encode(u, v, enc.frequencies, enc.phases, asset.taps[mip][0][1]))
+    if asset.lod_inputs is not None:
+        parts.append(np.full((u.shape[0], 1), lod_value(asset.lod_inputs[mip]), dtype=F32))
     return np.concatenate(parts, axis=1)
 
 
@@ -135,8 +146,7 @@ def decode_mip(asset: NeuralTextureAsset, mip: int = 0, *, rows_per_chunk: int |
     w, h = asset.mip_size(mip)
     u_line = texel_centres(w)
     v_line = texel_centres(h)
-    levels = asset.grid_levels[mip]
-    values = [dequantize(g.levels[lv], g.scale, g.offset) for g, lv in zip(asset.grids, levels)]
+    values = tap_values(asset, mip)
     if rows_per_chunk is None:
         rows_per_chunk = max(1, 4096 // w)
     out = np.empty((h, w, asset.decoder.outputs), dtype=F32)

@@ -30,23 +30,26 @@ def grid_inputs(codes: np.ndarray, bits: int, x: np.ndarray, y: np.ndarray, addr
 
 
 def decoder_inputs(asset: NeuralTextureAsset, mip: int, xs: list[np.ndarray], ys: list[np.ndarray]) -> np.ndarray:
-    """Inputs (N, K) for per-grid positions ``xs[g]``, ``ys[g]`` (1/256 texel) at texture mip ``mip``."""
+    """Inputs (N, K) for per-tap positions ``xs[t]``, ``ys[t]`` (1/256 texel) at texture mip ``mip``:
+    every tap's latents, the encoding of tap 0's position, the mip's LOD input."""
     q = asset.decoder.quantized
-    levels = asset.grid_levels[mip]
-    parts = [grid_inputs(g.levels[lv], g.bits, x, y, asset.sampler.address)
-             for g, lv, x, y in zip(asset.grids, levels, xs, ys)]
+    taps = asset.taps[mip]
+    parts = [grid_inputs(asset.grids[g].levels[lv], asset.grids[g].bits, x, y, asset.sampler.address)
+             for (g, lv), x, y in zip(taps, xs, ys)]
     if asset.encoding.kind != "none":
-        h0, w0 = asset.grids[0].levels[levels[0]].shape[:2]
+        w0, h0 = asset.tap_size(mip, 0)
         eu = ni.encoding_position(xs[0], w0, asset.sampler.address)
         ev = ni.encoding_position(ys[0], h0, asset.sampler.address)
         parts.append(ni.encoding_inputs(eu, ev, q.period_log2, q.phase))
+    if asset.lod_inputs is not None:
+        parts.append(np.full((xs[0].shape[0], 1), asset.lod_inputs[mip], dtype=np.int64))
     return np.concatenate(parts, axis=1)
 
 
 def decode_uv(asset: NeuralTextureAsset, uv: np.ndarray, mip: int = 0) -> np.ndarray:
     """Decode at float32 coordinates ``uv`` (N, 2) of texture mip ``mip`` -> uint8 (N, C).
 
-    Positions: ``X = floor(f32(u * f32(256 * w_g))) - 128`` per grid level ``w_g``.
+    Positions: ``X = floor(f32(u * f32(256 * w_t))) - 128`` per tap's grid level ``w_t``.
     """
     _require_exact(asset)
     if not 0 <= mip < asset.mip_levels:
@@ -55,8 +58,8 @@ def decode_uv(asset: NeuralTextureAsset, uv: np.ndarray, mip: int = 0) -> np.nda
     if uv.ndim != 2 or uv.shape[1] != 2:
         raise ValueError(f"uv must be (N, 2), got {uv.shape}")
     xs, ys = [], []
-    for g, lv in zip(asset.grids, asset.grid_levels[mip]):
-        h, w = g.levels[lv].shape[:2]
+    for t in range(len(asset.taps[mip])):
+        w, h = asset.tap_size(mip, t)
         xs.append(ni.uv_positions(uv[:, 0], w))
         ys.append(ni.uv_positions(uv[:, 1], h))
     return ni.run_int_mlp(asset.decoder.quantized, decoder_inputs(asset, mip, xs, ys))
@@ -69,8 +72,8 @@ def decode_mip(asset: NeuralTextureAsset, mip: int = 0, *, rows_per_chunk: int |
         raise ValueError(f"mip {mip} out of range (asset has {asset.mip_levels})")
     w, h = asset.mip_size(mip)
     cols, rows = [], []
-    for g, lv in zip(asset.grids, asset.grid_levels[mip]):
-        gh, gw = g.levels[lv].shape[:2]
+    for t in range(len(asset.taps[mip])):
+        gw, gh = asset.tap_size(mip, t)
         cols.append(ni.mip_positions(w, gw))
         rows.append(ni.mip_positions(h, gh))
     rows_per_chunk = rows_per_chunk or max(1, 16384 // w)

@@ -82,8 +82,7 @@ class HardwareDecoder:
         mips = np.clip(np.floor(np.maximum(lod, F32(0.0))), 0, asset.mip_levels - 1).astype(np.int64)
         for m in np.unique(mips):
             sel = mips == m
-            level = asset.grid_levels[int(m)][0]
-            h0, w0 = asset.grids[0].levels[level].shape[:2]
+            w0, h0 = asset.tap_size(int(m), 0)
             eu = ni.encoding_position(ni.uv_positions(uv[sel, 0], w0), w0, asset.sampler.address)
             ev = ni.encoding_position(ni.uv_positions(uv[sel, 1], h0), h0, asset.sampler.address)
             out[sel] = ni.encoding_inputs(eu, ev, q.period_log2, q.phase)

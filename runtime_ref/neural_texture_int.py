@@ -148,34 +148,50 @@ def run_int_mlp_interval(q: QuantizedDecoder, x_lo: np.ndarray, x_hi: np.ndarray
 
 # --------------------------------------------------------------------------- shader parameter blob
 
-BLOB_MAGIC = 0x3144544E  # "NTD1" little-endian
-BLOB_HEADER = 8
+BLOB_MAGIC = 0x3244544E  # "NTD2" little-endian
+BLOB_HEADER = 16
+BLOB_GRID_WORDS = 8
 
 
 def param_blob(asset) -> np.ndarray:
     """The int32 parameter array the shaders read (``NTD_Param``); layout in docs/decode-spec.md.
 
-    ``[magic, grids, terms, layers, address (0 wrap, 1 clamp), outputs, mode (0 exact, 1 hardware), 0]``,
-    per grid ``[features, bits, slices, 0]``, per term ``[period_log2, phase]``, per layer
-    ``[inputs, outputs, offset]``, then per layer at ``offset``: weights (out x in, row-major), biases,
-    multipliers, shifts.
+    Self-contained, so an includer only binds resources (grids, sampler, output): header
+    ``[magic, grids, terms, layers, address (0 wrap, 1 clamp), outputs, mode (0 exact, 1 hardware),
+    taps K, LOD input (0/1), mips M, width, height, @taps, @mips, @terms, @layers]`` (``@``: offset of
+    a table), per grid ``[features, bits, slices, width, height, levels, 0, 0]``; then the tables: the
+    grid of each tap (K), per mip the level of each tap then its LOD input (M rows of K + 1; 0 without
+    LOD input), per term ``[period_log2, phase]``, per layer ``[inputs, outputs, offset]``, and per layer
+    at ``offset``: weights (out x in, row-major), biases, multipliers, shifts.
     """
     q = asset.decoder.quantized
     if q is None:
         raise ValueError("param_blob: the asset has no integer decoder (float decode mode)")
-    head = [BLOB_MAGIC, len(asset.grids), len(q.period_log2), len(q.layers),
-            0 if asset.sampler.address == "wrap" else 1, q.outputs, 1 if asset.decode_mode == "hardware" else 0, 0]
+    k = len(asset.taps[0])
     grids = []
     for g in asset.grids:
-        grids += [g.features, g.bits, g.array_size, 0]
+        h, w = g.levels[0].shape[:2]
+        grids += [g.features, g.bits, g.array_size, w, h, len(g.levels), 0, 0]
+    taps = [g for g, _ in asset.taps[0]]
+    lods = asset.lod_inputs or [0] * asset.mip_levels
+    mips = []
+    for m, row in enumerate(asset.taps):
+        mips += [lv for _, lv in row] + [lods[m]]
     terms = []
     for s, p in zip(q.period_log2, q.phase):
         terms += [int(s), int(p)]
-    table_len = 3 * len(q.layers)
-    offset = len(head) + len(grids) + len(terms) + table_len
+    at_taps = BLOB_HEADER + len(grids)
+    at_mips = at_taps + len(taps)
+    at_terms = at_mips + len(mips)
+    at_layers = at_terms + len(terms)
+    head = [BLOB_MAGIC, len(asset.grids), len(q.period_log2), len(q.layers),
+            0 if asset.sampler.address == "wrap" else 1, q.outputs, 1 if asset.decode_mode == "hardware" else 0,
+            k, 0 if asset.lod_inputs is None else 1, asset.mip_levels, asset.width, asset.height,
+            at_taps, at_mips, at_terms, at_layers]
     table, data = [], []
+    offset = at_layers + 3 * len(q.layers)
     for layer in q.layers:
         table += [layer.inputs, layer.outputs, offset + len(data)]
         data += layer.weight.astype(np.int32).ravel().tolist()
         data += layer.bias.tolist() + layer.multiplier.tolist() + layer.shift.tolist()
-    return np.asarray(head + grids + terms + table + data, dtype=np.int32)
+    return np.asarray(head + grids + taps + mips + terms + table + data, dtype=np.int32)

@@ -4,8 +4,10 @@
 Table mode (default): for each material and each ``--bpp`` rate, train a neural texture with ngsdk and
 read the mip-0 PSNR of its exact decode from the asset's provenance; beside it, compress the material's
 8-bit source with etcpak at the usual BCn rates (BC7 colour, BC5 normals, BC4 single channels, and the
-packed BC7+BC5+BC7 layout), decode it with texture2ddecoder (an independent decoder) and measure it with
-the same metric functions (``ngsdk.textures.metrics``, in each channel's stored colour space).
+packed BC7+BC5+BC7 layout) and with Arm's ASTC encoder at 4x4, 6x6 and 8x8 blocks, decode them (BCn with
+texture2ddecoder, an independent decoder) and measure them with the same metric functions
+(``ngsdk.textures.metrics``, in each channel's stored colour space). ``--plot`` draws PSNR against bpp
+per material (a rate-distortion chart, PNG).
 
 ``--gpu-convergence``: train one material (boombox_2k at 5 bpp unless told otherwise) on CUDA for a time
 budget and report when the evaluation PSNR first came within 1.5 dB of its final value.
@@ -18,6 +20,7 @@ so a long benchmark can be run in pieces and written to the docs at once.
     python tools/bench_textures.py --materials ground068_1k --bpp 5 --time-budget 10 --device cpu
     python tools/bench_textures.py --time-budget 60 --device cuda --json build/bench.json --write-docs
     python tools/bench_textures.py --gpu-convergence --time-budget 60 --write-docs
+    python tools/bench_textures.py --from-json build/bcn.json build/gpu.json --write-docs --plot docs/images/rd.png
 """
 
 from __future__ import annotations
@@ -29,7 +32,6 @@ import math
 import platform
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,9 +43,20 @@ if str(REPO) not in sys.path:  # run as a plain script from any folder, installe
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
-from ngsdk.asset.types import Channel  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
-from ngsdk.textures.colour import srgb_to_linear, to_uint8  # noqa: E402
+from ngsdk.textures.bcn import (  # noqa: E402 - the one BCn implementation, shared with ngsdk decode/verify
+    BcnUnavailable,
+    Block,
+    bc_codecs,
+    bc_roundtrip,  # noqa: E402, F401 - tests/integration/test_bench_textures.py uses it
+    bcn_decode,
+    layout_name,
+    plan_bcn,
+    rebuild_normal_z,
+    stored_to_linear,
+)
+from ngsdk.textures.bcn import normal_z as _normal_z  # noqa: E402
+from ngsdk.textures.colour import to_uint8  # noqa: E402
 from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
 from ngsdk.textures.metrics import texture_groups, texture_metrics  # noqa: E402
 
@@ -52,12 +65,12 @@ DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
 MATERIALS = ("ground068_1k", "bark", "metal", "rock", "onyx", "boombox_2k", "fabric_pattern_07_1k")
 DEFAULT_RATES = (1.0, 2.5, 5.0, 10.0)
 VERDICT_MAX_BPP = 5.0
+VERDICT_NEAR_BPP = 2.5
+VERDICT_NEAR_DB = 2.0
+"""The bars: at 5 bpp at least BCn's PSNR; at 2.5 bpp within 2 dB of it."""
 CONVERGENCE_MARGIN_DB = 1.5
 SECTION_TABLE = "nt-vs-bcn"
 SECTION_GPU = "gpu-convergence"
-
-# Bytes per 4x4 block of each format.
-_BLOCK_BYTES = {"BC4": 8, "BC5": 16, "BC7": 16}
 
 
 def say(msg: str) -> None:
@@ -66,156 +79,14 @@ def say(msg: str) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# Block compression
-
-
-@dataclass(frozen=True)
-class Block:
-    """One BCn texture: ``fmt`` holding the channels ``index`` (in R, G, B order).
-
-    ``normal`` marks a BC5 normal map: it stores x and y, and z is rebuilt in the decode.
-    """
-
-    fmt: str
-    index: tuple[int, ...]
-    label: str
-    normal: bool = False
-
-
-def plan_bcn(channels: list[Channel], packed: bool) -> list[Block]:
-    """The BCn textures a material is stored in.
-
-    Separate layout (``packed=False``): BC7 per colour texture (albedo, emissive), BC5 for the
-    normal's x and y, BC4 per single channel. Packed layout: the same, except single channels go
-    three at a time into one BC7 (the common ORM-style packing); one left over is BC4, two are BC5.
-    """
-    blocks: list[Block] = []
-    singles: list[int] = []
-    for name, idx in texture_groups(channels).items():
-        comps = {channels[i].component: i for i in idx}
-        if channels[idx[0]].semantic == "normal" and {"x", "y"} <= comps.keys() and len(idx) <= 3:
-            blocks.append(Block("BC5", (comps["x"], comps["y"]), name, normal="z" in comps))
-        elif len(idx) == 1:
-            singles.append(idx[0])
-        elif len(idx) == 2:
-            blocks.append(Block("BC5", tuple(idx), name))
-        else:  # colour maps, and any wider user texture three channels at a time
-            for k in range(0, len(idx), 3):
-                blocks.append(Block("BC7", tuple(idx[k:k + 3]), name))
-    if not packed:
-        return blocks + [Block("BC4", (i,), channels[i].semantic) for i in singles]
-    for k in range(0, len(singles), 3):
-        part = tuple(singles[k:k + 3])
-        fmt = {1: "BC4", 2: "BC5", 3: "BC7"}[len(part)]
-        blocks.append(Block(fmt, part, "/".join(channels[i].semantic for i in part)))
-    return blocks
-
-
-def layout_name(blocks: list[Block]) -> str:
-    """A short human name, e.g. ``BC7 albedo + BC5 normal + BC4 x3``."""
-    parts: list[str] = []
-    singles = sum(1 for b in blocks if b.fmt == "BC4")
-    for b in blocks:
-        if b.fmt != "BC4":
-            parts.append(f"{b.fmt} {b.label}")
-    if singles:
-        parts.append(f"BC4 x{singles}")
-    return " + ".join(parts)
-
-
-def bc_roundtrip(planes: np.ndarray, fmt: str) -> tuple[np.ndarray, int]:
-    """Encode (H, W, k) uint8 planes with etcpak, decode with texture2ddecoder.
-
-    Returns the decoded (H, W, k) uint8 planes and the compressed size in bytes. Sizes that are not
-    multiples of 4 are padded by repeating the edge (as texture tools do) and cropped after decoding.
-    """
-    etcpak, texture2ddecoder = _bc_codecs()
-    if planes.dtype != np.uint8 or planes.ndim != 3 or not 1 <= planes.shape[2] <= 3:
-        raise ValueError(f"bc_roundtrip: expected (H, W, 1..3) uint8 planes, "
-                         f"got {planes.dtype} {planes.shape}")
-    if fmt not in _BLOCK_BYTES:
-        raise ValueError(f"bc_roundtrip: unknown format {fmt!r} (one of {', '.join(_BLOCK_BYTES)})")
-    h, w, k = planes.shape
-    ph, pw = -h % 4, -w % 4
-    if ph or pw:
-        planes = np.pad(planes, ((0, ph), (0, pw), (0, 0)), mode="edge")
-    hp, wp = h + ph, w + pw
-    rgba = np.zeros((hp, wp, 4), dtype=np.uint8)
-    rgba[..., 3] = 255  # opaque: BC7 spends no bits on a constant alpha
-    rgba[..., :k] = planes
-    raw = rgba.tobytes()
-    if fmt == "BC7":
-        data = etcpak.compress_bc7(raw, wp, hp, None)  # etcpak's default bc7enc parameters
-        out = texture2ddecoder.decode_bc7(data, wp, hp)
-    elif fmt == "BC5":
-        data = etcpak.compress_bc5(raw, wp, hp)
-        out = texture2ddecoder.decode_bc5(data, wp, hp)
-    else:
-        data = etcpak.compress_bc4(raw, wp, hp)
-        out = texture2ddecoder.decode_bc4(data, wp, hp)
-    expect = (hp // 4) * (wp // 4) * _BLOCK_BYTES[fmt]
-    if len(data) != expect:
-        raise RuntimeError(f"etcpak {fmt} returned {len(data)} bytes for {wp}x{hp}, expected {expect}")
-    # texture2ddecoder writes BGRA.
-    decoded = np.frombuffer(out, dtype=np.uint8).reshape(hp, wp, 4)[..., [2, 1, 0]]
-    return np.ascontiguousarray(decoded[:h, :w, :k]), len(data)
-
-
-def rebuild_normal_z(x8: np.ndarray, y8: np.ndarray) -> np.ndarray:
-    """Encoded z in [0, 1] from 8-bit encoded x, y, as a shader does for BC5: z = sqrt(1 - x^2 - y^2)."""
-    x = x8.astype(np.float64) / 255.0 * 2.0 - 1.0
-    y = y8.astype(np.float64) / 255.0 * 2.0 - 1.0
-    return (np.sqrt(np.clip(1.0 - x * x - y * y, 0.0, 1.0)) * 0.5 + 0.5).astype(np.float32)
+# Block compression (the codec path is ngsdk.textures.bcn)
 
 
 def _bc_codecs() -> tuple[Any, Any]:
     try:
-        import etcpak
-        import texture2ddecoder
-    except ImportError as e:
-        raise SystemExit(f"error: BCn rows need etcpak and texture2ddecoder ({e}); "
-                         "pip install etcpak texture2ddecoder, or pass --no-bcn") from None
-    return etcpak, texture2ddecoder
-
-
-def bcn_decode(stored8: np.ndarray, channels: list[Channel], blocks: list[Block],
-               cache: dict[Block, tuple[np.ndarray, int]] | None = None) -> tuple[np.ndarray, int]:
-    """Round-trip every block of a material; returns stored-space float32 (H, W, C) and total bytes.
-
-    ``cache`` (Block -> round trip) lets two layouts share the textures they have in common.
-    """
-    cache = {} if cache is None else cache
-    out = np.zeros(stored8.shape, dtype=np.float32)
-    covered = np.zeros(stored8.shape[2], dtype=bool)
-    total = 0
-    for b in blocks:
-        if b not in cache:
-            cache[b] = bc_roundtrip(np.ascontiguousarray(stored8[..., list(b.index)]), b.fmt)
-        dec, nbytes = cache[b]
-        total += nbytes
-        out[..., list(b.index)] = dec.astype(np.float32) / np.float32(255.0)
-        covered[list(b.index)] = True
-        if b.normal:
-            z = _normal_z(channels)
-            out[..., z] = rebuild_normal_z(dec[..., 0], dec[..., 1])
-            covered[z] = True
-    if not covered.all():
-        missing = [channels[i].name for i in np.flatnonzero(~covered)]
-        raise RuntimeError(f"BCn layout leaves channels unstored: {', '.join(missing)}")
-    return out, total
-
-
-def _normal_z(channels: list[Channel]) -> int:
-    return next(i for i, c in enumerate(channels) if c.semantic == "normal" and c.component == "z")
-
-
-def stored_to_linear(stored: np.ndarray, channels: list[Channel]) -> np.ndarray:
-    """Undo the stored colour space (sRGB channels to linear) so ``texture_metrics`` can be used as is."""
-    out = stored.astype(np.float32, copy=True)
-    srgb = [i for i, c in enumerate(channels) if c.colour_space == "srgb"]
-    if srgb:
-        out[..., srgb] = srgb_to_linear(stored[..., srgb])
-    return out
+        return bc_codecs()
+    except BcnUnavailable as e:
+        raise SystemExit(f"error: {e}; or pass --no-bcn") from None
 
 
 def _mse(a: np.ndarray, b: np.ndarray) -> float:
@@ -252,7 +123,7 @@ def bcn_records(ts: TextureSet) -> list[dict[str, Any]]:
     for method, blocks in layouts:
         t0 = time.perf_counter()
         stored, nbytes = bcn_decode(stored8, chans, blocks, cache)
-        m = texture_metrics(stored_to_linear(stored, chans), ts.data, chans)
+        m = texture_metrics(stored_to_linear(stored, chans), ts.data, chans, perceptual=True)
         seconds = time.perf_counter() - t0
         mine = list(notes)
         if normal is not None:
@@ -262,6 +133,7 @@ def bcn_records(ts: TextureSet) -> list[dict[str, Any]]:
             "material": ts.name, "channels": len(chans), "method": method,
             "layout": layout_name(blocks), "target_bpp": None, "bpp": nbytes * 8.0 / (ts.width * ts.height),
             "overall_db": m["overall_db"], "textures_db": m["textures_db"], "encode_decode_s": seconds,
+            "ssim": m.get("ssim"), "flip": m.get("flip"),
             "train_s": None, "steps": None, "samples_per_s": None, "notes": mine,
         })
     return records
@@ -327,8 +199,11 @@ def train_record(ts: TextureSet, bpp: float, args: argparse.Namespace, device: s
         "material": ts.name, "channels": len(ts.channels), "method": "ngsdk", "layout": f"{bpp:g} bpp preset",
         "target_bpp": bpp, "bpp": float(m["bpp"]), "overall_db": float(mip0["overall_db"]),
         "textures_db": {k: float(v) for k, v in mip0["textures_db"].items()},
-        "train_s": result.seconds, "steps": result.steps, "batch_size": cfg.batch_size,
-        "samples_per_s": result.steps * cfg.batch_size / result.seconds if result.seconds > 0 else None,
+        "per_mip_db": [float(x["overall_db"]) for x in m["per_mip"]],
+        "ssim": mip0.get("ssim"), "flip": mip0.get("flip"),
+        "train_s": result.seconds, "steps": result.steps,
+        "batch_size": cfg.resolved_batch("cuda" if device.startswith("cuda") else "cpu"),
+        "samples_per_s": result.samples / result.seconds if result.seconds > 0 else None,
         "finalize_s": total - result.seconds, "device": device_description(device),
         "time_budget": args.time_budget, "step_limit": args.steps, "seed": args.seed,
         "eval_every": args.eval_every, "history": result.history, "notes": [],
@@ -353,26 +228,33 @@ def method_label(r: dict[str, Any]) -> str:
     return f"{r['method']} ({r['layout']})"
 
 
+def _ssim(r: dict[str, Any]) -> str:
+    vals = [v for v in (r.get("ssim") or {}).values() if v == v]
+    return f"{sum(vals) / len(vals):.4f}" if vals else "-"
+
+
 def render_table(records: list[dict[str, Any]]) -> str:
-    head = ("| material | channels | method | bpp | overall PSNR (dB) | per-texture PSNR (dB) | train s "
+    head = ("| material | channels | method | bpp | overall PSNR (dB) | SSIM | per-texture PSNR (dB) | train s "
             "| steps | samples/s |")
-    lines = [head, "|---|---:|---|---:|---:|---|---:|---:|---:|"]
+    lines = [head, "|---|---:|---|---:|---:|---:|---|---:|---:|---:|"]
     for r in records:
         if r.get("error"):
             lines.append(f"| {r['material']} | {r['channels']} | {method_label(r)} | - | failed: "
-                         f"{r['error']} | | | | |")
+                         f"{r['error']} | | | | | |")
             continue
         per = ", ".join(f"{k} {_db(v)}" for k, v in r["textures_db"].items())
         sps = "-" if r.get("samples_per_s") is None else f"{r['samples_per_s']:,.0f}"
         train = "-" if r.get("train_s") is None else f"{r['train_s']:.1f}"
         steps = "-" if r.get("steps") is None else str(r["steps"])
+        shared = " (shared GPU)" if any("beside" in n for n in r.get("notes", [])) else ""
         lines.append(f"| {r['material']} | {r['channels']} | {method_label(r)} | {r['bpp']:.2f} "
-                     f"| {_db(r['overall_db'])} | {per} | {train} | {steps} | {sps} |")
+                     f"| {_db(r['overall_db'])} | {_ssim(r)} | {per} | {train}{shared} | {steps} | {sps} |")
     return "\n".join(lines)
 
 
 def verdicts(records: list[dict[str, Any]]) -> list[str]:
-    """One line per material: does ngsdk at <= 5 bpp reach the PSNR of the separate BCn layout?"""
+    """One line per material against the separate BCn layout: ngsdk at <= 5 bpp at least as good, and
+    ngsdk at 2.5 bpp within 2 dB."""
     out = []
     for material in dict.fromkeys(r["material"] for r in records):
         mine = [r for r in records if r["material"] == material and not r.get("error")]
@@ -382,15 +264,18 @@ def verdicts(records: list[dict[str, Any]]) -> list[str]:
             missing = "no ngsdk run at <= 5 bpp" if not ours else "no BCn row"
             out.append(f"{material}: ngsdk <= {VERDICT_MAX_BPP:g} bpp reaches BCn PSNR: n/a ({missing})")
             continue
-        best = max(ours, key=lambda r: r["overall_db"])
         ref = bcn[0]
+        best = max(ours, key=lambda r: r["overall_db"])
         yes = best["overall_db"] >= ref["overall_db"]
-        extra = f"ngsdk at {best['bpp']:.2f} bpp, BCn {ref['layout']} at {ref['bpp']:.0f} bpp"
-        packed = [r for r in mine if r["method"] == "BCn packed"]
-        if packed:
-            extra += f"; packed BCn at {packed[0]['bpp']:.0f} bpp: {_db(packed[0]['overall_db'])} dB"
-        out.append(f"{material}: ngsdk <= {VERDICT_MAX_BPP:g} bpp reaches BCn PSNR: {'yes' if yes else 'no'} "
-                   f"({_db(best['overall_db'])} dB vs {_db(ref['overall_db'])} dB; {extra})")
+        line = (f"{material}: ngsdk <= {VERDICT_MAX_BPP:g} bpp reaches BCn PSNR: {'yes' if yes else 'no'} "
+                f"({_db(best['overall_db'])} dB at {best['bpp']:.2f} bpp vs BCn {_db(ref['overall_db'])} dB at "
+                f"{ref['bpp']:.0f} bpp, {best['overall_db'] - ref['overall_db']:+.2f} dB)")
+        near = [r for r in ours if abs(r["target_bpp"] - VERDICT_NEAR_BPP) < 1e-9]
+        if near:
+            d = near[0]["overall_db"] - ref["overall_db"]
+            line += (f"; {VERDICT_NEAR_BPP:g} bpp {'within' if d >= -VERDICT_NEAR_DB else 'NOT within'} "
+                     f"{VERDICT_NEAR_DB:g} dB ({d:+.2f} dB)")
+        out.append(line)
     return out
 
 
@@ -440,6 +325,10 @@ def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "  y; z is rebuilt as sqrt(1 - x^2 - y^2). Rates count mip 0 only (8 bpp per BC7/BC5 texture, 4",
         "  per BC4 channel); a full mip chain costs 4/3 of that. \"BCn packed\" puts three single channels",
         "  in one BC7 (24 bpp for a 9-channel set).",
+        "- ASTC: Arm's astc-encoder (astc-encoder-py, medium preset, sRGB profile for colour), one RGB texture per",
+        "  colour map, the normal's x/y with the normal swizzle (z rebuilt), single channels three to a texture;",
+        "  128 bits per block whatever the footprint (4x4: 8, 6x6: 3.56, 8x8: 2 bpp per texture, mip 0 only).",
+        "- SSIM: scikit-image's structural_similarity per channel in stored space, averaged over the textures.",
     ]
     for s in _setups(records):
         lines.append(f"- ngsdk runs: {s}.")
@@ -582,7 +471,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None,
                    help="training device (default auto; cuda with --gpu-convergence)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=1 << 14)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="samples per training step (default: the trainer's, 131072 on CUDA, 8192 on the CPU)")
+    p.add_argument("--no-astc", action="store_true", help="skip the ASTC rows")
+    p.add_argument("--plot", type=Path, help="write a PSNR-vs-bpp chart per material (PNG) here")
     p.add_argument("--eval-every", type=int, default=None,
                    help="steps between eval PSNR points (default 100; 10 with --gpu-convergence)")
     p.add_argument("--no-train", action="store_true", help="BCn rows only (no ngsdk training)")
@@ -602,7 +494,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--steps must be at least 1")
     if args.eval_every is not None and args.eval_every < 1:
         p.error("--eval-every must be at least 1")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         p.error("--batch-size must be at least 1")
     if args.no_bcn and args.no_train:
         p.error("--no-bcn with --no-train leaves nothing to run")
@@ -676,7 +568,7 @@ def _merge(files: list[Path]) -> tuple[list[dict[str, Any]], str, dict[str, Any]
         for r in doc["records"]:
             by_key[(r["material"], r["method"], r.get("target_bpp"))] = r
     order = {name: i for i, name in enumerate(MATERIALS)}
-    methods = {"BCn": 0, "BCn packed": 1, "ngsdk": 2}
+    methods = {"BCn": 0, "BCn packed": 1, "ASTC 4x4": 2, "ASTC 6x6": 3, "ASTC 8x8": 4, "ngsdk": 5}
     records = sorted(by_key.values(), key=lambda r: (order.get(r["material"], len(order)), r["material"],
                                                       methods.get(r["method"], 3), r.get("target_bpp") or 0))
     meta["ngsdk"] = ", ".join(str(v) for v in meta["ngsdk"])
@@ -697,6 +589,8 @@ def run_table(args: argparse.Namespace) -> list[dict[str, Any]]:
             say("  BCn: " + "; ".join(f"{r['layout']} {r['bpp']:.0f} bpp {r['overall_db']:.2f} dB"
                                       for r in bcn) + f" ({time.perf_counter() - t0:.1f} s)")
             records += bcn
+        if not args.no_astc:
+            records += astc_rows(ts)
         if device is None:
             continue
         for bpp in args.bpp:
@@ -715,6 +609,67 @@ def run_table(args: argparse.Namespace) -> list[dict[str, Any]]:
                 f"{r['finalize_s']:.1f} s")
             records.append(r)
     return records
+
+
+def astc_rows(ts: TextureSet) -> list[dict[str, Any]]:
+    """ASTC records at every footprint, or none (with a note on stderr) when the encoder is missing."""
+    from ngsdk.textures.astc import FOOTPRINTS, AstcUnavailable, astc_record
+
+    rows = []
+    for block in FOOTPRINTS:
+        try:
+            r = astc_record(ts, block)
+        except AstcUnavailable as e:
+            say(f"  ASTC skipped: {e}")
+            return []
+        say(f"  {r['method']}: {r['bpp']:.2f} bpp {r['overall_db']:.2f} dB ({r['encode_decode_s']:.1f} s)")
+        rows.append(r)
+    return rows
+
+
+def plot_rd(records: list[dict[str, Any]], path: Path) -> None:
+    """PSNR (mip 0, all channels) against bits per texel, one panel per material: ngsdk's rates as a line,
+    BCn and ASTC layouts as points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
+    materials = list(dict.fromkeys(r["material"] for r in records if not r.get("error")))
+    cols = min(4, len(materials))
+    rows = -(-len(materials) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    style = {"BCn": ("s", "tab:red"), "BCn packed": ("D", "tab:orange"), "ASTC 4x4": ("^", "tab:green"),
+             "ASTC 6x6": ("^", "tab:olive"), "ASTC 8x8": ("^", "tab:cyan")}
+    for ax, material in zip(axes.flat, materials):
+        mine = [r for r in records if r["material"] == material and not r.get("error")]
+        ours = sorted((r for r in mine if r["method"] == "ngsdk"), key=lambda r: r["bpp"])
+        if ours:
+            ax.plot([r["bpp"] for r in ours], [r["overall_db"] for r in ours], "o-", color="tab:blue",
+                    label="ngsdk (exact decode)")
+        for r in mine:
+            if r["method"] in style:
+                marker, colour = style[r["method"]]
+                ax.plot([r["bpp"]], [r["overall_db"]], marker, color=colour, label=r["method"])
+        ax.set_title(material, fontsize=10)
+        ax.set_xscale("log")
+        ax.set_xticks([1, 2, 5, 10, 20, 30])
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_xlabel("bits per texel (all channels)")
+        ax.set_ylabel("mip-0 PSNR (dB)")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    for ax in list(axes.flat)[len(materials):]:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp.png")
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    tmp.replace(path)
+    say(f"wrote {path}")
 
 
 def run_gpu(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -771,6 +726,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in notes:
             print(n)
     sys.stdout.flush()
+    if args.plot:
+        plot_rd(records, args.plot)
     if args.write_docs:
         write_docs(args.docs, SECTION_TABLE, table_section(records, meta))
     failed = [r for r in records if r.get("error")]

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Test vectors of the integer decode modes for docs/decode-spec.md, from a tiny fixed asset.
 
-The asset is built from a seeded NumPy generator (no training): a 9x7 texture with 4 mips, two grids
-with mixed code widths (4 and 2 bits; 8 bits for the hardware mode), two encoding terms (period 4
-texels, phases 0 and 1/4) and an integer decoder 15 -> 8 -> 6 -> 3.
+The asset is built from a seeded NumPy generator (no training): a 9x7 texture with 4 mips and two
+encoding terms (period 4 texels, phases 0 and 1/4), in one of two latent layouts (format 2.0 taps):
+``grids`` (the 1.x layout): two grids with mixed code widths (4 and 2 bits; 8 bits for the hardware
+mode), mip ``m`` reading level ``min(m, last)`` of each, decoder 15 -> 8 -> 6 -> 3; ``pyramid`` (exact
+mode): one 4-bit grid of 8 features, mips ``2k`` and ``2k + 1`` reading levels ``k`` and ``k + 1`` with
+LOD inputs -127 / 127, decoder 21 -> 8 -> 6 -> 3.
 
 The tool prints the vectors block: the asset itself, one texel's decode step by step, whole-mip
 results and coordinate decodes, so an implementation can be checked from the document alone.
@@ -55,13 +58,7 @@ def _levels(rng: np.random.Generator, w: int, h: int, features: int, bits: int) 
         w, h = max(1, w // 2), max(1, h // 2)
 
 
-def tiny_asset(mode: str = "exact", address: str = "wrap") -> NeuralTextureAsset:
-    """The fixed asset of the test vectors (deterministic for ``mode`` and ``address``)."""
-    rng = np.random.default_rng(20261124)
-    bits0, bits1 = (4, 2) if mode == "exact" else (8, 8)
-    grids = [FeatureGrid("grid0", 6, bits0, 2.0 / ((1 << bits0) - 1), -1.0, _levels(rng, 5, 4, 6, bits0)),
-             FeatureGrid("grid1", 5, bits1, 2.0 / ((1 << bits1) - 1), -1.0, _levels(rng, 3, 2, 5, bits1))]
-    dims = [15, 8, 6, 3]
+def _int_layers(rng: np.random.Generator, dims: list[int]) -> list[IntLayer]:
     layers = []
     for i, (a, b) in enumerate(zip(dims, dims[1:])):
         hidden = i < len(dims) - 2
@@ -69,26 +66,92 @@ def tiny_asset(mode: str = "exact", address: str = "wrap") -> NeuralTextureAsset
             weight=rng.integers(-64, 65, size=(b, a)), bias=rng.integers(-1000, 6001, size=b),
             multiplier=rng.integers(96, 256, size=b), shift=rng.integers(13, 15, size=b),
             activation="relu" if hidden else "clamp01", out_scale=1.0 / 255.0))
+    return layers
+
+
+def tiny_asset(mode: str = "exact", address: str = "wrap", layout: str = "grids") -> NeuralTextureAsset:
+    """The fixed asset of the test vectors (deterministic for ``mode``, ``address`` and ``layout``)."""
+    if layout == "pyramid":
+        return _tiny_pyramid(mode, address)
+    if layout != "grids":
+        raise ValueError(f"layout must be grids or pyramid, got {layout!r}")
+    rng = np.random.default_rng(20261124)
+    bits0, bits1 = (4, 2) if mode == "exact" else (8, 8)
+    grids = [FeatureGrid("grid0", 6, bits0, 2.0 / ((1 << bits0) - 1), -1.0, _levels(rng, 5, 4, 6, bits0)),
+             FeatureGrid("grid1", 5, bits1, 2.0 / ((1 << bits1) - 1), -1.0, _levels(rng, 3, 2, 5, bits1))]
+    layers = _int_layers(rng, [15, 8, 6, 3])
     scales = [2.0 ** (g.bits - 7) / ((1 << g.bits) - 1) if mode == "exact" else 1.0 / 127.0
               for g in grids for _ in range(g.features)] + [1.0 / 127.0] * 4
     q = QuantizedDecoder(layers=layers, period_log2=[2, 2], phase=[0, 256], input_scales=scales,
                          reference_profile="d3d11")
     mips = 4
-    grid_levels = [[min(m, len(g.levels) - 1) for g in grids] for m in range(mips)]
+    taps = [[(gi, min(m, len(g.levels) - 1)) for gi, g in enumerate(grids)] for m in range(mips)]
+    return _texture(f"vectors_{mode}_{address}", grids, taps, None, q, mode, address)
+
+
+def _tiny_pyramid(mode: str, address: str) -> NeuralTextureAsset:
+    """One latent pyramid read by two taps per mip (levels k and k + 1 for mips 2k, 2k + 1) + LOD input."""
+    if mode != "exact":
+        raise ValueError("the pyramid layout is an exact-mode layout (hardware needs one tap per grid)")
+    rng = np.random.default_rng(20270301)
+    bits = 4
+    grid = FeatureGrid("latents", 8, bits, 2.0 / ((1 << bits) - 1), -1.0, _levels(rng, 5, 4, 8, bits))
+    layers = _int_layers(rng, [21, 8, 6, 3])
+    scales = [2.0 ** (bits - 7) / ((1 << bits) - 1)] * 16 + [1.0 / 127.0] * 5
+    q = QuantizedDecoder(layers=layers, period_log2=[2, 2], phase=[0, 256], input_scales=scales,
+                         reference_profile="d3d11")
+    top = len(grid.levels) - 1
+    taps = [[(0, min(m // 2, top)), (0, min(m // 2 + 1, top))] for m in range(4)]
+    lods = [-127 if m % 2 == 0 else 127 for m in range(4)]
+    return _texture(f"vectors_{mode}_pyramid_{address}", [grid], taps, lods, q, mode, address)
+
+
+def _texture(name: str, grids: list[FeatureGrid], taps: list[list[tuple[int, int]]], lods: list[int] | None,
+             q: QuantizedDecoder, mode: str, address: str) -> NeuralTextureAsset:
     return NeuralTextureAsset(
-        name=f"vectors_{mode}_{address}", width=WIDTH, height=HEIGHT,
+        name=name, width=WIDTH, height=HEIGHT,
         channels=[Channel("albedo.r", "albedo", "r", "srgb"), Channel("albedo.g", "albedo", "g", "srgb"),
                   Channel("roughness", "roughness", "r", "linear")],
-        grids=grids, grid_levels=grid_levels, decoder=Decoder.from_quantized(q),
+        grids=grids, taps=taps, lod_inputs=lods, decoder=Decoder.from_quantized(q),
         encoding=Encoding("triangle", frequencies=[1.25], phases=[0.0, 0.25]),
         sampler=SamplerState("bilinear", address), provenance=Provenance(ngsdk_version="vectors"),
         decode_mode=mode)
 
 
+def write_vector_bundle(asset: NeuralTextureAsset, out: Path, *, format_1x: bool = False) -> Path:
+    """Write ``asset`` as a bundle at ``out`` with the reference hash of every mip (what a trainer
+    records). ``format_1x``: rewrite its manifest in the 1.x form - ``texture.grid_levels`` instead of
+    ``texture.mip_inputs`` - as ngsdk wrote it before format 2.0 (only a ``grids``-layout asset has one)."""
+    from exporters.bundle import write_bundle
+    from ngsdk.asset.digest import decode_hash
+    from ngsdk.asset.manifest import MANIFEST_NAME, dump_manifest
+    from runtime_ref.neural_texture_modes import decode_mip
+
+    for m in range(asset.mip_levels):
+        asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decode_mip(asset, m))
+    manifest = write_bundle(asset, out)
+    if format_1x:
+        t = manifest["texture"]
+        entries = t.pop("mip_inputs")
+        grid_levels = [[lv for _, lv in e["taps"]] for e in entries]
+        taps_1x = [[[g, lv] for g, lv in enumerate(row)] for row in grid_levels]
+        if any("lod" in e for e in entries) or [e["taps"] for e in entries] != taps_1x:
+            raise ValueError("a 1.x manifest has one tap per grid, in grid order, and no LOD input")
+        t["grid_levels"] = grid_levels
+        manifest["format_version"] = "1.1" if asset.decoder.quantized is not None else "1.0"
+        d = manifest["decoder"]
+        d["input_order"] = [name.split(":", 1)[1] if name.startswith("tap") else name for name in d["input_order"]]
+        (Path(out) / MANIFEST_NAME).write_bytes(dump_manifest(manifest))
+    return Path(out)
+
+
 def _asset_json(asset: NeuralTextureAsset) -> str:
     q = asset.decoder.quantized
     d = {
-        "texture": [asset.width, asset.height], "mips": asset.mip_levels, "grid_levels": asset.grid_levels,
+        "texture": [asset.width, asset.height], "mips": asset.mip_levels,
+        "mip_inputs": [{"taps": [list(t) for t in taps]} | ({} if asset.lod_inputs is None else
+                                                            {"lod": asset.lod_inputs[m]})
+                       for m, taps in enumerate(asset.taps)],
         "address": asset.sampler.address,
         "grids": [{"name": g.name, "bits": g.bits, "features": g.features,
                    "levels": [lv.tolist() for lv in g.levels]} for g in asset.grids],
@@ -107,7 +170,8 @@ def _trace_exact(asset: NeuralTextureAsset, mip: int, px: int, py: int) -> list[
     w, h = asset.mip_size(mip)
     lines = [f"Texel ({px}, {py}) of mip {mip} ({w}x{h}), address {asset.sampler.address}:"]
     xs = []
-    for g, lv in zip(asset.grids, asset.grid_levels[mip]):
+    for t, (gi, lv) in enumerate(asset.taps[mip]):
+        g = asset.grids[gi]
         codes = g.levels[lv]
         gh, gw = codes.shape[:2]
         x = int(ni.mip_positions(w, gw)[px])
@@ -119,14 +183,18 @@ def _trace_exact(asset: NeuralTextureAsset, mip: int, px: int, py: int) -> list[
                                 np.array([wx]), np.array([wy]))[0]
         xin = ni.latent_input(total, g.bits)
         xs.append(xin)
-        lines.append(f"- {g.name} level {lv} ({gw}x{gh}): X = {x}, Y = {y}; taps x {x0},{x1} w {wx}; "
+        lines.append(f"- tap {t}: {g.name} level {lv} ({gw}x{gh}): X = {x}, Y = {y}; taps x {x0},{x1} w {wx}; "
                      f"y {y0},{y1} w {wy}; L = {total.tolist()}; inputs {xin.tolist()}")
-        if g is asset.grids[0]:
+        if t == 0:
             e = (int(ni.encoding_position(np.array([x]), gw, asset.sampler.address)[0]),
                  int(ni.encoding_position(np.array([y]), gh, asset.sampler.address)[0]))
     enc = ni.encoding_inputs(np.array([e[0]]), np.array([e[1]]), q.period_log2, q.phase)[0]
     lines.append(f"- encoding: E = {e}; inputs {enc.tolist()}")
-    x = np.concatenate(xs + [enc]).astype(np.float64)[None]
+    xs.append(enc)
+    if asset.lod_inputs is not None:
+        lines.append(f"- LOD input: {asset.lod_inputs[mip]}")
+        xs.append(np.array([asset.lod_inputs[mip]]))
+    x = np.concatenate(xs).astype(np.float64)[None]
     for i, layer in enumerate(q.layers):
         acc = x @ layer.weight.astype(np.float64).T + layer.bias
         x = ni.requantize(acc, layer.multiplier, layer.shift)
@@ -150,22 +218,24 @@ def block() -> str:
 
     out = [BEGIN, "", "Generated by `python tools/decode_vectors.py --write-docs`; checked by "
            "tests/unit/test_decode_vectors.py.", ""]
-    for mode in ("exact", "hardware"):
+    for mode, layout in (("exact", "grids"), ("exact", "pyramid"), ("hardware", "grids")):
         for address in ("wrap", "clamp"):
-            a = tiny_asset(mode, address)
-            out += [f"### {mode} mode, address {address}", "", "Asset (codes per level as [row][column][feature], "
-                    "weights [out][in]):", "", "```json", _asset_json(a), "```", ""]
+            a = tiny_asset(mode, address, layout)
+            out += [f"### {mode} mode, {layout} layout, address {address}", "", "Asset (codes per level as "
+                    "[row][column][feature], weights [out][in]):", "", "```json", _asset_json(a), "```", ""]
             if mode == "exact":
-                out += _trace_exact(a, 1, 2, 1) + [""]
                 mips = [nx.decode_mip(a, m) for m in range(a.mip_levels)]
-                uv = nx.decode_uv(a, vector_uvs(), mip=0)
+                out += _trace_exact(a, 1, 2, 1) + [""]
+                assert out[-2].endswith(str(mips[1][1, 2].tolist())), "the scalar trace disagrees with runtime_ref"
                 out.append("Whole mips (bytes [row][column][channel]):")
                 out.append("")
                 for m, dec in enumerate(mips):
                     out.append(f"- mip {m}: `{json.dumps(dec.tolist(), separators=(',', ':'))}`")
-                out += ["", "Coordinates at mip 0 (u, v) -> bytes:", ""]
-                out += [f"- ({u!r}, {v!r}) -> {b.tolist()}" for (u, v), b in
-                        zip(vector_uvs().astype(float).tolist(), uv)]
+                # the pyramid's mips 0 and 1 read the same levels: only the LOD input tells them apart
+                for m in (0, 1) if layout == "pyramid" else (0,):
+                    out += ["", f"Coordinates at mip {m} (u, v) -> bytes:", ""]
+                    out += [f"- ({u!r}, {v!r}) -> {b.tolist()}" for (u, v), b in
+                            zip(vector_uvs().astype(float).tolist(), nx.decode_uv(a, vector_uvs(), mip=m))]
             else:
                 for profile in ("d3d11", "lavapipe"):
                     dec = nh.decode_mip(a, 0, profile=profile)

@@ -60,8 +60,10 @@ def main() -> int:
     expected: dict[str, dict[str, str]] = {}
     for name, (mode, address, bits, src) in variants.items():
         bundle = out / "bundles" / f"{name}.ngasset"
+        # exact: the default pyramid layout (format 2.0 taps + LOD input); hardware needs the grids layout
         cfg = TextureTrainConfig(bpp=16 if bits == 8 else 12, latent_bits=bits, hidden=32, steps=args.steps, seed=0,
-                                 device="cpu", batch_size=4096, address=address, decode_mode=mode)
+                                 device="cpu", batch_size=4096, address=address, decode_mode=mode,
+                                 layout="grids" if mode == "hardware" else "pyramid")
         write_bundle(train_texture(load_texture_set(src), cfg).asset, bundle)
         if mode == "hardware":
             asset = load_neural_texture(bundle)

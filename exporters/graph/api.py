@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from exporters.npz import encode_npz
-from ngsdk.asset.atomic import atomic_write_bytes
-
 from ._util import as_tuple, check_name
 from .errors import ExportError
 from .io import FORMATS, ExportRecord, IODescription, describe_files
+from .quiet import quiet_libraries
+from .reference import reference_arrays, write_reference
+
+log = logging.getLogger("ngsdk.export")
 
 SUPPORTED_PRECISIONS: dict[str, tuple[str, ...]] = {
     "onnx": ("fp32",),
@@ -78,14 +80,24 @@ def export_all(
     """Export ``module`` to every requested (format, precision) and return one record per export.
 
     ``example_inputs`` drive tracing (and fix the VGF's static batch). Beside each export a reference npz
-    ``<file>.reference.npz`` holds ``in.<name>`` inputs (``reference_inputs``, default the examples) and
-    ``out.<name>`` outputs of the torch model the export stands for — the float model, or for int8 the
-    quantized torch model with integer requantization (``int8_reference``) — so
-    ``runtime_ref.graph_verify.verify_export`` can check it later without torch.
+    (exporters.graph.reference: shared by exports with the same content, compressed, large outputs
+    sampled) holds ``in.<name>`` inputs (``reference_inputs``, default the examples) and ``out.<name>``
+    outputs of the torch model the export stands for — the float model, or for int8 the quantized torch
+    model with integer requantization (``int8_reference``) — so ``runtime_ref.graph_verify.verify_export``
+    can check it later without torch; ``details.reference`` names it.
     ``calibration`` (input batches) is needed for int8 unless ``module`` is QAT-prepared or already converted.
     A failure inside an exporter or its format library raises ``ExportError`` naming the format, graph and
-    precision (argument errors found before exporting stay ``ValueError``).
+    precision (argument errors found before exporting stay ``ValueError``). The libraries' own warnings,
+    log records and progress bars are kept off the terminal (exporters.graph.quiet).
     """
+    with quiet_libraries():
+        return _export_all(module, example_inputs, io, formats, precision, out_dir, calibration, name=name,
+                           asset_id=asset_id, opset=opset, reference_inputs=reference_inputs)
+
+
+def _export_all(module: Any, example_inputs: Any, io: IODescription, formats: Sequence[str], precision: Any,
+                out_dir: str | Path, calibration: Iterable[Any] | None, *, name: str, asset_id: str, opset: int,
+                reference_inputs: Any) -> list[ExportRecord]:
     import torch
 
     from .coreml_export import export_coreml
@@ -107,6 +119,7 @@ def export_all(
     records = []
     quantized = None
     for fmt, prec in pairs:
+        log.info("exporting %s %s %s", fmt, prec, name)
         try:
             if fmt == "onnx":
                 rec = export_onnx(module, examples, io, out_dir, name=name, asset_id=asset_id, opset=opset)
@@ -133,12 +146,11 @@ def export_all(
                 outs = as_tuple(ref_model(*ref_in))
         except Exception as e:  # noqa: BLE001 - libraries raise anything (even bare Exception); name the export
             raise ExportError.wrap(fmt, prec, name, e) from e
-        arrays = {f"in.{t.name}": x.detach().cpu().numpy() for t, x in zip(io.inputs, ref_in, strict=True)}
-        arrays.update(
-            {f"out.{t.name}": y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)}
+        arrays = reference_arrays(
+            {t.name: x.detach().cpu().numpy() for t, x in zip(io.inputs, ref_in, strict=True)},
+            {t.name: y.detach().cpu().numpy() for t, y in zip(io.outputs, outs, strict=True)},
         )
-        ref_path = out_dir / f"{rec.path}.reference.npz"
-        atomic_write_bytes(ref_path, encode_npz(arrays))
+        ref_path = write_reference(out_dir, name, arrays)
         rec = dataclasses.replace(
             rec,
             files=rec.files + describe_files(out_dir, [ref_path]),

@@ -27,7 +27,8 @@ def decoder_io(asset: NeuralTextureAsset) -> IODescription:
     names = tuple(c.name for c in asset.channels)
     return IODescription(
         inputs=(TensorIO("inputs", ("batch", asset.decoder.inputs), layout="NC", value_range=(-1.0, 1.0),
-                         semantics="sampled latents then triangle encoding (manifest decoder.input_order)"),),
+                         semantics="sampled latents of every tap, triangle encoding, then the LOD input when the "
+                                   "texture has one (manifest decoder.input_order)"),),
         outputs=(TensorIO("channels", ("batch", len(names)), layout="NC", value_range=(0.0, 1.0),
                           color_space="linear" if asset.decode_mode == "float" else "data",
                           semantics=_output_semantics(asset), channels=names),),
@@ -45,11 +46,12 @@ def _output_semantics(asset: NeuralTextureAsset) -> str:
 def mip_io(asset: NeuralTextureAsset, mip: int) -> IODescription:
     w, h = asset.mip_size(mip)
     ins = []
-    for g, (grid, lv) in enumerate(zip(asset.grids, asset.grid_levels[mip], strict=True)):
-        gh, gw = grid.levels[lv].shape[:2]
-        ins.append(TensorIO(f"latent{g}", ("batch", grid.features, gh, gw), layout="NCHW",
+    for t, (g, lv) in enumerate(asset.taps[mip]):  # one input per latent tap (format 2.0: one grid, 2 levels)
+        grid = asset.grids[g]
+        gw, gh = asset.tap_size(mip, t)
+        ins.append(TensorIO(f"latent{t}", ("batch", grid.features, gh, gw), layout="NCHW",
                             value_range=(grid.offset, grid.offset + grid.scale * ((1 << grid.bits) - 1)),
-                            semantics=f"{grid.name} level {lv}, dequantized (code * scale + offset)"))
+                            semantics=f"tap {t}: {grid.name} level {lv}, dequantized (code * scale + offset)"))
     names = tuple(c.name for c in asset.channels)
     out = TensorIO("channels", ("batch", len(names), h, w), layout="NCHW", value_range=(0.0, 1.0),
                    color_space="linear" if asset.decode_mode == "float" else "data",

@@ -1,11 +1,13 @@
 """The neural texture decoder as torch graphs, for ONNX, Core ML and VGF export.
 
 Two graphs stand for a bundle:
-- ``nt_decoder``: per sample, ``inputs`` (N, K) = sampled latents + encoding -> ``channels`` (N, C);
-- ``nt_mip{m}``: a whole mip, the dequantized latent textures of its grid levels as NCHW tensors ->
-  ``channels`` (1, C, H, W). Bilinear fetches with the bundle's address mode are constant
-  interpolation matrices (``A_y @ L @ A_x``), the MLP is 1x1 convs, and the encoding's share of the first
-  layer is a constant row plus a constant column (the encoding is separable in x and y).
+- ``nt_decoder``: per sample, ``inputs`` (N, K) = sampled latents + encoding (+ the LOD input) -> ``channels``
+  (N, C);
+- ``nt_mip{m}``: a whole mip, the dequantized grid level of each of its latent taps as one NCHW tensor per tap ->
+  ``channels`` (1, C, H, W). Bilinear fetches with the bundle's address mode are gathers of rows then
+  columns with constant tap indices and weights, the MLP is 1x1 convs, and the encoding's share of the first
+  layer is a constant row plus a constant column (the encoding is separable in x and y); the mip's LOD input
+  (format 2.0) is a constant, its share a constant per output.
 Both use the float decoder weights; they reproduce runtime_ref's float decode within float32 rounding.
 """
 
@@ -77,51 +79,57 @@ def _taps(c: np.ndarray, size: int, address: str) -> tuple[np.ndarray, np.ndarra
     return np.clip(i0, 0, size - 1), np.clip(i1, 0, size - 1), w
 
 
-def interpolation_matrix(out_size: int, grid_size: int, address: str) -> np.ndarray:
-    """(out_size, grid_size) bilinear weights of the texel centres of an ``out_size`` axis."""
+def axis_taps(out_size: int, grid_size: int, address: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Bilinear taps of the texel centres of an ``out_size`` axis: indices ``i0``, ``i1`` (int64) and weights
+    ``1 - w``, ``w`` (float32). Gathers with these cost O(out_size) constants where an interpolation matrix
+    costs out_size x grid_size (4 MB per graph for a 1k texture)."""
     i0, i1, w = _taps(texel_centres(out_size), grid_size, address)
-    a = np.zeros((out_size, grid_size), np.float64)
-    rows = np.arange(out_size)
-    np.add.at(a, (rows, i0), 1.0 - w)
-    np.add.at(a, (rows, i1), w)
-    return a.astype(np.float32)
+    return i0, i1, (1.0 - w).astype(np.float32), w.astype(np.float32)
 
 
 class MipDecoder(nn.Module):
-    """Decode one whole mip from its latent textures (dequantized, NCHW)."""
+    """Decode one whole mip from its latent textures (dequantized, NCHW): one input per latent tap."""
 
     def __init__(self, asset: NeuralTextureAsset, mip: int):
         super().__init__()
         w, h = asset.mip_size(mip)
-        levels = asset.grid_levels[mip]
+        taps = asset.taps[mip]
         addr = asset.sampler.address
-        for g, (grid, lv) in enumerate(zip(asset.grids, levels, strict=True)):
-            gh, gw = grid.levels[lv].shape[:2]
-            self.register_buffer(f"ay{g}", torch.from_numpy(interpolation_matrix(h, gh, addr)))
-            self.register_buffer(f"axt{g}", torch.from_numpy(np.ascontiguousarray(interpolation_matrix(w, gw, addr).T)))
-        if not 1 <= len(asset.grids) <= 4:
-            raise ValueError(f"whole-mip graphs support 1 to 4 grids, the asset has {len(asset.grids)}")
-        self.grids = len(asset.grids)
-        n_lat = sum(grid.features for grid in asset.grids)
+        for g in range(len(taps)):  # buffers per tap (named _{tap})
+            gw, gh = asset.tap_size(mip, g)
+            for axis, n, size, shape in (("y", h, gh, (h, 1)), ("x", w, gw, (w,))):
+                i0, i1, w0, w1 = axis_taps(n, size, addr)
+                self.register_buffer(f"{axis}0_{g}", torch.from_numpy(i0))
+                self.register_buffer(f"{axis}1_{g}", torch.from_numpy(i1))
+                self.register_buffer(f"{axis}w0_{g}", torch.from_numpy(w0.reshape(shape)))
+                self.register_buffer(f"{axis}w1_{g}", torch.from_numpy(w1.reshape(shape)))
+        if not 1 <= len(taps) <= 4:
+            raise ValueError(f"whole-mip graphs support 1 to 4 latent taps, the asset has {len(taps)}")
+        self.taps = len(taps)
+        n_lat = asset.latent_inputs
         layers = asset.decoder.layers
         w0 = layers[0].weight.astype(np.float64)
         self.has_enc = asset.encoding.kind != "none"
+        n_enc = n_lat + (asset.encoding.features if self.has_enc else 0)
+        self.has_lod = asset.lod_inputs is not None
+        if w0.shape[1] != n_enc + self.has_lod:
+            raise ValueError(f"decoder takes {w0.shape[1]} inputs, latents, encoding and LOD input give "
+                             f"{n_lat} + {n_enc - n_lat} + {int(self.has_lod)}")
         if self.has_enc:
-            eu = encoding_columns(texel_centres(w), asset, levels[0])  # (W, T), float64
-            ev = encoding_columns(texel_centres(h), asset, levels[0])  # (H, T)
-            if w0.shape[1] != n_lat + 2 * eu.shape[1]:
-                raise ValueError(f"decoder takes {w0.shape[1]} inputs, latents and encoding give "
-                                 f"{n_lat} + {2 * eu.shape[1]}")
+            eu = encoding_columns(texel_centres(w), asset, taps[0][1])  # (W, T), float64; tap 0's level
+            ev = encoding_columns(texel_centres(h), asset, taps[0][1])  # (H, T)
             # The encoding is separable (u terms vary along x only, v terms along y only; interleaved u, v
             # columns of the first layer), so its share of the first layer is a row plus a column:
             # (O, 1, W) + (O, H, 1). As (2T, H, W) planes it would be folded into a constant of
             # 2T x H x W floats by coremltools (32 MB for 8 terms at 1024x1024).
-            enc_x = (eu @ w0[:, n_lat::2].T).T[:, None, :]
-            enc_y = (ev @ w0[:, n_lat + 1 :: 2].T).T[:, :, None]
+            enc_x = (eu @ w0[:, n_lat:n_enc:2].T).T[:, None, :]
+            enc_y = (ev @ w0[:, n_lat + 1 : n_enc : 2].T).T[:, :, None]
             self.register_buffer("enc_x", torch.from_numpy(np.ascontiguousarray(enc_x, dtype=np.float32)))
             self.register_buffer("enc_y", torch.from_numpy(np.ascontiguousarray(enc_y, dtype=np.float32)))
-        elif w0.shape[1] != n_lat:
-            raise ValueError(f"decoder takes {w0.shape[1]} inputs, the latents give {n_lat}")
+        if self.has_lod:
+            # the LOD input is the same at every texel of the mip: its share of the first layer is (O, 1, 1)
+            lod = float(lod_value(asset.lod_inputs[mip]))
+            self.register_buffer("lod_term", torch.from_numpy((lod * w0[:, n_enc]).astype(np.float32)[:, None, None]))
         self.size = (h, w)
         convs: list[nn.Module] = []
         for i, layer in enumerate(layers):
@@ -136,14 +144,18 @@ class MipDecoder(nn.Module):
 
     def forward(self, latent0: torch.Tensor, latent1: torch.Tensor | None = None,
                 latent2: torch.Tensor | None = None, latent3: torch.Tensor | None = None) -> torch.Tensor:
-        # explicit parameters (not *args): exporters match one named input per grid
+        # explicit parameters (not *args): exporters match one named input per latent tap
         latents = [t for t in (latent0, latent1, latent2, latent3) if t is not None]
         parts = []
         for g, lat in enumerate(latents):
-            parts.append(torch.matmul(torch.matmul(getattr(self, f"ay{g}"), lat), getattr(self, f"axt{g}")))
+            t = {k: getattr(self, f"{k}_{g}") for k in ("y0", "y1", "yw0", "yw1", "x0", "x1", "xw0", "xw1")}
+            rows = lat.index_select(2, t["y0"]) * t["yw0"] + lat.index_select(2, t["y1"]) * t["yw1"]
+            parts.append(rows.index_select(3, t["x0"]) * t["xw0"] + rows.index_select(3, t["x1"]) * t["xw1"])
         y = self.first(torch.cat(parts, dim=1) if len(parts) > 1 else parts[0])
         if self.has_enc:
             y = y + self.enc_x + self.enc_y
+        if self.has_lod:
+            y = y + self.lod_term
         return self.mlp(y)
 
 
@@ -153,13 +165,19 @@ def dequantized(asset: NeuralTextureAsset, grid_index: int, level: int) -> np.nd
 
 
 def latent_tensors(asset: NeuralTextureAsset, mip: int) -> list[np.ndarray]:
-    """The dequantized latent textures that mip ``mip`` reads, each (1, F, h, w) float32."""
+    """The dequantized latent texture of each tap of mip ``mip`` (its grid's level), each (1, F, h, w) float32."""
     return [np.ascontiguousarray(dequantized(asset, g, lv).transpose(2, 0, 1)[None])
-            for g, lv in enumerate(asset.grid_levels[mip])]
+            for g, lv in asset.taps[mip]]
+
+
+def lod_value(lod: int) -> np.float32:
+    """The float decoder's LOD input: ``f32(lod) / f32(127)`` (docs/decode-spec.md, float mode)."""
+    return np.float32(lod) / np.float32(127.0)
 
 
 def sample_decoder_inputs(asset: NeuralTextureAsset, n: int, seed: int = 0, mip: int | None = 0) -> np.ndarray:
-    """Decoder inputs (sampled latents + encoding) at ``n`` random texel centres of ``mip`` (or of all mips)."""
+    """Decoder inputs (sampled latents + encoding + LOD input) at ``n`` random texel centres of ``mip`` (or of
+    all mips)."""
     rng = np.random.default_rng(seed)
     mips = [mip] if mip is not None else list(range(asset.mip_levels))
     rows = []
@@ -168,7 +186,7 @@ def sample_decoder_inputs(asset: NeuralTextureAsset, n: int, seed: int = 0, mip:
         w, h = asset.mip_size(m)
         ix, iy = rng.integers(0, w, k), rng.integers(0, h, k)
         cols = []
-        for g, lv in enumerate(asset.grid_levels[m]):
+        for g, lv in asset.taps[m]:
             vals = dequantized(asset, g, lv).astype(np.float64)
             gh, gw = vals.shape[:2]
             x0, x1, wx = _taps(texel_centres(w)[ix], gw, asset.sampler.address)
@@ -178,8 +196,10 @@ def sample_decoder_inputs(asset: NeuralTextureAsset, n: int, seed: int = 0, mip:
             bot = vals[y1, x0] * (1 - wx) + vals[y1, x1] * wx
             cols.append(top * (1 - wy) + bot * wy)
         if asset.encoding.kind != "none":
-            eu = encoding_columns(texel_centres(w)[ix], asset, asset.grid_levels[m][0])
-            ev = encoding_columns(texel_centres(h)[iy], asset, asset.grid_levels[m][0])
+            eu = encoding_columns(texel_centres(w)[ix], asset, asset.taps[m][0][1])
+            ev = encoding_columns(texel_centres(h)[iy], asset, asset.taps[m][0][1])
             cols.append(np.stack((eu, ev), axis=2).reshape(k, -1))
+        if asset.lod_inputs is not None:
+            cols.append(np.full((k, 1), lod_value(asset.lod_inputs[m]), dtype=np.float64))
         rows.append(np.concatenate(cols, axis=1))
     return np.ascontiguousarray(np.concatenate(rows)[:n], dtype=np.float32)

@@ -8,9 +8,11 @@ fp32 lowers to TOSA-1.0+FP. int8 lowers to TOSA-1.0+INT: the VGF takes and retur
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import operator
+import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +26,23 @@ from .io import ExportRecord, IODescription, describe_files, file_sha256
 VGF_PRECISIONS = ("fp32", "int8")
 TOSA_SPECS = {"fp32": "TOSA-1.0+FP", "int8": "TOSA-1.0+INT"}
 SIDECAR_FORMAT = "ngsdk.vgf-io"
+
+
+@contextlib.contextmanager
+def _model_converter_env():
+    """ExecuTorch runs ``model-converter`` from PATH or ``MODEL_CONVERTER_PATH``; pip installs it beside the
+    interpreter, which is on PATH only in an activated venv. Point ExecuTorch at it for the call."""
+    from runtime_ref.toolchain import model_converter
+
+    path, old = model_converter(), os.environ.get("MODEL_CONVERTER_PATH")
+    os.environ["MODEL_CONVERTER_PATH"] = path
+    try:
+        yield path
+    finally:
+        if old is None:
+            os.environ.pop("MODEL_CONVERTER_PATH", None)
+        else:
+            os.environ["MODEL_CONVERTER_PATH"] = old
 
 
 def _spec(precision: str) -> Any:
@@ -168,7 +187,7 @@ def export_vgf(
         graph_module = module.eval()
 
     spec = _spec(precision)
-    with staging_dir(out_dir) as tmp, warnings.catch_warnings():
+    with staging_dir(out_dir) as tmp, warnings.catch_warnings(), _model_converter_env():
         warnings.simplefilter("ignore")
         spec.dump_intermediate_artifacts_to(str(tmp))
         program = torch.export.export(graph_module, examples)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ngsdk.asset.errors import AssetError
+
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -25,12 +27,18 @@ def decode_hash(decoded: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(decoded, dtype="<f4").tobytes()).hexdigest()
 
 
-
 def sha256_tree(folder: str | Path) -> str:
-    """Digest of a folder (e.g. an .mlpackage): sha256 over its files' sorted ``"<relpath> <sha256>\\n"`` lines."""
+    """Digest of a folder (e.g. an .mlpackage), docs/asset-format.md "Folder digest": sha256 over one
+    ``"<relpath> <sha256>\\n"`` line per regular file, sorted by path parts; the C++ loader computes the same."""
     folder = Path(folder)
-    lines = [f"{p.relative_to(folder).as_posix()} {sha256_file(p)}\n" for p in sorted(folder.rglob("*")) if p.is_file()]
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+    files = sorted((p for p in folder.rglob("*") if p.is_file()), key=lambda p: p.relative_to(folder).parts)
+    h = hashlib.sha256()
+    for p in files:
+        rel = p.relative_to(folder).as_posix()
+        if "\n" in rel or "\r" in rel:  # a line break would let two different folders hash the same lines
+            raise AssetError(p, "file name contains a line break")
+        h.update(f"{rel} {sha256_file(p)}\n".encode())
+    return h.hexdigest()
 
 
 def tree_bytes(folder: str | Path) -> int:

@@ -61,3 +61,28 @@ def lookup(fmt: int | str) -> DxgiFormat:
     except KeyError:
         names = ", ".join(f.name for f in _FORMATS)
         raise KeyError(f"unsupported DXGI format {fmt!r} (supported: {names})") from None
+
+
+@dataclass(frozen=True)
+class BlockFormat:
+    """One block-compressed DXGI format: 4x4 texel blocks of ``block_bytes`` bytes each."""
+
+    value: int
+    name: str
+    block_bytes: int
+    channels: int           # components the blocks encode (BC4: 1, BC5: 2, BC7: 4)
+    srgb: bool = False
+
+    def level_bytes(self, width: int, height: int) -> int:
+        """Bytes of one level: ``max(1, ceil(w / 4)) * max(1, ceil(h / 4))`` blocks (the D3D rule)."""
+        return max(1, (width + 3) // 4) * max(1, (height + 3) // 4) * self.block_bytes
+
+
+_BLOCK_FORMATS = [
+    BlockFormat(80, "BC4_UNORM", 8, 1),
+    BlockFormat(83, "BC5_UNORM", 16, 2),
+    BlockFormat(98, "BC7_UNORM", 16, 4),
+    BlockFormat(99, "BC7_UNORM_SRGB", 16, 4, srgb=True),
+]
+BLOCK_BY_VALUE: dict[int, BlockFormat] = {f.value: f for f in _BLOCK_FORMATS}
+BLOCK_BY_NAME: dict[str, BlockFormat] = {f.name: f for f in _BLOCK_FORMATS}

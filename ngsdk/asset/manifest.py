@@ -37,10 +37,13 @@ from ngsdk.asset.types import (
 )
 
 FORMAT_VERSION = "1.0"
-FORMAT_VERSION_QUANTIZED = "1.1"
-"""Bundles with an integer decoder (``decoder.quantized``, exact/hardware modes) are written as 1.1."""
+"""The format version of the volume and shading kinds."""
+TEXTURE_FORMAT_VERSION = "2.0"
+"""Neural textures: 2.0 replaced ``texture.grid_levels`` with ``texture.mip_inputs`` (latent taps + LOD input)."""
 MANIFEST_NAME = "manifest.json"
 _MAJOR = int(FORMAT_VERSION.split(".")[0])
+READABLE_MAJORS: dict[str, tuple[int, ...]] = {"neural_texture": (1, 2)}
+"""Major versions each kind reads (others: only ``_MAJOR``); 1.x texture manifests load through a converter."""
 
 
 # --------------------------------------------------------------------------- checksums
@@ -78,16 +81,18 @@ def _schema_errors(instance: dict[str, Any], schema: dict[str, Any]) -> list[str
     return out
 
 
-def check_version(version: str, path: Path) -> None:
+def check_version(version: str, path: Path, kind: str | None = None) -> None:
     try:
         major = int(str(version).split(".")[0])
     except ValueError:
         raise AssetError(path, f"format_version {version!r} is not MAJOR.MINOR") from None
-    if major != _MAJOR:
+    majors = READABLE_MAJORS.get(kind or "", (_MAJOR,))
+    if major not in majors:
+        readable = " and ".join(f"{m}.x" for m in majors)
         raise AssetError(
             path,
-            f"unknown format version {version} (this ngsdk reads {_MAJOR}.x bundles; "
-            f"{'upgrade ngsdk' if major > _MAJOR else 're-export the asset'})",
+            f"unknown format version {version} (this ngsdk reads {readable} {kind or ''} bundles; "
+            f"{'upgrade ngsdk' if major > max(majors) else 're-export the asset'})".replace("  ", " "),
         )
 
 
@@ -98,7 +103,8 @@ def validate_manifest(manifest: Any, path: str | Path) -> None:
         raise AssetError(path, "manifest is not a JSON object")
     if manifest.get("format") != "ngasset":
         raise AssetError(path, "not an ngsdk manifest (field 'format' is not 'ngasset')")
-    check_version(manifest.get("format_version", "?"), path)
+    check_version(manifest.get("format_version", "?"), path, manifest.get("kind") if isinstance(
+        manifest.get("kind"), str) else None)
     problems = _schema_errors(manifest, load_schema("manifest"))
     if not problems:
         try:
@@ -191,21 +197,28 @@ def _f32(x: float) -> float:
 def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The manifest of ``asset``; ``files`` maps each written file to :func:`file_record`."""
     enc = asset.encoding
-    grid_inputs = [f"{g.name}[{i}]" for g in asset.grids for i in range(g.features)]
+    tap_inputs = [f"tap{t}:{asset.grids[g].name}[{i}]" for t, (g, _) in enumerate(asset.taps[0])
+                  for i in range(asset.grids[g].features)]
     enc_inputs = [
         f"tri(f={f:g},p={p:g},{axis})" for f in enc.frequencies for p in enc.phases for axis in "uv"
     ] if enc.kind != "none" else []
-    q = asset.decoder.quantized
+    lod_inputs = ["lod"] if asset.lod_inputs is not None else []
+    mip_inputs = []
+    for m, taps in enumerate(asset.taps):
+        entry: dict[str, Any] = {"taps": [[int(g), int(l)] for g, l in taps]}
+        if asset.lod_inputs is not None:
+            entry["lod"] = int(asset.lod_inputs[m])
+        mip_inputs.append(entry)
     return {
         "format": "ngasset",
-        "format_version": FORMAT_VERSION if q is None else FORMAT_VERSION_QUANTIZED,
+        "format_version": TEXTURE_FORMAT_VERSION,
         "kind": "neural_texture",
         "name": asset.name,
         "texture": {
             "width": asset.width,
             "height": asset.height,
             "mip_levels": asset.mip_levels,
-            "grid_levels": [list(map(int, lv)) for lv in asset.grid_levels],
+            "mip_inputs": mip_inputs,
         },
         "channels": [asdict(c) for c in asset.channels],
         "grids": [
@@ -224,7 +237,7 @@ def neural_texture_to_manifest(asset: NeuralTextureAsset, files: dict[str, dict[
             }
             for g in asset.grids
         ],
-        "decoder": _decoder_manifest(asset, grid_inputs + enc_inputs),
+        "decoder": _decoder_manifest(asset, tap_inputs + enc_inputs + lod_inputs),
         "encoding": {"type": enc.kind, "frequencies": list(map(float, enc.frequencies)),
                      "phases": list(map(float, enc.phases))},
         "sampler": asdict(asset.sampler),
@@ -266,7 +279,7 @@ def _decoder_manifest(asset: NeuralTextureAsset, input_order: list[str]) -> dict
         "input_range": [-127, 127],
         "activation_range": [0, 255],
         "output": "unorm8_stored",
-        "latent_shift": [g.bits + 9 for g in asset.grids],
+        "latent_shift": [asset.grids[g].bits + 9 for g, _ in asset.taps[0]],
         "encoding_terms": [{"period_log2": int(s), "phase": int(p)} for s, p in zip(q.period_log2, q.phase)],
         "input_scales": [_f32(x) for x in q.input_scales],
         "reference_profile": q.reference_profile,
@@ -318,6 +331,19 @@ def _decoder_from_manifest(d: dict[str, Any], arrays: dict[str, np.ndarray]) -> 
                    leaky_slope=d.get("leaky_slope", 0.01), quantized=q)
 
 
+def _mip_inputs(t: dict[str, Any]) -> tuple[list[list[tuple[int, int]]], list[int] | None]:
+    """Per-mip latent taps and LOD inputs of a texture section: 2.x ``mip_inputs``, or 1.x ``grid_levels``
+    (mip ``m`` read level ``grid_levels[m][g]`` of every grid ``g``, no LOD input)."""
+    if "mip_inputs" not in t:
+        return [[(g, int(l)) for g, l in enumerate(levels)] for levels in t["grid_levels"]], None
+    entries = t["mip_inputs"]
+    taps = [[(int(g), int(l)) for g, l in e["taps"]] for e in entries]
+    has_lod = ["lod" in e for e in entries]
+    if any(has_lod) and not all(has_lod):
+        raise ValueError("texture.mip_inputs: 'lod' must be given for every mip or for none")
+    return taps, ([int(e["lod"]) for e in entries] if all(has_lod) and entries else None)
+
+
 def neural_texture_from_manifest(
     manifest: dict[str, Any],
     grid_levels: dict[str, list[np.ndarray]],
@@ -337,8 +363,9 @@ def neural_texture_from_manifest(
         e = manifest["encoding"]
         encoding = Encoding(kind=e["type"], frequencies=e.get("frequencies", []), phases=e.get("phases", []))
         t = manifest["texture"]
-        if len(t["grid_levels"]) != t["mip_levels"]:
-            raise ValueError(f"texture.grid_levels has {len(t['grid_levels'])} entries for {t['mip_levels']} mips")
+        taps, lods = _mip_inputs(t)
+        if len(taps) != t["mip_levels"]:
+            raise ValueError(f"texture has latent inputs for {len(taps)} mips, mip_levels says {t['mip_levels']}")
         p = manifest["provenance"]
         return NeuralTextureAsset(
             name=manifest["name"],
@@ -346,7 +373,8 @@ def neural_texture_from_manifest(
             height=t["height"],
             channels=[Channel(**c) for c in manifest["channels"]],
             grids=grids,
-            grid_levels=t["grid_levels"],
+            taps=taps,
+            lod_inputs=lods,
             decoder=decoder,
             encoding=encoding,
             sampler=SamplerState(**manifest["sampler"]),

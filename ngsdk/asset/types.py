@@ -212,11 +212,11 @@ class IntLayer:
 class QuantizedDecoder:
     """The integer decoder of the ``exact`` and ``hardware`` decode modes (docs/decode-spec.md).
 
-    Inputs: per grid, the bilinear latent requantized to [-127, 127] (``exact``: integer bilinear of
-    the codes, shifted right by ``bits + 9``; ``hardware``: the sampler's value ``r`` mapped by
+    Inputs: per latent tap, the bilinear latent requantized to [-127, 127] (``exact``: integer bilinear
+    of the codes, shifted right by ``bits + 9``; ``hardware``: the sampler's value ``r`` mapped by
     ``((floor(r * 508) + 1) >> 1) - 127``); then per encoding term (``period_log2``, ``phase``) the
-    triangle wave of the grid-0 position in 1/256 texels, in [0, 127], u then v. Outputs are UNORM8
-    bytes in each channel's stored colour space.
+    triangle wave of tap 0's position in 1/256 texels, in [0, 127], u then v; then the mip's LOD input
+    when the texture has one. Outputs are UNORM8 bytes in each channel's stored colour space.
     """
 
     layers: list[IntLayer]
@@ -403,12 +403,19 @@ class GraphExport:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+LOD_INPUT_MAX = 127
+"""A texture's per-mip LOD input (format 2.0) is an integer in [-127, 127]; its real value is ``lod / 127``."""
+
+
 @dataclass
 class NeuralTextureAsset:
     """A neural texture: latent grids + decoder that reproduce a set of material channels.
 
-    Texture mip ``m`` (size ``max(1, width >> m)`` x ``max(1, height >> m)``) is decoded from
-    level ``grid_levels[m][g]`` of each grid ``g``.
+    Texture mip ``m`` (size ``max(1, width >> m)`` x ``max(1, height >> m)``) is decoded from the
+    latent taps ``taps[m]``: each ``(grid, level)`` is one bilinear fetch of level ``level`` of grid
+    ``grid`` giving that grid's features, in order; format 2.0 bundles fetch two consecutive levels
+    of one latent pyramid. ``lod_inputs[m]`` (format 2.0, optional) is an extra decoder input per mip
+    that tells mips sharing the same latent levels apart.
     """
 
     name: str
@@ -416,18 +423,37 @@ class NeuralTextureAsset:
     height: int
     channels: list[Channel]
     grids: list[FeatureGrid]
-    grid_levels: list[list[int]]
+    taps: list[list[tuple[int, int]]]
     decoder: Decoder
     encoding: Encoding
     sampler: SamplerState
     provenance: Provenance
     decode_mode: DecodeMode = "float"
     exports: list[GraphExport] = field(default_factory=list)
+    lod_inputs: list[int] | None = None
 
     def __post_init__(self) -> None:
-        expect_in = sum(g.features for g in self.grids) + self.encoding.features
+        self.taps = [[(int(g), int(l)) for g, l in t] for t in self.taps]
+        if not self.taps:
+            raise ValueError("a neural texture needs at least one mip")
+        for m, t in enumerate(self.taps):
+            if not t:
+                raise ValueError(f"mip {m}: no latent taps")
+            for g, l in t:
+                if not 0 <= g < len(self.grids) or not 0 <= l < len(self.grids[g].levels):
+                    raise ValueError(f"mip {m}: latent tap (grid {g}, level {l}) does not exist")
+            if [g for g, _ in t] != [g for g, _ in self.taps[0]]:
+                raise ValueError(f"mip {m}: taps read grids {[g for g, _ in t]}, mip 0 reads "
+                                 f"{[g for g, _ in self.taps[0]]} (every mip feeds the same decoder inputs)")
+        if self.lod_inputs is not None:
+            self.lod_inputs = [int(x) for x in self.lod_inputs]
+            if len(self.lod_inputs) != len(self.taps):
+                raise ValueError(f"{len(self.lod_inputs)} LOD inputs for {len(self.taps)} mips")
+            if any(abs(x) > LOD_INPUT_MAX for x in self.lod_inputs):
+                raise ValueError(f"LOD inputs must lie in [-{LOD_INPUT_MAX}, {LOD_INPUT_MAX}]")
+        expect_in = self.latent_inputs + self.encoding.features + (1 if self.lod_inputs is not None else 0)
         if self.decoder.inputs != expect_in:
-            raise ValueError(f"decoder takes {self.decoder.inputs} inputs, grids+encoding give {expect_in}")
+            raise ValueError(f"decoder takes {self.decoder.inputs} inputs, taps+encoding+LOD give {expect_in}")
         if self.decoder.outputs != len(self.channels):
             raise ValueError(f"decoder gives {self.decoder.outputs} outputs for {len(self.channels)} channels")
         if self.decode_mode not in DECODE_MODES:
@@ -443,16 +469,27 @@ class NeuralTextureAsset:
         if self.decode_mode == "hardware":
             if any(g.bits != 8 for g in self.grids):
                 raise ValueError("hardware decode mode samples latents with the texture filter: grids need 8-bit codes")
-            for m, lv in enumerate(self.grid_levels):
-                if lv != [min(m, len(g.levels) - 1) for g in self.grids]:
-                    raise ValueError(f"hardware decode mode: mip {m} must read level min(mip, last) of every grid")
-        for m, lv in enumerate(self.grid_levels):
-            if len(lv) != len(self.grids) or any(not 0 <= l < len(g.levels) for l, g in zip(lv, self.grids)):
-                raise ValueError(f"mip {m}: grid levels {lv} do not match the grids' level counts")
+            if self.lod_inputs is not None:
+                raise ValueError("hardware decode mode: no LOD input (one sampler LOD addresses every grid)")
+            for m, t in enumerate(self.taps):
+                if t != [(g, min(m, len(self.grids[g].levels) - 1)) for g in range(len(self.grids))]:
+                    raise ValueError(f"hardware decode mode: mip {m} must read level min(mip, last) of every grid "
+                                     "once, in grid order")
+
+    @property
+    def latent_inputs(self) -> int:
+        """Decoder inputs that come from latent taps (the features of every tap's grid)."""
+        return sum(self.grids[g].features for g, _ in self.taps[0])
 
     @property
     def mip_levels(self) -> int:
-        return len(self.grid_levels)
+        return len(self.taps)
+
+    def tap_size(self, m: int, t: int) -> tuple[int, int]:
+        """(width, height) of the grid level that tap ``t`` of mip ``m`` reads."""
+        g, l = self.taps[m][t]
+        h, w = self.grids[g].levels[l].shape[:2]
+        return int(w), int(h)
 
     def mip_size(self, m: int) -> tuple[int, int]:
         """(width, height) of texture mip ``m``."""

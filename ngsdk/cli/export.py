@@ -6,78 +6,111 @@ from pathlib import Path
 
 import click
 
-from ngsdk.cli.common import friendly_errors
+from ngsdk.cli.common import fail, friendly_errors, log, missing_extra, verbosity_options
 
 FORMATS = ("dds-npz", "onnx", "coreml", "vgf")
 GRAPH_FORMATS = ("onnx", "coreml", "vgf")
 
 
-@click.command("export")
-@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "formats", default="dds-npz", show_default=True,
-              help=f"Comma-separated formats: {', '.join(FORMATS)} (dds-npz: the bundle's own files).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
-              help="Write a copy of the bundle here instead of adding to BUNDLE.")
-@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]),
-              help="One precision for every format (default: onnx fp32, coreml fp32+fp16, vgf fp32+int8).")
-@click.option("--calibration", type=click.Path(exists=True, path_type=Path),
-              help="int8 calibration inputs: .npy files (N, K); default: inputs sampled from the bundle.")
-@click.option("--opset", default=17, show_default=True, type=int, help="ONNX opset.")
-@click.option("--mip", default=0, show_default=True, type=int, help="Mip of the whole-mip decode graph (textures).")
-@friendly_errors
-def command(bundle: Path, formats: str, out: Path | None, precision: str | None, calibration: Path | None,
-            opset: int, mip: int) -> None:
-    """Export BUNDLE to engine formats; the files are listed in its manifest with checksums."""
-    from ngsdk.asset.manifest import read_manifest
-
-    wanted = [f.strip() for f in formats.split(",") if f.strip()]
-    unknown = [f for f in wanted if f not in FORMATS]
-    if unknown:
-        raise click.BadParameter(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    kind = read_manifest(bundle)["kind"]
+def _kind_io(bundle: Path, kind: str):  # noqa: ANN202 - (asset, writer) of one asset kind
     if kind == "neural_texture":
         from exporters.bundle import write_bundle
         from runtime_ref.bundle import load_neural_texture
 
-        asset, write = load_neural_texture(bundle), write_bundle
-    elif kind == "shading_mlp":
+        return load_neural_texture(bundle), write_bundle
+    if kind == "shading_mlp":
         from exporters.shading.bundle import write_shading_bundle
         from runtime_ref.shading_bundle import load_shading_mlp
 
-        asset, write = load_shading_mlp(bundle), write_shading_bundle
-    elif kind == "neural_volume":
+        return load_shading_mlp(bundle), write_shading_bundle
+    if kind == "neural_volume":
         from exporters.volume_bundle import write_volume_bundle
         from runtime_ref.neural_volume import load_neural_volume
 
-        asset, write = load_neural_volume(bundle), write_volume_bundle
-    else:
-        raise ValueError(f"{bundle}: no exporter for asset kind {kind!r}")
-    target = out or bundle
-    if out is not None:
-        asset.exports = []
-    if out is not None or "dds-npz" in wanted:
-        write(asset, target)
-        click.echo(f"bundle: {target}")
-    graph = [f for f in wanted if f in GRAPH_FORMATS]
-    if not graph:
-        return
-    from exporters.graph.bundle_exports import (
-        export_shading_graphs,
-        export_texture_graphs,
-        export_volume_graphs,
-        merge_exports,
-    )
+        return load_neural_volume(bundle), write_volume_bundle
+    raise ValueError(f"{bundle}: no exporter for asset kind {kind!r}")
+
+
+def _graph_exports(kind: str, asset, folder: Path, graph: list[str], **options):  # noqa: ANN001, ANN202
+    from exporters.graph.bundle_exports import export_shading_graphs, export_texture_graphs, export_volume_graphs
 
     if kind == "neural_texture":
-        entries = export_texture_graphs(asset, target, graph, precision=precision, calibration=calibration,
-                                        opset=opset, mip=mip)
-    elif kind == "neural_volume":
-        entries = export_volume_graphs(asset, target, graph, precision=precision, calibration=calibration,
-                                       opset=opset)
-    else:
-        entries = export_shading_graphs(asset, target, graph, precision=precision, calibration=calibration,
-                                        opset=opset)
-    asset.exports = merge_exports(asset.exports, entries)
-    write(asset, target)
+        return export_texture_graphs(asset, folder, graph, **options)
+    options.pop("mip")
+    if kind == "neural_volume":
+        return export_volume_graphs(asset, folder, graph, **options)
+    return export_shading_graphs(asset, folder, graph, **options)
+
+
+@click.command("export")
+@click.argument("bundle", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "formats", default="dds-npz",
+              help=f"Comma-separated formats: {', '.join(FORMATS)} (dds-npz: the bundle's own files).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write a copy of the bundle here instead of adding to BUNDLE.")
+@click.option("--precision", type=click.Choice(["fp32", "fp16", "int8"]),
+              show_default="onnx fp32, coreml fp32+fp16, vgf fp32+int8", help="One precision for every format.")
+@click.option("--calibration", type=click.Path(exists=True, path_type=Path),
+              show_default="inputs sampled from the bundle", help="int8 calibration inputs: .npy files (N, K).")
+@click.option("--opset", default=17, type=int, help="ONNX opset.")
+@click.option("--mip", default=0, type=int, help="Mip of the whole-mip decode graph (textures).")
+@verbosity_options
+@friendly_errors
+def command(bundle: Path, formats: str, out: Path | None, precision: str | None, calibration: Path | None,
+            opset: int, mip: int) -> None:
+    """Export BUNDLE to engine formats; the files are listed in its manifest with checksums.
+
+    Everything is written into a temporary folder beside the target and renamed into place at the end, so
+    a failed export leaves BUNDLE (or --out) exactly as it was.
+
+    \b
+    Example:
+      ngsdk export build/ground.ngasset --format dds-npz,onnx,coreml,vgf
+    """
+    from exporters.graph.bundle_exports import merge_exports
+    from ngsdk.asset.atomic import replace_folder
+    from ngsdk.asset.manifest import MANIFEST_NAME, read_manifest
+    from ngsdk.asset.payload import split_files
+
+    wanted = [f.strip() for f in formats.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown:
+        raise click.BadParameter(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
+                                 param_hint="'--format'")
+    kind = read_manifest(bundle)["kind"]
+    asset, write = _kind_io(bundle, kind)
+    in_place = out is None or out.resolve() == bundle.resolve()
+    target = bundle if in_place else out
+    if not in_place:
+        asset.exports = []
+    graph = [f for f in wanted if f in GRAPH_FORMATS]
+    entries = []
+
+    def fill(tmp: Path) -> dict:
+        nonlocal entries
+        if graph:
+            try:
+                entries = _graph_exports(kind, asset, tmp, graph, precision=precision, calibration=calibration,
+                                         opset=opset, mip=mip)
+            except ImportError as e:
+                hint = missing_extra(e, extra="export")
+                if hint is None:
+                    raise
+                fail(f"ngsdk export --format {','.join(graph)}: {hint}")
+            asset.exports = merge_exports(asset.exports, entries)
+        return write(asset, tmp)
+
+    # In place, the files of the exports kept and the manifest (the nested writer checks it) go along.
+    keep = [MANIFEST_NAME, *(f.split("/")[0] for e in asset.exports for f in e.files)] if in_place else []
+    manifest = replace_folder(target, fill, marker=MANIFEST_NAME, keep=keep)
     for e in entries:
         click.echo(f"{e.format:<7} {e.precision:<5} {e.graph:<20} {', '.join(e.files)}")
+    payload, verification = split_files(manifest)
+    log.info("wrote %s: %d exports; engine payload %s, verification data %s", target,
+             len(manifest.get("exports", [])), _size(sum(payload.values())), _size(sum(verification.values())))
+
+
+def _size(n: int) -> str:
+    from ngsdk.cli.inspect_cmd import size_text
+
+    return size_text(n)

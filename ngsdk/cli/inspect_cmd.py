@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ngsdk.cli.common import friendly_errors
+from ngsdk.cli.common import friendly_errors, log, verbosity_options
 
 
-def _size(n: int) -> str:
+def size_text(n: int) -> str:
+    """A byte count for people: ``655.4 KiB``."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -32,6 +34,21 @@ def _transform(t: list[list[float]]) -> str:
     text = (f"transform diag ({diag}) |det| {abs(np.linalg.det(a[:, :3])):.3g}, "
             f"translation ({', '.join(f'{v:.3g}' for v in a[:, 3])})")
     return text + (f", off-diagonal up to {off:.3g}" if off > 0 else "")
+
+
+def _taps_line(texture: dict[str, Any], grid_names: list[str]) -> str:
+    """The latent taps: the grids they read, each mip's levels (tap levels joined by /) and LOD inputs;
+    format 1.x (``grid_levels``) reads as one tap per grid."""
+    if "mip_inputs" in texture:
+        taps = [e["taps"] for e in texture["mip_inputs"]]
+        lods = [str(e["lod"]) for e in texture["mip_inputs"] if "lod" in e]
+    else:
+        taps = [[[g, lv] for g, lv in enumerate(row)] for row in texture["grid_levels"]]
+        lods = []
+    grids = ", ".join(grid_names[g] for g, _ in taps[0])
+    levels = " ".join("/".join(str(lv) for _, lv in row) for row in taps)
+    return (f"taps         {len(taps[0])} per mip ({grids}), levels by mip {levels}"
+            + (f"; LOD inputs {' '.join(lods)}" if lods else ""))
 
 
 def _volume_lines(manifest: dict) -> list[str]:
@@ -61,8 +78,8 @@ def _volume_lines(manifest: dict) -> list[str]:
         lines.append(f"    decoder  {dims}  ({dd['file']}, {dd.get('dtype', 'float32')})")
     stored = grid_bytes + dec_bytes
     source = d * h * w * np.dtype(nrm["source_dtype"]).itemsize
-    lines.append(f"stored       {_size(stored)} (grids {_size(grid_bytes)}, decoders {_size(dec_bytes)}); source "
-                 f"{_size(source)}; compression {source / stored:.1f}:1")
+    lines.append(f"stored       {size_text(stored)} (grids {size_text(grid_bytes)}, decoders "
+                 f"{size_text(dec_bytes)}); source {size_text(source)}; compression {source / stored:.1f}:1")
     psnr = manifest["provenance"].get("metrics", {}).get("psnr_db")
     if psnr is not None:
         lines.append(f"PSNR         {psnr:.2f} dB (normalized, from provenance)")
@@ -87,7 +104,8 @@ def describe(manifest: dict) -> str:
         for g in manifest["grids"]:
             lines.append(f"  {g['name']:<8} {g['width']}x{g['height']} x {g['levels']} levels, "
                          f"{g['features']} features x {g['bits']} bits -> {g['array_size']} RGBA8 slices  {g['file']} "
-                         f"({_size(manifest['files'][g['file']]['bytes'])})")
+                         f"({size_text(manifest['files'][g['file']]['bytes'])})")
+        lines.append(_taps_line(manifest["texture"], [g["name"] for g in manifest["grids"]]))
         d = manifest["decoder"]
         dims = " -> ".join([str(d["inputs"])] + [f"{l['outputs']} {l['activation']}" for l in d["layers"]])
         lines.append(f"decoder      {dims}  ({d['file']}, {d['dtype']})")
@@ -116,18 +134,61 @@ def describe(manifest: dict) -> str:
                  f"{len(prov.get('sources', {}))} source files, {len(prov.get('reference_decode', {}))} decode hashes")
     for x in manifest.get("exports", []):
         lines.append(f"export       {x['format']:<8} {x['precision']:<5} {x['graph']:<10} {', '.join(x['files'])}")
-    total = sum(f["bytes"] for f in manifest["files"].values())
-    lines.append(f"files        {len(manifest['files'])} files, {_size(total)}")
+    from ngsdk.asset.payload import split_files
+
+    payload, verification = split_files(manifest)
+    total = sum(payload.values()) + sum(verification.values())
+    lines.append(f"files        {len(manifest['files'])} files, {size_text(total)}: engine payload "
+                 f"{size_text(sum(payload.values()))} ({len(payload)} files), verification data "
+                 f"{size_text(sum(verification.values()))} ({len(verification)} export reference files, read "
+                 f"only by ngsdk verify)")
     return "\n".join(lines)
+
+
+def write_output(text: str, dest: str) -> None:
+    """``-``: print ``text`` on stdout; a path: write it atomically and print the path (for ``$(...)``)."""
+    if dest == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    from ngsdk.asset.atomic import atomic_write_bytes
+
+    atomic_write_bytes(dest, text.encode("utf-8"))
+    click.echo(dest)
 
 
 @click.command("inspect")
 @click.argument("bundle", type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest JSON instead.")
+@click.option("--json", "json_out", is_flag=False, flag_value="-", type=click.Path(dir_okay=False, allow_dash=True),
+              help="The manifest as JSON: to FILE, or with no value (or -) to stdout.")
+@click.option("--config", "config_out", is_flag=False, flag_value="-",
+              type=click.Path(dir_okay=False, allow_dash=True),
+              help="The recorded training configuration as an `ngsdk train --config` TOML file: to FILE (its path "
+                   "is printed), or with no value (or -) to stdout.")
+@verbosity_options
 @friendly_errors
-def command(bundle: Path, as_json: bool) -> None:
-    """Summarise BUNDLE: channels, grids, decoder, metrics, provenance, exports, files."""
+def command(bundle: Path, json_out: str | None, config_out: str | None) -> None:
+    """Summarise BUNDLE: channels, grids, decoder, metrics, provenance, exports, files (engine payload and
+    verification data separately).
+
+    \b
+    Examples:
+      ngsdk inspect build/ground.ngasset
+      ngsdk train texture SRC --out again.ngasset --config $(ngsdk inspect build/ground.ngasset --config cfg.toml)
+    """
     from ngsdk.asset.manifest import read_manifest
 
     manifest = read_manifest(bundle, check_files=False)
-    click.echo(json.dumps(manifest, indent=2) if as_json else describe(manifest))
+    if config_out is not None:
+        from ngsdk.cli.config_file import toml_lines
+        from ngsdk.cli.replay import replay_config
+
+        usecase, values, notes = replay_config(manifest)
+        for note in notes:
+            log.warning("%s", note)
+        head = (f"# ngsdk train {usecase} --config: the training of {bundle} "
+                f"(ngsdk {manifest['provenance']['ngsdk_version']})\n")
+        write_output(head + toml_lines(values), config_out)
+    if json_out is not None:
+        write_output(json.dumps(manifest, indent=2) + "\n", json_out)
+    if config_out is None and json_out is None:
+        click.echo(describe(manifest))

@@ -22,7 +22,7 @@ import numpy as np
 
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.errors import AssetError
-from ngsdk.cli.common import friendly_errors
+from ngsdk.cli.common import friendly_errors, verbosity_options
 from runtime_ref.colormaps import NAMES as COLORMAPS
 from runtime_ref.volume_render import TransferFunction, compare, png_bytes, raw_field, render
 
@@ -123,17 +123,23 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
               help="samples along the box diagonal (shorter rays get proportionally fewer)")
 @click.option("--size", "size_text", default="512", show_default=True, metavar="N|WxH", help="image size")
 @click.option("--transfer", "transfer_text", default=None, metavar="V:A,...",
-              help=f"opacity ramp as value:opacity points [default: {TransferFunction()}]")
+              show_default=str(TransferFunction()), help="opacity ramp as value:opacity points")
 @click.option("--mode", type=click.Choice(["float", "exact"]), default=None,
-              help="decode arithmetic [default: the bundle's decode mode]")
+              show_default="the bundle's decode mode", help="decode arithmetic")
 @click.option("--source", "source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="source data to compare with [default: the bundle's recorded source, if found]")
+              show_default="the bundle's recorded source, if found", help="source data to compare with")
 @click.option("--no-compare", is_flag=True, help="render the network only")
+@verbosity_options
 @friendly_errors
 def command(bundle: Path, out_path: Path, azimuth: float, elevation: float, colormap: str, spp: int,
             size_text: str, transfer_text: str | None, mode: str | None, source: Path | None,
             no_compare: bool) -> None:
-    """Render the neural volume BUNDLE to a PNG, beside its source data and their difference."""
+    """Render the neural volume BUNDLE to a PNG, beside its source data and their difference.
+
+    \b
+    Example:
+      ngsdk render build/v.ngasset --out build/v.png --azimuth 30 --colormap magma
+    """
     try:
         size = parse_size(size_text)
     except ValueError as err:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ngsdk.asset.atomic import atomic_open
 from ngsdk.asset.errors import AssetError
+from ngsdk.cli.common import fail, verbosity_options
 from runtime_ref.sampling import ADDRESS_MODES, FILTERS, PROFILES
 
 
@@ -53,19 +54,25 @@ def _parse_border(text: str | None) -> tuple[float, float, float, float] | None:
 @click.option("--uv", "uv_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="float32 N x 2 (N x 3 for 3D) normalized coordinates (.npy)")
 @click.option("--lod", "lod_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="float32 N explicit levels of detail (.npy); default: level 0")
+              show_default="level 0", help="float32 N explicit levels of detail (.npy)")
 @click.option("--layer", type=click.IntRange(min=0), default=0, show_default=True, help="array layer")
 @click.option("--filter", "filter_", required=True, type=click.Choice(FILTERS),
               help="nearest, linear (nearest mip) or trilinear (linear mip blend)")
 @click.option("--address", required=True, type=click.Choice(ADDRESS_MODES), help="address mode on every axis")
 @click.option("--border", "border_text", default=None, metavar="R,G,B,A",
-              help="border colour for --address border (default 0,0,0,0)")
+              show_default="0,0,0,0", help="border colour for --address border")
 @click.option("--profile", required=True, type=click.Choice(list(PROFILES)), help="sampler profile")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="output .npy: float32 N x 4, or N x 2 x 4 for bounded")
+@verbosity_options
 def command(texture: Path, uv_path: Path, lod_path: Path | None, layer: int, filter_: str, address: str,
             border_text: str | None, profile: str, out_path: Path) -> None:
-    """Sample TEXTURE (a DDS file) at UV coordinates with an engine-faithful sampler profile."""
+    """Sample TEXTURE (a DDS file) at UV coordinates with an engine-faithful sampler profile.
+
+    \b
+    Example:
+      ngsdk sample grid0.dds --uv uv.npy --filter linear --address repeat --profile lavapipe --out s.npy
+    """
     from runtime_ref.dds import read_dds
     from runtime_ref.sampling import NotMeasuredError, sample
 
@@ -97,7 +104,7 @@ def command(texture: Path, uv_path: Path, lod_path: Path | None, layer: int, fil
         except ValueError as err:
             raise click.UsageError(f"{uv_path}: {err}") from None
     except AssetError as err:
-        raise click.ClickException(str(err)) from None
+        fail(str(err))
     with atomic_open(out_path) as f:
         np.save(f, result, allow_pickle=False)
     shape = " x ".join(str(s) for s in result.shape)

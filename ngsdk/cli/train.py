@@ -21,4 +21,9 @@ class _UseCases(click.Group):
 
 @click.group(cls=_UseCases)
 def command() -> None:
-    """Train a neural graphics model (texture, shading, volume) and write an .ngasset bundle."""
+    """Train a neural graphics model (texture, shading, volume) and write an .ngasset bundle.
+
+    \b
+    Example:
+      ngsdk train texture ngsdk/samples/ground068_512 --out build/ground.ngasset --time-budget 60
+    """

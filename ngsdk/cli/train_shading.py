@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from ngsdk.cli.common import friendly_errors
+from ngsdk.cli.common import DEVICE, friendly_errors, log, verbosity_options
+from ngsdk.cli.config_file import config_option
 
 
 @click.command("shading")
@@ -16,7 +17,8 @@ from ngsdk.cli.common import friendly_errors
     "--out",
     "out",
     type=click.Path(path_type=Path),
-    help="Bundle folder to write (default: build/IMAGE_NAME.ngasset).",
+    show_default="build/IMAGE_NAME.ngasset",
+    help="Bundle folder to write.",
 )
 @click.option(
     "--transform",
@@ -58,9 +60,11 @@ from ngsdk.cli.common import friendly_errors
     help="How training targets are looked up.",
 )
 @click.option("--steps", type=click.IntRange(1), help="Training steps (reproducible runs use --steps).")
-@click.option("--time-budget", type=click.FloatRange(0.1), help="Stop after this many seconds of training.")
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--time-budget", type=click.FloatRange(0.1), show_default="60 s when --steps is not given",
+              help="Stop after this many seconds of training.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of initialisation and batches.")
+@click.option("--device", default="auto", show_default=True, type=DEVICE,
+              help="auto, cpu, cuda or cuda:N (the N-th GPU).")
 @click.option(
     "--batch-size",
     default=1024,
@@ -91,10 +95,12 @@ from ngsdk.cli.common import friendly_errors
 @click.option(
     "--previews",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the preview PNG (default: beside the bundle).",
+    show_default="beside the bundle",
+    help="Folder for the preview PNG.",
 )
 @click.option("--no-previews", is_flag=True, help="Skip the preview picture.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@config_option("train-shading")
+@verbosity_options
 @friendly_errors
 def command(
     image: Path,
@@ -119,10 +125,17 @@ def command(
     no_portable: bool,
     previews: Path | None,
     no_previews: bool,
-    quiet: bool,
 ) -> None:
-    """Train a shading MLP to reproduce IMAGE from UV and write an .ngasset bundle."""
+    """Train a shading MLP to reproduce IMAGE from UV and write an .ngasset bundle.
+
+    \b
+    Example:
+      ngsdk train shading ../shared/data/images/kodim01.png --out build/kodim01.ngasset --time-budget 30
+    """
+    import torch  # noqa: F401 - without the train extra: one line naming it, before any work
+
     from exporters.shading.bundle import write_shading_bundle
+    from ngsdk.cli.progress import TrainingProgress
     from ngsdk.shading.previews import write_preview
     from ngsdk.shading.train import ShadingTrainConfig, train_shading
 
@@ -149,10 +162,12 @@ def command(
         fused_adam=fused_adam,
     )
     name = out.name[: -len(".ngasset")] if out.name.endswith(".ngasset") else out.name
-    result = train_shading(image, cfg, name=name or "shading", progress=not quiet, log=click.echo)
+    with TrainingProgress(steps, time_budget) as progress:
+        result = train_shading(image, cfg, name=name or "shading", progress=progress,
+                               log=lambda s: log.info("%s", s))
     write_shading_bundle(result.asset, out, portable=not no_portable)
     m = result.metrics
-    click.echo(
+    log.info(
         f"wrote {out}: {result.steps} steps in {result.seconds:.1f} s, "
         f"PSNR {m['psnr_fp16']:.2f} dB (exact fp16 decode)"
     )
@@ -164,5 +179,5 @@ def command(
             result.decoded.astype("float32"),
             f"{m['psnr_fp16']:.2f} dB",
         )
-        click.echo(f"preview: {p}")
+        log.info(f"preview: {p}")
     click.echo(json.dumps({"psnr_fp16": m["psnr_fp16"], "steps": result.steps}))

@@ -26,7 +26,7 @@ from ngsdk.asset.shading import ShadingEncoding, ShadingMlpAsset
 from ngsdk.asset.types import Provenance
 from ngsdk.shading.images import load_image
 from ngsdk.shading.model import ShadingMLP
-from ngsdk.training import pick_device
+from ngsdk.training import TrainProgress, pick_device
 
 __all__ = ["ShadingTrainConfig", "TrainResult", "load_image", "train_shading"]
 
@@ -257,11 +257,14 @@ def train_shading(
     cfg: ShadingTrainConfig,
     *,
     name: str = "shading",
-    progress: bool = True,
+    progress: bool | Callable[[TrainProgress], None] = True,
     log: Callable[[str], None] | None = None,
     exact_metrics: bool = True,
 ) -> TrainResult:
     """Train on ``image`` (a path or float32 RGB (H, W, 3) in [0, 1]) and return the asset.
+
+    ``progress``: True for a tqdm bar, or a callback that gets a TrainProgress at every evaluation (the CLI's
+    bar or plain lines, ngsdk.cli.progress).
 
     With ``exact_metrics`` the final PSNR is measured on runtime_ref's exact fp16 decode of the
     whole image (what engines show), and its hash is recorded for ``ngsdk verify``.
@@ -286,7 +289,7 @@ def _train(
     image: np.ndarray,
     cfg: ShadingTrainConfig,
     name: str,
-    progress: bool,
+    progress: bool | Callable[[TrainProgress], None],
     log: Callable[[str], None],
     exact_metrics: bool,
     sources: dict[str, str],
@@ -297,7 +300,8 @@ def _train(
         f"{cfg.layers}x{cfg.hidden} {cfg.activation} -> 3, batch {cfg.batch_size}"
     )
     bar = None
-    if progress:
+    report = progress if callable(progress) else None
+    if progress is True:
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.steps if cfg.steps else None, unit="step", dynamic_ncols=True, leave=True)
@@ -352,6 +356,8 @@ def _train(
             last_eval = now - paused
             if bar is not None:
                 bar.set_postfix_str(f"PSNR {psnr:.2f} dB")
+            if report is not None:
+                report(TrainProgress(step, cfg.steps, now - t0 - paused, psnr, "train"))
     tr.sync()
     seconds = time.perf_counter() - t0 - paused
     psnr = evaluate(seconds)

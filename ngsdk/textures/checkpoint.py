@@ -13,8 +13,17 @@ from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.errors import AssetError
 
 
+def _rng_state(gen: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    # None: the device's default generator (what captured CUDA graphs draw from)
+    return gen.get_state() if gen is not None else torch.cuda.get_rng_state(device)
+
+
+def _plain(v):
+    return float(v) if torch.is_tensor(v) else v
+
+
 def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    gen: torch.Generator, step: int, elapsed: float, history: list) -> None:
+                    gen: torch.Generator | None, step: int, elapsed: float, history: list) -> None:
     arrays: dict[str, np.ndarray] = {}
     for name, p in model.state_dict().items():
         arrays[f"model/{name}"] = p.detach().cpu().numpy()
@@ -22,9 +31,10 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
     for pid, st in sd["state"].items():
         for k, v in st.items():
             arrays[f"opt/{pid}/{k}"] = v.detach().cpu().numpy() if torch.is_tensor(v) else np.asarray(v)
-    arrays["rng"] = gen.get_state().cpu().numpy()
+    device = next(model.parameters()).device
+    arrays["rng"] = _rng_state(gen, device).cpu().numpy()
     meta = {"step": step, "elapsed": elapsed, "history": history,
-            "param_groups": [{k: v for k, v in g.items() if k != "params"} | {"params": g["params"]}
+            "param_groups": [{k: _plain(v) for k, v in g.items() if k != "params"} | {"params": g["params"]}
                              for g in sd["param_groups"]]}
     arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     buf = io.BytesIO()
@@ -33,7 +43,11 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
 
 
 def load_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    gen: torch.Generator) -> tuple[int, float, list]:
+                    gen: torch.Generator | None) -> tuple[int, float, list]:
+    """Restore model, optimizer and RNG in place; returns (step, elapsed seconds, history).
+
+    A capturable optimizer (CUDA graphs) keeps its step counters on the device and its learning
+    rates as tensors: both are put back in that form."""
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -51,7 +65,20 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
         if k.startswith("opt/"):
             _, pid, name = k.split("/", 2)
             t = torch.from_numpy(v)
-            opt_state.setdefault(int(pid), {})[name] = t.to(device) if name != "step" else t
-    opt.load_state_dict({"state": opt_state, "param_groups": meta["param_groups"]})
-    gen.set_state(torch.from_numpy(arrays["rng"]))
+            capturable = bool(opt.param_groups[0].get("capturable", False))
+            opt_state.setdefault(int(pid), {})[name] = t.to(device) if name != "step" or capturable else t
+    lr_tensors = [g["lr"] for g in opt.param_groups]
+    try:
+        opt.load_state_dict({"state": opt_state, "param_groups": meta["param_groups"]})
+    except (ValueError, KeyError) as e:
+        raise AssetError(path, f"checkpoint's optimizer does not fit this model/config: {e}") from None
+    for g, lr in zip(opt.param_groups, lr_tensors):
+        if torch.is_tensor(lr):
+            lr.fill_(float(g["lr"]))
+            g["lr"] = lr
+    rng = torch.from_numpy(arrays["rng"])
+    if gen is not None:
+        gen.set_state(rng)
+    else:
+        torch.cuda.set_rng_state(rng, device)
     return int(meta["step"]), float(meta["elapsed"]), list(meta["history"])

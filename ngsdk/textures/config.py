@@ -1,8 +1,17 @@
 """Training configuration of neural textures and the bits-per-texel presets (torch-free).
 
-bpp = (bytes of all grids incl. every level + bytes of decoder weights) * 8 / texels of the
+bpp = (bytes of all grids incl. every stored level + bytes of decoder weights) * 8 / texels of the
 top mip of the source. Grids are stored as R8G8B8A8 array slices of packed ``bits``-bit codes,
 so a grid with ``k`` slices at ``gw x gh`` costs ``32 k`` bits per grid texel on every level.
+
+Two latent layouts (docs/textures.md, "Latent layout"):
+
+- ``pyramid`` (default, format 2.0): one latent pyramid; texture mips ``2k`` and ``2k + 1`` read levels
+  ``k`` and ``k + 1`` (a high- and a low-resolution fetch) and a LOD input tells the two mips apart.
+  Every level serves as the fine fetch of two mips and the coarse fetch of two others, so mip 0
+  sees about 94 % of the stored latent bits.
+- ``grids`` (the 1.x layout, and what the ``hardware`` mode needs): two grids, each a full pyramid,
+  texture mip ``m`` reading level ``m`` of both; mip 0 sees 75 % of the bits.
 """
 
 from __future__ import annotations
@@ -10,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+LAYOUTS = ("auto", "pyramid", "grids")
 
 
 @dataclass
@@ -19,6 +30,8 @@ class GridConfig:
     height: int
     slices: int
     bits: int
+    levels: int = 0
+    """Stored levels (0: the full chain down to 1x1)."""
 
     @property
     def features(self) -> int:
@@ -26,25 +39,46 @@ class GridConfig:
 
 
 @dataclass
+class LatentPlan:
+    """Where the latent bits sit: the grids, each mip's taps ``(grid, level)`` and LOD inputs."""
+
+    grids: list[GridConfig]
+    taps: list[list[tuple[int, int]]]
+    lod_inputs: list[int] | None
+
+
+@dataclass
 class TextureTrainConfig:
-    """Everything that determines a neural texture training run (stored in the provenance)."""
+    """Everything that determines a neural texture training run (stored in the provenance).
+
+    The defaults are the winners of the quality campaign recorded in docs/textures.md.
+    """
 
     bpp: float = 5.0
     latent_bits: int = 4
+    layout: str = "auto"
+    """``pyramid``, ``grids``, or ``auto``: ``grids`` for the hardware decode mode, else ``pyramid``."""
+    latent_features: int = 0
+    """pyramid layout: features per latent texel, filling whole RGBA8 texels (0: one texel, 32 / latent_bits)."""
+    mips_per_level: int = 2
+    """pyramid layout: texture mips that share one pair of latent levels (2: mips 2k, 2k+1 read k, k+1)."""
     grids: list[GridConfig] = field(default_factory=list)
     hidden: int = 64
-    hidden_layers: int = 2
+    hidden_layers: int = 3
     activation: str = "relu"
-    encoding_frequencies_cells: list[float] = field(default_factory=lambda: [1.0, 0.25])
+    encoding_frequencies_cells: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0])
     encoding_phases: list[float] = field(default_factory=lambda: [0.0, 0.25])
     address: str = "wrap"
     steps: int | None = None
     time_budget: float | None = None
-    batch_size: int = 1 << 14
-    lr_latents: float = 0.02
+    batch_size: int | None = None
+    """Samples per step (None: 131072 on CUDA, 8192 on the CPU)."""
+    lr_latents: float = 0.2
     lr_decoder: float = 0.005
-    noise_fraction: float = 0.6
-    mip_falloff: float = 0.5
+    latent_init: float = 0.5
+    """Latents start uniform in [-latent_init, latent_init] (spread over the code range)."""
+    noise_fraction: float = 0.8
+    mip_falloff: float = 0.25
     loss_weights: dict[str, float] = field(default_factory=dict)
     early_stop_patience: int = 0
     eval_every: int = 100
@@ -53,17 +87,47 @@ class TextureTrainConfig:
     decode_mode: str = "exact"
     qat_start: float | None = None
     """exact/hardware: fraction of the run after which the integer decoder trains (default: noise_fraction)."""
+    cuda_graphs: bool = True
+    """CUDA: replay each training phase's step as one captured graph (no per-step launch overhead)."""
+    fused_sampling: bool = True
+    """CUDA: sample the latents of the float phases with the fused Triton kernels (deterministic gradients)."""
+
+    @property
+    def resolved_layout(self) -> str:
+        if self.layout == "auto":
+            return "grids" if self.decode_mode == "hardware" else "pyramid"
+        return self.layout
+
+    @property
+    def resolved_features(self) -> int:
+        return self.latent_features or 32 // self.latent_bits
 
     def check(self) -> None:
         """Raise ValueError for settings a decode mode cannot use."""
         if self.decode_mode not in ("float", "exact", "hardware"):
             raise ValueError(f"decode mode must be float, exact or hardware, got {self.decode_mode!r}")
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"latent layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         if self.decode_mode == "hardware" and (self.latent_bits != 8 or any(g.bits != 8 for g in self.grids)):
             raise ValueError("--decode hardware samples latents with the texture filter: it needs --latent-bits 8")
+        if self.decode_mode == "hardware" and self.resolved_layout != "grids":
+            raise ValueError("--decode hardware needs the 'grids' latent layout (one sampler LOD addresses every "
+                             "grid)")
         if self.decode_mode != "float" and self.activation != "relu":
             raise ValueError(f"--decode {self.decode_mode}: the integer decoder supports relu hidden layers only")
         if self.decode_mode != "float":
             _check_terms(self.encoding_frequencies_cells, self.encoding_phases)
+        if self.resolved_layout == "pyramid" and (self.resolved_features * self.latent_bits) % 32:
+            raise ValueError(f"latent_features x latent_bits ({self.resolved_features} x {self.latent_bits}) must "
+                             "fill whole 32-bit RGBA8 texels")
+        if self.mips_per_level < 1:
+            raise ValueError("mips_per_level must be at least 1")
+
+    def resolved_batch(self, device_type: str) -> int:
+        """The batch size this run uses on ``device_type`` (``cuda`` or ``cpu``)."""
+        if self.batch_size:
+            return int(self.batch_size)
+        return 131072 if device_type == "cuda" else 8192
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,49 +164,78 @@ def mip_count(width: int, height: int) -> int:
     return int(math.floor(math.log2(max(width, height)))) + 1
 
 
+def level_count(width: int, height: int) -> int:
+    """Levels of a full chain down to 1x1."""
+    return mip_count(width, height)
+
+
 def grid_bits(g: GridConfig) -> int:
-    """Stored bits of a grid over its full mip chain."""
+    """Stored bits of a grid over its stored levels."""
     total = 0
     w, h = g.width, g.height
-    while True:
+    for _ in range(g.levels or level_count(g.width, g.height)):
         total += w * h * 32 * g.slices
-        if w == 1 and h == 1:
-            break
         w, h = max(1, w // 2), max(1, h // 2)
     return total
 
 
-def plan_grids(width: int, height: int, channels: int, cfg: TextureTrainConfig) -> list[GridConfig]:
-    """Choose two grids (a fine one and one at half its resolution) so the total meets ``cfg.bpp``.
+def lod_input(m: int, per_level: int) -> int:
+    """LOD input of texture mip ``m`` when ``per_level`` mips share latent levels: -127 .. 127 across the group."""
+    if per_level <= 1:
+        return 0
+    return round(127 * (2 * (m % per_level) / (per_level - 1) - 1))
 
-    Grid 0 has 1 slice and grid 1 has 2 slices of ``latent_bits`` codes (8 and 16 features at
-    4 bits). Grid 0's size is ``width / s`` for the smallest scale ``s`` whose total (grids
-    incl. mips + decoder) stays within the budget.
-    """
+
+def layout_for(grids: list[GridConfig], mips: int, cfg: TextureTrainConfig) -> LatentPlan:
+    """Taps and LOD inputs of every texture mip for ``grids`` in ``cfg.layout``."""
+    if cfg.resolved_layout == "grids":
+        levels = [g.levels or level_count(g.width, g.height) for g in grids]
+        return LatentPlan(grids, [[(gi, min(m, levels[gi] - 1)) for gi in range(len(grids))] for m in range(mips)],
+                          None)
+    g = grids[0]
+    top = (g.levels or level_count(g.width, g.height)) - 1
+    k = cfg.mips_per_level
+    taps = [[(0, min(m // k, top)), (0, min(m // k + 1, top))] for m in range(mips)]
+    lods = [lod_input(m, k) for m in range(mips)] if k > 1 else None
+    return LatentPlan(grids, taps, lods)
+
+
+def _build(width: int, height: int, s: float, cfg: TextureTrainConfig) -> list[GridConfig]:
     bits = cfg.latent_bits
-    enc_features = 2 * len(cfg.encoding_frequencies_cells) * len(cfg.encoding_phases)
-    texels = width * height
-
-    def build(s: float) -> list[GridConfig]:
+    if cfg.resolved_layout == "grids":
         g0w, g0h = max(1, round(width / s)), max(1, round(height / s))
         g1w, g1h = max(1, round(width / (2 * s))), max(1, round(height / (2 * s)))
         return [GridConfig("grid0", g0w, g0h, 1, bits), GridConfig("grid1", g1w, g1h, 2, bits)]
+    gw, gh = max(1, round(width / s)), max(1, round(height / s))
+    full = level_count(gw, gh)
+    # store the levels the taps read: level m // k + 1 for the last texture mip, at most the full chain
+    needed = min(full, (mip_count(width, height) - 1) // cfg.mips_per_level + 2)
+    return [GridConfig("latents", gw, gh, cfg.resolved_features * bits // 32, bits, levels=needed)]
 
-    def total_bpp(grids: list[GridConfig]) -> float:
-        inputs = sum(g.features for g in grids) + enc_features
-        dec = decoder_bytes(inputs, cfg.hidden, cfg.hidden_layers, channels, quantized=cfg.decode_mode != "float")
-        return (sum(grid_bits(g) for g in grids) + 8 * dec) / texels
 
-    lo, hi = 0.25, 256.0
-    if total_bpp(build(hi)) > cfg.bpp:
+def plan_bpp(width: int, height: int, channels: int, cfg: TextureTrainConfig, grids: list[GridConfig]) -> float:
+    """Bits per texel of ``grids`` plus the decoder that ``cfg`` implies, for a ``width x height`` texture."""
+    plan = layout_for(grids, mip_count(width, height), cfg)
+    enc_features = 2 * len(cfg.encoding_frequencies_cells) * len(cfg.encoding_phases)
+    inputs = sum(grids[gi].features for gi, _ in plan.taps[0]) + enc_features + (1 if plan.lod_inputs else 0)
+    dec = decoder_bytes(inputs, cfg.hidden, cfg.hidden_layers, channels, quantized=cfg.decode_mode != "float")
+    return (sum(grid_bits(g) for g in grids) + 8 * dec) / (width * height)
+
+
+def plan_grids(width: int, height: int, channels: int, cfg: TextureTrainConfig) -> list[GridConfig]:
+    """The grids of ``cfg.layout`` at the finest resolution whose total (grids incl. stored levels +
+    decoder) stays within ``cfg.bpp``: grid size ``width / s`` for the smallest scale ``s``."""
+    lo, hi = 0.25, 512.0
+    floor_bpp = plan_bpp(width, height, channels, cfg, _build(width, height, hi, cfg))
+    if floor_bpp > cfg.bpp:
         raise ValueError(
             f"--bpp {cfg.bpp} is below what the smallest model costs for a {width}x{height} texture "
-            f"({total_bpp(build(hi)):.3f} bpp); raise --bpp or reduce --hidden"
+            f"({floor_bpp:.3f} bpp); raise --bpp or reduce --hidden"
         )
     for _ in range(60):
         mid = math.sqrt(lo * hi)
-        if total_bpp(build(mid)) > cfg.bpp:
+        if plan_bpp(width, height, channels, cfg, _build(width, height, mid, cfg)) > cfg.bpp:
             lo = mid
         else:
             hi = mid
-    return build(hi)
+    return _build(width, height, hi, cfg)

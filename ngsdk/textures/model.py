@@ -12,16 +12,17 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX
+from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX, LOD_INPUT_MAX
 from ngsdk.textures import quant
-from ngsdk.textures.config import GridConfig, TextureTrainConfig
+from ngsdk.textures.config import GridConfig, LatentPlan, TextureTrainConfig
 
 _ACT = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01)}
 
 
-def level_sizes(width: int, height: int) -> list[tuple[int, int]]:
+def level_sizes(width: int, height: int, levels: int = 0) -> list[tuple[int, int]]:
+    """(w, h) of each level: the full chain to 1x1, or its first ``levels``."""
     sizes = [(width, height)]
-    while sizes[-1] != (1, 1):
+    while sizes[-1] != (1, 1) and (not levels or len(sizes) < levels):
         w, h = sizes[-1]
         sizes.append((max(1, w // 2), max(1, h // 2)))
     return sizes
@@ -30,20 +31,24 @@ def level_sizes(width: int, height: int) -> list[tuple[int, int]]:
 class LatentPyramid(nn.Module):
     """All levels of one grid in one flat parameter (sum_l h_l * w_l, F), values in [-1, 1]."""
 
-    def __init__(self, cfg: GridConfig, generator: torch.Generator):
+    def __init__(self, cfg: GridConfig, generator: torch.Generator, spread: float = 0.5):
         super().__init__()
         self.cfg = cfg
-        self.sizes = level_sizes(cfg.width, cfg.height)
+        self.sizes = level_sizes(cfg.width, cfg.height, cfg.levels)
         offsets, total = [], 0
         for w, h in self.sizes:
             offsets.append(total)
             total += w * h
-        init = (torch.rand(total, cfg.features, generator=generator) * 2 - 1) * 0.05
+        init = (torch.rand(total, cfg.features, generator=generator) * 2 - 1) * spread
         self.values = nn.Parameter(init)
         self.register_buffer("offsets", torch.tensor(offsets, dtype=torch.int64), persistent=False)
         self.register_buffer("widths", torch.tensor([w for w, _ in self.sizes], dtype=torch.int64), persistent=False)
         self.register_buffer("heights", torch.tensor([h for _, h in self.sizes], dtype=torch.int64),
                              persistent=False)
+        # int32 copies for the fused CUDA sampling kernels
+        self.register_buffer("offsets32", self.offsets.to(torch.int32), persistent=False)
+        self.register_buffer("widths32", self.widths.to(torch.int32), persistent=False)
+        self.register_buffer("heights32", self.heights.to(torch.int32), persistent=False)
         self.levels = len(self.sizes)
         self.q = (1 << cfg.bits) - 1
 
@@ -150,7 +155,8 @@ def int_encoding(eu: torch.Tensor, ev: torch.Tensor, periods: list[int], phases:
 
 def hardware_coordinates(i: torch.Tensor, n_out: torch.Tensor) -> torch.Tensor:
     """Hardware mode texel centres: ``f32(2i + 1) * (f32(0.5) / f32(n_out))``."""
-    inv = torch.tensor(0.5, dtype=torch.float32, device=i.device) / n_out.to(torch.float32)
+    # a Python scalar, not a new tensor: nothing is copied to the device (CUDA graph capture forbids it)
+    inv = 0.5 / n_out.to(torch.float32)
     return (2 * i + 1).to(torch.float32) * inv
 
 
@@ -168,23 +174,42 @@ def triangle_encoding(u: torch.Tensor, v: torch.Tensor, freqs: list[float], phas
 
 
 class NeuralTextureModel(nn.Module):
-    """Latent pyramids of every grid + triangle encoding + MLP decoder."""
+    """Latent pyramids + per-mip latent taps + triangle encoding (+ LOD input) + MLP decoder."""
 
-    def __init__(self, cfg: TextureTrainConfig, width: int, height: int, channels: int, seed: int):
+    def __init__(self, cfg: TextureTrainConfig, plan: LatentPlan, width: int, height: int, channels: int,
+                 seed: int):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.cfg = cfg
         self.width, self.height = width, height
-        self.grids = nn.ModuleList(LatentPyramid(g, gen) for g in cfg.grids)
+        self.grids = nn.ModuleList(LatentPyramid(g, gen, cfg.latent_init) for g in plan.grids)
         self.mips = len(level_sizes(width, height))
-        # texture mip m reads level min(m, levels_g - 1) of grid g
-        gl = [[min(m, g.levels - 1) for g in self.grids] for m in range(self.mips)]
-        self.grid_levels = gl
-        self.register_buffer("grid_level_table", torch.tensor(gl, dtype=torch.int64), persistent=False)
-        g0w = cfg.grids[0].width
+        if len(plan.taps) != self.mips:
+            raise ValueError(f"latent plan has taps for {len(plan.taps)} mips, the texture has {self.mips}")
+        self.taps = [list(t) for t in plan.taps]
+        self.tap_grids = [g for g, _ in self.taps[0]]
+        self.register_buffer("tap_level_table", torch.tensor([[l for _, l in t] for t in self.taps],
+                                                             dtype=torch.int64), persistent=False)
+        # taps grouped by grid (contiguous runs, in tap order) for the fused sampling kernels
+        self.tap_groups: list[tuple[int, list[int]]] = []
+        for t, g in enumerate(self.tap_grids):
+            if self.tap_groups and self.tap_groups[-1][0] == g:
+                self.tap_groups[-1][1].append(t)
+            else:
+                self.tap_groups.append((g, [t]))
+        for i, (_, ts) in enumerate(self.tap_groups):
+            self.register_buffer(f"tap_levels32_{i}", self.tap_level_table[:, ts].to(torch.int32).contiguous(),
+                                 persistent=False)
+        self.fused = False
+        """Use :mod:`ngsdk.textures.fused_sampling` for the float phases (set by the trainer on CUDA)."""
+        self.lod_inputs = plan.lod_inputs
+        if self.lod_inputs is not None:
+            self.register_buffer("lod_table", torch.tensor(self.lod_inputs, dtype=torch.float32), persistent=False)
+        g0w = self.grids[self.tap_grids[0]].cfg.width
         self.frequencies = [g0w * c for c in cfg.encoding_frequencies_cells]
         self.phases = list(cfg.encoding_phases)
-        inputs = sum(g.cfg.features for g in self.grids) + 2 * len(self.frequencies) * len(self.phases)
+        latent_in = sum(self.grids[g].cfg.features for g in self.tap_grids)
+        inputs = latent_in + 2 * len(self.frequencies) * len(self.phases) + (1 if self.lod_inputs is not None else 0)
         dims = [inputs] + [cfg.hidden] * cfg.hidden_layers + [channels]
         layers: list[nn.Module] = []
         for i, (a, b) in enumerate(zip(dims, dims[1:])):
@@ -203,12 +228,51 @@ class NeuralTextureModel(nn.Module):
             self.periods, self.phase_units = quant.encoding_terms(cfg.encoding_frequencies_cells,
                                                                   cfg.encoding_phases)
             scales = []
-            for g in self.grids:
-                scales += [quant.latent_input_scale(g.cfg.bits, self.decode_mode)] * g.cfg.features
+            for g in self.tap_grids:
+                grid = self.grids[g]
+                scales += [quant.latent_input_scale(grid.cfg.bits, self.decode_mode)] * grid.cfg.features
             scales += [1.0 / INT_INPUT_MAX] * (2 * len(self.periods))
+            if self.lod_inputs is not None:
+                scales.append(1.0 / LOD_INPUT_MAX)
             self.register_buffer("input_scales", torch.tensor(scales, dtype=torch.float32), persistent=False)
             # real value of one step of each hidden layer's 8-bit activations; set by calibrate()
             self.register_buffer("act_scales", torch.zeros(cfg.hidden_layers, dtype=torch.float32))
+            self.register_buffer("output_scale", torch.tensor(1.0 / INT_ACT_MAX, dtype=torch.float32),
+                                 persistent=False)
+
+    # ------------------------------------------------------------------ float forward (training warm-up)
+    def float_inputs(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor, quant_mode: str,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decoder inputs in float units: bilinear latents of every tap, the encoding, the LOD input."""
+        feats = []
+        if self.fused:
+            from ngsdk.textures.fused_sampling import sample_taps
+
+            mip32 = mip.to(torch.int32)
+            for i, (g, _) in enumerate(self.tap_groups):
+                grid = self.grids[g]
+                feats.append(sample_taps(grid.quantized(quant_mode, generator), mip32, u, v,
+                                         getattr(self, f"tap_levels32_{i}"), grid.widths32, grid.heights32,
+                                         grid.offsets32, self.cfg.address == "wrap"))
+        else:
+            tables = {}
+            for t, g in enumerate(self.tap_grids):
+                if g not in tables:
+                    tables[g] = self.grids[g].quantized(quant_mode, generator)
+                feats.append(self.grids[g].sample(tables[g], self.tap_level_table[mip, t], u, v, self.cfg.address))
+        feats.append(triangle_encoding(u, v, self.frequencies, self.phases, self.tap_level_table[mip, 0]))
+        if self.lod_inputs is not None:
+            feats.append((self.lod_table[mip] / LOD_INPUT_MAX)[:, None])
+        return torch.cat(feats, dim=1)
+
+    def forward(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor, quant: str,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        x = self.float_inputs(mip, u, v, quant, generator)
+        if u.is_cuda:
+            # autocast's weight cache cannot live inside a captured CUDA graph
+            with torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False):
+                return self.mlp(x).float()
+        return self.mlp(x)
 
     # ------------------------------------------------------------------ integer decode (exact, hardware)
     def mip_dims(self, mip: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,11 +292,7 @@ class NeuralTextureModel(nn.Module):
     @torch.no_grad()
     def calibrate(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> None:
         """Fix each hidden layer's activation scale from the float network: its 99.99th percentile / 255."""
-        levels = self.grid_level_table[mip]
-        feats = [grid.sample(grid.quantized("hard"), levels[:, gi], u, v, self.cfg.address)
-                 for gi, grid in enumerate(self.grids)]
-        feats.append(triangle_encoding(u, v, self.frequencies, self.phases, levels[:, 0]))
-        x = torch.cat(feats, dim=1).float()
+        x = self.float_inputs(mip, u, v, "hard").float()
         scales = []
         for m in self.mlp:
             x = m(x)
@@ -249,38 +309,31 @@ class NeuralTextureModel(nn.Module):
         lins = self.linears
         for i, lin in enumerate(lins):
             hidden = i < len(lins) - 1
-            out_scale = float(self.act_scales[i]) if hidden else 1.0 / INT_ACT_MAX
+            out_scale = self.act_scales[i] if hidden else self.output_scale
             params.append(quant.IntLinearParams(lin, in_scale, out_scale, xmax))
-            in_scale = torch.full((lin.out_features,), out_scale, dtype=torch.float32, device=in_scale.device)
+            in_scale = out_scale.expand(lin.out_features)
             xmax = float(INT_ACT_MAX)
         return params
-
-    def _exact_latents(self, grid: LatentPyramid, table: torch.Tensor, level: torch.Tensor, mip: torch.Tensor,
-                       ix: torch.Tensor, iy: torch.Tensor):
-        """Integer bilinear latents (STE) and the grid positions X, Y of one grid."""
-        gw, gh = grid.widths[level], grid.heights[level]
-        mw, mh = self.mip_dims(mip)
-        x = mip_positions(ix, mw, gw)
-        y = mip_positions(iy, mh, gh)
-        return self._bilinear_codes(grid, table, level, x, y), x, y
 
     def _bilinear_codes(self, grid: LatentPyramid, table, level, x, y):
         gw, gh = grid.widths[level], grid.heights[level]
         address = self.cfg.address
         x0, x1 = wrap(x >> 8, gw, address), wrap((x >> 8) + 1, gw, address)
         y0, y1 = wrap(y >> 8, gh, address), wrap((y >> 8) + 1, gh, address)
-        wx = (x & 255).to(torch.float64)[:, None]
-        wy = (y & 255).to(torch.float64)[:, None]
+        # float32 is exact here: codes < 2^8 times weights <= 2^16 sum below 2^24, and the shift by 2^k
+        # below divides by a power of two
+        wx = (x & 255).to(torch.float32)[:, None]
+        wy = (y & 255).to(torch.float32)[:, None]
         base = grid.offsets[level]
         r0, r1 = base + y0 * gw, base + y1 * gw
-        taps = table[torch.stack((r0 + x0, r0 + x1, r1 + x0, r1 + x1))].double()
+        taps = table[torch.stack((r0 + x0, r0 + x1, r1 + x0, r1 + x1))].float()
         c00, c10, c01, c11 = taps.unbind(0)
         total = (c00 * (256 - wx) + c10 * wx) * (256 - wy) + (c01 * (256 - wx) + c11 * wx) * wy
         bits = grid.cfg.bits
         k = bits + 9
         s = 2 * total - grid.q * 65536.0
         exact = torch.clamp(torch.floor((s + 2.0 ** (k - 1)) / 2.0**k), -INT_INPUT_MAX, INT_INPUT_MAX)
-        return quant.ste(exact, s / 2.0**k).float()
+        return quant.ste(exact, s / 2.0**k)
 
     def _hardware_latents(self, grid: LatentPyramid, table, level, u, v):
         """d3d11-profile bilinear of the 8-bit codes at float32 (u, v), mapped to integer inputs (STE)."""
@@ -297,36 +350,42 @@ class NeuralTextureModel(nn.Module):
         taps = table[torch.stack((r0 + x0, r0 + x1, r1 + x0, r1 + x1))].double()
         c00, c10, c01, c11 = taps.unbind(0)
         total = c00 * ((256 - a) * (256 - b)) + c10 * (a * (256 - b)) + c01 * ((256 - a) * b) + c11 * (a * b)
-        r = total.detach().float() / torch.tensor(255.0 * 65536.0, dtype=torch.float32)
+        r = total.detach().float() / (255.0 * 65536.0)              # f32 division by an exact f32 constant
         t = torch.floor(r * 508.0).to(torch.int64)
         exact = torch.clamp(((t + 1) >> 1) - INT_INPUT_MAX, -INT_INPUT_MAX, INT_INPUT_MAX).double()
         return quant.ste(exact, total / (255.0 * 65536.0) * 254.0 - INT_INPUT_MAX).float()
 
     def int_inputs(self, mip: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, mode: str) -> torch.Tensor:
         """Decoder inputs at texel (ix, iy) of texture mip ``mip`` (float tensor of integers, STE)."""
-        levels = self.grid_level_table[mip]
         feats = []
         mw, mh = self.mip_dims(mip)
         if self.decode_mode == "hardware":
             u, v = hardware_coordinates(ix, mw), hardware_coordinates(iy, mh)
-        for gi, grid in enumerate(self.grids):
-            table = grid.code_table(mode)
-            lv = levels[:, gi]
+        tables = {}
+        for t, g in enumerate(self.tap_grids):
+            grid = self.grids[g]
+            if g not in tables:
+                tables[g] = grid.code_table(mode)
+            lv = self.tap_level_table[mip, t]
             if self.decode_mode == "exact":
-                lat, x, y = self._exact_latents(grid, table, lv, mip, ix, iy)
-                if gi == 0:
+                x = mip_positions(ix, mw, grid.widths[lv])
+                y = mip_positions(iy, mh, grid.heights[lv])
+                lat = self._bilinear_codes(grid, tables[g], lv, x, y)
+                if t == 0:
                     x0, y0 = x, y
             else:
-                lat = self._hardware_latents(grid, table, lv, u, v)
-                if gi == 0:
+                lat = self._hardware_latents(grid, tables[g], lv, u, v)
+                if t == 0:
                     x0 = uv_positions(u, grid.widths[lv])
                     y0 = uv_positions(v, grid.heights[lv])
             feats.append(lat)
-        g0 = self.grids[0]
-        l0 = levels[:, 0]
+        g0 = self.grids[self.tap_grids[0]]
+        l0 = self.tap_level_table[mip, 0]
         eu = encoding_position(x0, g0.widths[l0], self.cfg.address)
         ev = encoding_position(y0, g0.heights[l0], self.cfg.address)
         feats.append(int_encoding(eu, ev, self.periods, self.phase_units).float())
+        if self.lod_inputs is not None:
+            feats.append(self.lod_table[mip][:, None])
         return torch.cat(feats, dim=1)
 
     def forward_int(self, mip: torch.Tensor, ix: torch.Tensor, iy: torch.Tensor, mode: str = "ste",
@@ -337,17 +396,3 @@ class NeuralTextureModel(nn.Module):
         for i, p in enumerate(params):
             x = quant.int_linear(x, p, hidden=i < len(params) - 1)
         return x
-
-    def forward(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor, quant: str,
-                generator: torch.Generator | None = None) -> torch.Tensor:
-        levels = self.grid_level_table[mip]
-        feats = []
-        for gi, grid in enumerate(self.grids):
-            table = grid.quantized(quant, generator)
-            feats.append(grid.sample(table, levels[:, gi], u, v, self.cfg.address))
-        feats.append(triangle_encoding(u, v, self.frequencies, self.phases, levels[:, 0]))
-        x = torch.cat(feats, dim=1)
-        if u.is_cuda:
-            with torch.autocast("cuda", dtype=torch.bfloat16):
-                return self.mlp(x).float()
-        return self.mlp(x)

@@ -68,7 +68,7 @@ def requantize(acc: torch.Tensor, mult: torch.Tensor, shift: torch.Tensor) -> to
 class IntLinearParams:
     """The integer parameters of one layer, derived from its float weights (deterministic)."""
 
-    def __init__(self, linear: torch.nn.Linear, in_scale: torch.Tensor, out_scale: float, xmax: float):
+    def __init__(self, linear: torch.nn.Linear, in_scale: torch.Tensor, out_scale: torch.Tensor, xmax: float):
         wt = linear.weight * in_scale[None, :]                 # weights in integer-input units
         self.s_w = (wt.detach().abs().amax(dim=1) / INT_WEIGHT_MAX).clamp_min(1e-12)
         v = wt / self.s_w[:, None]
@@ -85,7 +85,7 @@ class IntLinearParams:
         return IntLayer(
             weight=self.w_q.cpu().to(torch.int64).numpy(), bias=self.b_q.cpu().to(torch.int64).numpy(),
             multiplier=self.mult.cpu().to(torch.int64).numpy(), shift=self.shift.cpu().numpy(),
-            activation=activation, out_scale=float(torch.tensor(self.out_scale, dtype=torch.float32)),
+            activation=activation, out_scale=float(torch.as_tensor(self.out_scale).float().cpu()),
         )
 
 

@@ -117,13 +117,14 @@ def _int_encoding(eu: torch.Tensor, ev: torch.Tensor, periods, phases) -> list[t
 
 
 def _int_mlp(asset: NeuralTextureAsset, x: torch.Tensor) -> torch.Tensor:
+    dev = x.device
     for layer in asset.decoder.quantized.layers:
         # |products| < 2^15 and fewer than 2^16 of them: a float64 matmul sums these integers exactly in
-        # any order (all partial sums < 2^53), so BLAS gives the int32 accumulator bit for bit
-        w = torch.from_numpy(layer.weight.astype("float64"))
-        acc = torch.matmul(x.to(torch.float64), w.t()).to(I64) + torch.from_numpy(layer.bias.astype("int64"))
-        mult = torch.from_numpy(layer.multiplier.astype("int64"))
-        shift = torch.from_numpy(layer.shift.astype("int64"))
+        # any order (all partial sums < 2^53), so BLAS (or cuBLAS) gives the int32 accumulator bit for bit
+        w = torch.from_numpy(layer.weight.astype("float64")).to(dev)
+        acc = torch.matmul(x.to(torch.float64), w.t()).to(I64) + torch.from_numpy(layer.bias.astype("int64")).to(dev)
+        mult = torch.from_numpy(layer.multiplier.astype("int64")).to(dev)
+        shift = torch.from_numpy(layer.shift.astype("int64")).to(dev)
         x = torch.bitwise_right_shift(acc * mult + torch.bitwise_left_shift(torch.ones_like(shift), shift - 1),
                                       shift).clamp(0, 255)
     return x.to(torch.uint8)
@@ -149,23 +150,29 @@ def _hw_coordinates(n: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def strict_decode_mip_int(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int | None = None) -> torch.Tensor:
-    """Integer decode (exact or hardware mode) of texture mip ``mip`` -> (H, W, C) uint8 (CPU)."""
+def strict_decode_mip_int(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int | None = None,
+                          device: torch.device | str = "cpu") -> torch.Tensor:
+    """Integer decode (exact or hardware mode) of texture mip ``mip`` -> (H, W, C) uint8 on the CPU.
+
+    Every step is integer arithmetic (or float64 sums of small integers), so any ``device`` gives the
+    same bytes; a CUDA device only makes it faster."""
     q = asset.decoder.quantized
     w, h = asset.mip_size(mip)
-    levels = asset.grid_levels[mip]
+    taps = asset.taps[mip]
     address = asset.sampler.address
-    codes = [torch.from_numpy(g.levels[lv].astype("int64")) for g, lv in zip(asset.grids, levels)]
+    dev = torch.device(device)
+    codes = [torch.from_numpy(asset.grids[g].levels[lv].astype("int64")).to(dev) for g, lv in taps]
+    bits = [asset.grids[g].bits for g, _ in taps]
     hardware = asset.decode_mode == "hardware"
     if hardware:
-        u_line, v_line = _hw_coordinates(w), _hw_coordinates(h)
-    rows_per_chunk = rows_per_chunk or max(1, 8192 // w)
+        u_line, v_line = _hw_coordinates(w).to(dev), _hw_coordinates(h).to(dev)
+    rows_per_chunk = rows_per_chunk or max(1, (8192 if dev.type == "cpu" else 1 << 20) // w)
     out = torch.empty((h, w, q.outputs), dtype=torch.uint8)
     for r0 in range(0, h, rows_per_chunk):
         r1 = min(h, r0 + rows_per_chunk)
         parts: list[torch.Tensor] = []
         pos0 = None
-        for g, c in zip(asset.grids, codes):
+        for b, c in zip(bits, codes):
             gh, gw = c.shape[:2]
             if hardware:
                 u = u_line.repeat(r1 - r0)
@@ -175,15 +182,15 @@ def strict_decode_mip_int(asset: NeuralTextureAsset, mip: int, rows_per_chunk: i
                     pos0 = (torch.floor(u * _c(256.0 * gw)).to(I64) - 128,
                             torch.floor(v * _c(256.0 * gh)).to(I64) - 128)
                 continue
-            x = _int_mip_positions(w, gw).repeat(r1 - r0)
-            y = _int_mip_positions(h, gh)[r0:r1].repeat_interleave(w)
+            x = _int_mip_positions(w, gw).to(dev).repeat(r1 - r0)
+            y = _int_mip_positions(h, gh)[r0:r1].to(dev).repeat_interleave(w)
             if pos0 is None:
                 pos0 = (x, y)
             total = _int_bilinear(c, _int_wrap(x >> 8, gw, address), _int_wrap((x >> 8) + 1, gw, address),
                                   _int_wrap(y >> 8, gh, address), _int_wrap((y >> 8) + 1, gh, address),
                                   x & 255, y & 255)
-            k = g.bits + 9
-            s = 2 * total - ((1 << g.bits) - 1) * 65536
+            k = b + 9
+            s = 2 * total - ((1 << b) - 1) * 65536
             parts.append(torch.bitwise_right_shift(s + (1 << (k - 1)), k).clamp(-127, 127))
         if asset.encoding.kind != "none":
             gh0, gw0 = codes[0].shape[:2]
@@ -193,24 +200,28 @@ def strict_decode_mip_int(asset: NeuralTextureAsset, mip: int, rows_per_chunk: i
             else:
                 eu, ev = eu.clamp(0, 256 * gw0 - 1), ev.clamp(0, 256 * gh0 - 1)
             parts += [c[:, None] for c in _int_encoding(eu, ev, q.period_log2, q.phase)]
+        if asset.lod_inputs is not None:
+            parts.append(torch.full((parts[0].shape[0], 1), asset.lod_inputs[mip], dtype=I64, device=dev))
         x = torch.cat(parts, dim=1)
-        out[r0:r1] = _int_mlp(asset, x).reshape(r1 - r0, w, -1)
+        out[r0:r1] = _int_mlp(asset, x).reshape(r1 - r0, w, -1).cpu()
     return out
 
 
 @torch.no_grad()
-def strict_decode_mip(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int | None = None) -> torch.Tensor:
-    """Decode texture mip ``mip`` of ``asset`` at texel centres (CPU): (H, W, C) float32 linear values
-    for the float mode, (H, W, C) uint8 stored-space bytes for the exact and hardware modes."""
+def strict_decode_mip(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int | None = None,
+                      device: torch.device | str = "cpu") -> torch.Tensor:
+    """Decode texture mip ``mip`` of ``asset`` at texel centres: (H, W, C) float32 linear values for
+    the float mode (always on the CPU), (H, W, C) uint8 stored-space bytes for the exact and hardware
+    modes (integer arithmetic, on ``device``)."""
     if asset.decoder.quantized is not None:
-        return strict_decode_mip_int(asset, mip, rows_per_chunk)
+        return strict_decode_mip_int(asset, mip, rows_per_chunk, device)
     w, h = asset.mip_size(mip)
     u_line = (torch.arange(w, dtype=F32) + _c(0.5)) / _c(float(w))
     v_line = (torch.arange(h, dtype=F32) + _c(0.5)) / _c(float(h))
-    levels = asset.grid_levels[mip]
+    taps = asset.taps[mip]
     values = [
-        torch.from_numpy(g.levels[lv]).to(F32) * _c(g.scale) + _c(g.offset)
-        for g, lv in zip(asset.grids, levels)
+        torch.from_numpy(asset.grids[g].levels[lv]).to(F32) * _c(asset.grids[g].scale) + _c(asset.grids[g].offset)
+        for g, lv in taps
     ]
     layers = [(torch.from_numpy(l.weight), torch.from_numpy(l.bias), l.activation) for l in asset.decoder.layers]
     enc = asset.encoding
@@ -222,7 +233,11 @@ def strict_decode_mip(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int |
         v = v_line[r0:r1].repeat_interleave(w)
         parts = [_sample(val, u, v, asset.sampler.address) for val in values]
         if enc.kind != "none":
-            parts.append(_encode(u, v, enc.frequencies, enc.phases, levels[0]))
+            parts.append(_encode(u, v, enc.frequencies, enc.phases, taps[0][1]))
+        if asset.lod_inputs is not None:
+            # f32(lod) / f32(127): one correctly rounded division, as runtime_ref.neural_texture.lod_value
+            lod = torch.tensor(float(asset.lod_inputs[mip]), dtype=F32) / _c(127.0)
+            parts.append(lod.expand(u.shape[0], 1))
         x = torch.cat(parts, dim=1)
         for wgt, b, act in layers:
             x = _act(_dense(x, wgt, b), act, asset.decoder.leaky_slope)

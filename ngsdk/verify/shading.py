@@ -25,7 +25,7 @@ import numpy as np
 
 from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.errors import AssetError
-from ngsdk.verify.report import Report, check_manifest_and_files
+from ngsdk.verify.report import Report, check_manifest_and_files, check_recorded_psnr
 
 _CHECK_TEXELS = 4096
 
@@ -227,7 +227,11 @@ def verify_shading_bundle(
 
     if source is None:
         rep.add("SM007", "source", "skip", "no --source given")
-        rep.add("SM008", "quality", "skip", "no --source given")
+        if min_psnr is not None:
+            check_recorded_psnr(rep, "SM008", asset.provenance.metrics.get("psnr_fp16"), min_psnr,
+                                "PSNR of the fp16 decode")
+        else:
+            rep.add("SM008", "quality", "skip", "no --source given")
         return rep
     source = Path(source)
     want = asset.provenance.sources.get(source.name)

@@ -7,10 +7,15 @@ Check codes (stable):
 - ``NT004`` decode consistency: runtime_ref's decode of each mip hashes to the value the
   trainer recorded from its own evaluation forward (bit-identical) — per mip.
 - ``NT005`` bits per texel: recomputed from the stored grid texels and decoder arrays.
-- ``NT006`` source: the source files match the hashes in the provenance.
-- ``NT007`` quality: PSNR per texture and overall for every mip against the source.
+- ``NT006`` source: the source folder holds exactly the files recorded in the provenance, byte for byte
+  (same names, same sha256); anything else FAILs naming the files, and NT007 is not measured.
+- ``NT007`` quality: PSNR per texture and overall for every mip against the source; without a source,
+  ``min_psnr`` is checked against the mip-0 PSNR the trainer recorded (NT004 proves this decode is the one
+  it measured).
 - ``NT008`` engine (with ``engine=``): the bundle's decode mode under the engine's sampler profile:
   ``exact`` (worst-case error 0) or ``bounded`` with the worst-case byte error against the reference.
+- ``NT009`` training (when the bundle records its steps): WARN when training stopped far from convergence
+  (fewer than ``MIN_STEPS`` steps, or PSNR still rising by more than ``RISING_DB`` over the last evaluations).
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ from typing import Any
 
 from ngsdk.asset.digest import decode_hash
 from ngsdk.asset.errors import AssetError
-from ngsdk.verify.report import Report, check_manifest_and_files
+from ngsdk.verify.report import Report, check_manifest_and_files, check_recorded_psnr
+
+MIN_STEPS = 1000
+"""Fewer training steps than this is "far from convergence": the integer decoder trains in the last 40 %,
+and the quickstart's CPU minute gives a few hundred steps at 17-25 dB where a GPU run reaches 30+ dB."""
+RISING_DB = 0.5
+"""PSNR gain between the last two evaluations above which a run is still converging."""
 
 
 def verify_texture_bundle(
@@ -35,11 +46,16 @@ def verify_texture_bundle(
     log=None,
     engine: str | None = None,
     profile: str | None = None,
+    progress=None,
+    bcn: bool = False,
 ) -> Report:
     """Run every neural-texture check on ``bundle``; never raises for a bad bundle (it FAILs).
 
     ``engine`` (``unreal``, ``vulkan``, ``generic``) adds NT008; ``profile`` names a sampler profile
     (``lavapipe``, ``nvidia``, ``d3d11``...) to use instead of the engine's bounds (hardware mode).
+    ``progress(item)`` is called before each long step (a mip's decode). With ``bcn`` and a source, the
+    summary gets the BC7/BC5/BC4 figure of the same source (``summary["bcn"]``, ngsdk.textures.bcn) when
+    etcpak is installed.
     """
     from runtime_ref.bundle import load_neural_texture
     from runtime_ref.neural_texture_modes import decode_mip
@@ -64,6 +80,8 @@ def verify_texture_bundle(
     results, bad = {}, []
     t0 = time.perf_counter()
     for m in wanted:
+        if progress is not None:
+            progress(f"decode mip {m} ({asset.mip_size(m)[0]}x{asset.mip_size(m)[1]})")
         decoded[m] = decode_mip(asset, m)
         ref = asset.provenance.reference_decode.get(f"mip{m}")
         got = decode_hash(decoded[m])
@@ -87,7 +105,7 @@ def verify_texture_bundle(
     bpp = asset.bits_per_texel()
     rep.add("NT005", "bits per texel", "pass", f"{bpp:.3f} bpp ({asset.stored_bytes()} bytes)", bpp=bpp,
             bytes=asset.stored_bytes())
-    rep.summary.update({"bpp": bpp, "decode_mode": asset.decode_mode, "mips": asset.mip_levels,
+    rep.summary.update({"name": asset.name, "bpp": bpp, "decode_mode": asset.decode_mode, "mips": asset.mip_levels,
                         "size": [asset.width, asset.height], "channels": [c.name for c in asset.channels]})
 
     if engine is not None:
@@ -99,11 +117,73 @@ def verify_texture_bundle(
 
         decoded = {m: bytes_to_linear(d, asset.channels) for m, d in decoded.items()}
     if source is not None:
-        _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
+        ts = _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
+        if bcn and ts is not None:
+            _bcn_context(rep, ts, progress)
+    else:
+        check_recorded_psnr(rep, "NT007", asset.provenance.metrics.get("psnr_db"), min_psnr)
+    _check_training(rep, asset.provenance.metrics)
     return rep
 
 
-def _check_source(rep: Report, asset, source: Path, decoded: dict, min_psnr: float | None, previews) -> None:
+def _check_training(rep: Report, metrics: dict[str, Any]) -> None:
+    """NT009: how far from convergence the training stopped (bundles that record their steps)."""
+    steps = metrics.get("steps")
+    if not isinstance(steps, int):
+        return
+    evals = [p for p in metrics.get("eval_psnr", []) if isinstance(p, list) and len(p) == 2]
+    rising = evals[-1][1] - evals[-2][1] if len(evals) >= 2 else None
+    rep.summary["training"] = {"steps": steps, "last_gain_db": rising}
+    advice = "train longer (--time-budget, --steps) or on a GPU (--device cuda)"
+    if steps < MIN_STEPS:
+        rep.add("NT009", "training", "warn", f"training stopped after {steps} steps, far from convergence "
+                f"(fewer than {MIN_STEPS}); quality is well below what this model reaches: {advice}",
+                steps=steps, last_gain_db=rising)
+    elif rising is not None and rising > RISING_DB:
+        rep.add("NT009", "training", "warn", f"PSNR was still rising by {rising:.2f} dB between the last two "
+                f"evaluations at step {steps}: {advice}", steps=steps, last_gain_db=rising)
+    else:
+        gain = "" if rising is None else f", last evaluations within {rising:.2f} dB"
+        rep.add("NT009", "training", "pass", f"{steps} steps{gain}", steps=steps, last_gain_db=rising)
+
+
+def _bcn_context(rep: Report, ts, progress) -> None:  # noqa: ANN001 - a TextureSet
+    """``summary["bcn"]``: PSNR and bpp of the same source in BC7/BC5/BC4 (what engines ship otherwise)."""
+    from ngsdk.textures.bcn import BcnUnavailable, bcn_quality
+
+    if progress is not None:
+        progress("BCn figure of the source (etcpak)")
+    try:
+        rep.summary["bcn"] = bcn_quality(ts)
+    except BcnUnavailable as e:
+        rep.summary["bcn"] = {"unavailable": str(e)}
+
+
+def source_mismatch(recorded: dict[str, str], found: dict[str, str]) -> str | None:
+    """Why the source files ``found`` (name -> sha256) are not the ``recorded`` ones, or None if they are.
+
+    Every recorded file must be present with its hash, and every file found must be recorded: a name the
+    provenance does not know is a different material, not a match. No record at all proves nothing (None).
+    """
+    if not recorded:
+        return None
+    unknown = sorted(set(found) - set(recorded))
+    missing = sorted(set(recorded) - set(found))
+    changed = sorted(n for n in set(found) & set(recorded) if found[n] != recorded[n])
+    parts = []
+    if changed:
+        parts.append(f"changed since training: {', '.join(changed)}")
+    if unknown:
+        parts.append(f"not among the trained files: {', '.join(unknown)}")
+    if missing:
+        parts.append(f"missing: {', '.join(missing)}")
+    if not parts:
+        return None
+    return f"source does not match the files the bundle was trained on ({'; '.join(parts)})"
+
+
+def _check_source(rep: Report, asset, source: Path, decoded: dict, min_psnr: float | None, previews):  # noqa: ANN202
+    """NT006 and NT007; returns the loaded TextureSet when the source matches, else None."""
     from ngsdk.textures.ingest import load_texture_set
     from ngsdk.textures.metrics import texture_metrics
     from ngsdk.textures.mips import build_mips
@@ -112,17 +192,21 @@ def _check_source(rep: Report, asset, source: Path, decoded: dict, min_psnr: flo
         ts = load_texture_set(source)
     except AssetError as e:
         rep.add("NT006", "source", "fail", str(e))
-        return
+        return None
     names_b = [c.name for c in asset.channels]
     if [c.name for c in ts.channels] != names_b or (ts.width, ts.height) != (asset.width, asset.height):
         rep.add("NT006", "source", "fail",
                 f"{source}: source has {ts.width}x{ts.height} {[c.name for c in ts.channels]}, "
                 f"bundle has {asset.width}x{asset.height} {names_b}")
-        return
-    recorded = asset.provenance.sources
-    differ = sorted(n for n, h in ts.sources.items() if recorded.get(n) not in (None, h))
-    if differ:
-        rep.add("NT006", "source", "warn", f"source files changed since training: {', '.join(differ)}")
+        return None
+    problem = source_mismatch(asset.provenance.sources, ts.sources)
+    if problem is not None:
+        rep.add("NT006", "source", "fail", f"{source}: {problem}", recorded=sorted(asset.provenance.sources),
+                found=sorted(ts.sources))
+        rep.add("NT007", "quality", "skip", "not measured: the source is not the one the bundle was trained on")
+        return None
+    if not asset.provenance.sources:
+        rep.add("NT006", "source", "warn", "bundle records no source hashes; the source cannot be identified")
     else:
         rep.add("NT006", "source", "pass", f"{len(ts.sources)} source files match the provenance hashes")
     src_mips = build_mips(ts.data)
@@ -145,3 +229,4 @@ def _check_source(rep: Report, asset, source: Path, decoded: dict, min_psnr: flo
         from ngsdk.textures.previews import write_previews
 
         rep.previews = [str(p) for p in write_previews(decoded[0], src_mips[0], asset.channels, previews)]
+    return ts

@@ -29,7 +29,7 @@ import numpy as np
 from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.errors import AssetError
 from ngsdk.metrics import psnr
-from ngsdk.verify.report import Report, check_manifest_and_files
+from ngsdk.verify.report import Report, check_manifest_and_files, check_recorded_psnr
 
 SEAM_SAMPLE_LIMIT = 1 << 20
 """Voxels decoded per brick pair for VX005; larger overlaps are sampled on a regular stride."""
@@ -147,6 +147,8 @@ def verify_volume_bundle(
 
     if source is not None:
         _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
+    elif min_psnr is not None:
+        check_recorded_psnr(rep, "VX004", asset.provenance.metrics.get("psnr_db"), min_psnr, "PSNR (normalized)")
     else:
         rep.add("VX004", "quality", "skip", "no --source given")
     _check_seams(rep, asset, decoder, max_seam, log)

@@ -19,7 +19,7 @@ import shlex
 from pathlib import Path
 
 from ngsdk.asset.atomic import atomic_write_bytes
-from runtime_ref.toolchain import INSTALL_SCRIPT, ToolchainError
+from runtime_ref.toolchain import ToolchainError, install_hint
 
 LAYERS = (
     ("graph", "VkLayer_Graph", "VK_LAYER_ML_Graph_Emulation"),
@@ -37,8 +37,8 @@ def emulation_layer_deploy() -> Path:
     spec = importlib.util.find_spec("emulation_layer")
     if spec is None or spec.origin is None:
         raise ToolchainError(
-            "Python package 'emulation_layer' is missing; it comes from pip package "
-            f"'ai-ml-emulation-layer-for-vulkan==0.11.0': run `bash {INSTALL_SCRIPT}`"
+            "Python package 'emulation_layer' is missing; "
+            + install_hint("pip package 'ai-ml-emulation-layer-for-vulkan==0.11.0'")
         )
     deploy = Path(spec.origin).parent / "deploy"
     for _, stem, _ in LAYERS:
@@ -48,7 +48,8 @@ def emulation_layer_deploy() -> Path:
         ):
             if not p.is_file():
                 raise ToolchainError(
-                    f"{p}: emulation layer file missing; reinstall with `bash {INSTALL_SCRIPT}`"
+                    f"{p}: emulation layer file missing; reinstall: "
+                    + install_hint("pip package 'ai-ml-emulation-layer-for-vulkan==0.11.0'")
                 )
     return deploy
 
@@ -86,8 +87,8 @@ def emulation_layer_env(layer_dir: str | Path, *, lavapipe: bool = True) -> dict
         icd = lavapipe_icd()
         if icd is None:
             raise ToolchainError(
-                f"lavapipe (Mesa's CPU Vulkan driver) is missing; apt package 'mesa-vulkan-drivers': "
-                f"run `bash {INSTALL_SCRIPT}`"
+                "lavapipe (Mesa's CPU Vulkan driver) is missing; it comes from apt package 'mesa-vulkan-drivers': "
+                "apt-get install mesa-vulkan-drivers libvulkan1"
             )
         env["VK_DRIVER_FILES"] = str(icd)
         env["VK_ICD_FILENAMES"] = str(icd)  # older loaders read only this name

@@ -47,8 +47,11 @@ def _train(shared_data: Path, out: Path, spec) -> Path:
     material, x, y, w, h, mode, bits, address, seed = spec
     ts = load_texture_set(shared_data / "textures" / material)
     ts = TextureSet(ts.name, w, h, ts.channels, np.ascontiguousarray(ts.data[y:y + h, x:x + w]), ts.sources)
+    # exact: the default pyramid layout (2 taps + LOD input; 2-bit codes need 16 features to fill a slice);
+    # hardware: the grids layout it requires
+    layout = dict(layout="grids") if mode == "hardware" else dict(latent_features=max(8, 32 // bits))
     cfg = TextureTrainConfig(bpp=40, hidden=32, steps=30, batch_size=2048, device="cpu", seed=seed,
-                             decode_mode=mode, latent_bits=bits, address=address, eval_every=1000)
+                             decode_mode=mode, latent_bits=bits, address=address, eval_every=1000, **layout)
     write_bundle(train_texture(ts, cfg).asset, out)
     return out
 
@@ -203,23 +206,24 @@ def test_hardware_coordinates_match_profile_and_bounds(shader, bundles, name, fi
     assert ((lo <= got) & (got <= hi)).all(), f"{name} {filter}: driver bytes outside bounded"
 
 
-@pytest.mark.parametrize("mode", ["exact", "hardware"])
+@pytest.mark.parametrize("mode,layout", [("exact", "grids"), ("exact", "pyramid"), ("hardware", "grids")])
 @pytest.mark.parametrize("address", ["wrap", "clamp"])
-def test_vector_asset(shader, mode, address):
-    """The fixed asset of docs/decode-spec.md's test vectors decodes identically on the driver."""
+def test_vector_asset(shader, mode, layout, address):
+    """The fixed assets of docs/decode-spec.md's test vectors decode identically on the driver."""
     from runtime_ref.neural_texture_modes import decode_mip, decode_uv
     from tools.decode_vectors import tiny_asset, vector_uvs
 
-    asset = tiny_asset(mode, address)
+    asset = tiny_asset(mode, address, layout)
     profile = "exact" if mode == "exact" else _driver_profile(shader)
     for m in range(asset.mip_levels):
         ref = decode_mip(asset, m, profile=None if mode == "exact" else profile)
         got = shader.decode_mip(asset, m)
-        _report(shader, f"vectors {mode} {address} mip{m}", profile, got, ref)
+        _report(shader, f"vectors {mode} {layout} {address} mip{m}", profile, got, ref)
         assert np.array_equal(got, ref)
     uv = vector_uvs()
     if mode == "exact":
-        assert np.array_equal(shader.decode_uv(asset, uv, mip=0), decode_uv(asset, uv, mip=0))
+        for m in range(asset.mip_levels):
+            assert np.array_equal(shader.decode_uv(asset, uv, mip=m), decode_uv(asset, uv, mip=m)), m
     else:
         lod = np.float32(0.75)
         ref = decode_uv(asset, uv, lod=lod, filter="trilinear", profile=profile)

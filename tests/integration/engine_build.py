@@ -31,6 +31,15 @@ def cmake_build(source: Path, name: str, *options: str) -> Path:
     return out
 
 
+def layout_options(mode: str, bits: int) -> dict:
+    """Config of the latent layout a variant trains: the default pyramid (format 2.0: two taps + LOD input,
+    ``32 // bits`` features so 2-bit codes fill an RGBA8 slice), or for the hardware mode the grids layout
+    it needs (one sampler LOD for every grid)."""
+    if mode == "hardware":
+        return {"layout": "grids"}
+    return {"latent_features": max(8, 32 // bits)}
+
+
 def train_bundle(material: Path, out: Path, *, mode: str, address: str, bits: int, seed: int = 0,
                  steps: int = 30) -> Path:
     """Train a small bundle in decode mode ``mode`` through the trainer API (as `ngsdk train texture` does)."""
@@ -41,7 +50,8 @@ def train_bundle(material: Path, out: Path, *, mode: str, address: str, bits: in
 
     ts = load_texture_set(material)
     cfg = TextureTrainConfig(bpp=16 if bits == 8 else 12, latent_bits=bits, hidden=32, steps=steps, seed=seed,
-                             device="cpu", batch_size=4096, address=address, decode_mode=mode)
+                             device="cpu", batch_size=4096, address=address, decode_mode=mode,
+                             **layout_options(mode, bits))
     write_bundle(train_texture(ts, cfg).asset, out)
     return out
 

@@ -113,15 +113,17 @@ def test_saved_records_render_verdict_and_docs(bench, tmp_path, capsys):
             "overall_db": 39.5, "train_s": 60.0, "steps": 1000, "batch_size": 16384, "samples_per_s": 2.7e5,
             "device": "test", "time_budget": 60.0, "step_limit": None, "seed": 0}
     big = {**ours, "target_bpp": 10.0, "bpp": 9.9, "overall_db": 45.0}
+    low = {**ours, "target_bpp": 2.5, "bpp": 2.49, "overall_db": 36.5}
     saved = tmp_path / "r.json"
     saved.write_text(json.dumps({"mode": "table", "meta": {"commands": ["x"], "date": "d", "ngsdk": "0"},
-                                 "records": [big, ours, bcn]}))
+                                 "records": [big, ours, low, bcn]}))
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Someone else's section\n")
     assert bench.main(["--from-json", str(saved), "--write-docs", "--docs", str(docs)]) == 0
     out = capsys.readouterr().out
-    # The 10 bpp run does not count: the verdict takes the best run at <= 5 bpp.
-    assert "m: ngsdk <= 5 bpp reaches BCn PSNR: yes (39.50 dB vs 39.00 dB" in out
+    # The 10 bpp run does not count: the verdict takes the best run at <= 5 bpp; 2.5 bpp is held to BCn - 2 dB.
+    assert "m: ngsdk <= 5 bpp reaches BCn PSNR: yes (39.50 dB at 4.98 bpp vs BCn 39.00 dB at 16 bpp, +0.50 dB)" in out
+    assert "2.5 bpp NOT within 2 dB (-2.50 dB)" in out
     assert out.index("| BCn (") < out.index("| ngsdk 5 bpp |") < out.index("| ngsdk 10 bpp |")
     text = docs.read_text()
     assert "Someone else's section" in text and "## Neural texture compression vs BCn" in text

@@ -82,6 +82,52 @@ def test_cpp_shader_parameters_match_runtime_ref(name: str, bundles, loader_buil
     assert np.array_equal(got, param_blob(load_neural_texture(bundles[name])))
 
 
+@pytest.mark.parametrize("layout", ["grids", "pyramid"])
+@pytest.mark.parametrize("address", ["wrap", "clamp"])
+def test_cpp_decodes_the_spec_vector_assets(layout: str, address: str, loader_build: Path, tmp_path: Path):
+    """docs/decode-spec.md's vector assets in both latent layouts (one tap per grid; two taps of one pyramid
+    + LOD input): every mip in the exact mode and in the float view equals runtime_ref, and the shader
+    parameters equal param_blob."""
+    from runtime_ref.neural_texture_int import param_blob
+    from tools.decode_vectors import tiny_asset, write_vector_bundle
+
+    bundle = write_vector_bundle(tiny_asset("exact", address, layout), tmp_path / "v.ngasset")
+    asset = load_neural_texture(bundle)  # the float view is of the stored (float32) input scales
+    res = run_decode(loader_build, bundle, "--all", "--check-reference", "--raw-dir", tmp_path)
+    assert res.returncode == 0 and res.stdout.count("matches reference") == asset.mip_levels, res.stdout + res.stderr
+    for m in range(asset.mip_levels):
+        assert (tmp_path / f"mip{m}.bin").read_bytes() == reference_bytes(asset, "exact", m), m
+        raw = tmp_path / f"f{m}.bin"
+        res = run_decode(loader_build, bundle, "--mip", m, "--mode", "float", "--raw", raw)
+        assert res.returncode == 0, res.stderr
+        assert raw.read_bytes() == reference_bytes(asset, "float", m), m
+    assert run_decode(loader_build, bundle, "--params", tmp_path / "p.bin").returncode == 0
+    assert np.array_equal(np.fromfile(tmp_path / "p.bin", dtype="<i4"), param_blob(asset))
+
+
+@pytest.mark.parametrize("mode", ["exact", "hardware"])
+def test_cpp_reads_format_1x_bundles_like_their_2x_form(mode: str, loader_build: Path, tmp_path: Path):
+    """A 1.x bundle (texture.grid_levels) loads in C++ as its 2.0 form (mip_inputs): same shader parameters,
+    the same decoded bytes, the trainer's reference hashes."""
+    from tools.decode_vectors import tiny_asset, write_vector_bundle
+
+    v1 = write_vector_bundle(tiny_asset(mode, "wrap"), tmp_path / "v1.ngasset", format_1x=True)
+    v2 = write_vector_bundle(tiny_asset(mode, "wrap"), tmp_path / "v2.ngasset")
+    blobs = []
+    for b in (v1, v2):
+        res = run_decode(loader_build, b, "--params", tmp_path / f"{b.stem}.bin")
+        assert res.returncode == 0, res.stderr
+        blobs.append((tmp_path / f"{b.stem}.bin").read_bytes())
+    assert blobs[0] == blobs[1]
+    if mode == "exact":
+        for b in (v1, v2):
+            (tmp_path / b.stem).mkdir()
+            res = run_decode(loader_build, b, "--all", "--check-reference", "--raw-dir", tmp_path / b.stem)
+            assert res.returncode == 0 and res.stdout.count("matches reference") == 4, res.stdout + res.stderr
+        for m in range(4):
+            assert (tmp_path / "v1" / f"mip{m}.bin").read_bytes() == (tmp_path / "v2" / f"mip{m}.bin").read_bytes()
+
+
 def _copy(bundle: Path, tmp_path: Path) -> Path:
     dst = tmp_path / bundle.name
     shutil.copytree(bundle, dst)
@@ -100,19 +146,30 @@ def _refresh(bundle: Path, name: str) -> None:
     (bundle / "manifest.json").write_bytes(dump_manifest(m))
 
 
+def _grid(b: Path) -> str:
+    """The file of the bundle's (last) latent grid: latents.dds in the pyramid layout."""
+    import json
+
+    return json.loads((b / "manifest.json").read_text())["grids"][-1]["file"]
+
+
+# damage -> (apply, damaged file ("GRID": the grid's), message)
 DAMAGE = {
-    "sha256": (lambda b: (b / "grid0.dds").write_bytes((b / "grid0.dds").read_bytes()[:-1] + b"\x01"),
-               "grid0.dds", "sha256 mismatch"),
-    "truncated-dds": (lambda b: ((b / "grid1.dds").write_bytes((b / "grid1.dds").read_bytes()[:-16]),
-                                 _refresh(b, "grid1.dds")), "grid1.dds", "truncated texel data"),
-    "dds-magic": (lambda b: ((b / "grid0.dds").write_bytes(b"XDS " + (b / "grid0.dds").read_bytes()[4:]),
-                             _refresh(b, "grid0.dds")), "grid0.dds", "not a DDS file"),
+    "sha256": (lambda b: (b / _grid(b)).write_bytes((b / _grid(b)).read_bytes()[:-1] + b"\x01"),
+               "GRID", "sha256 mismatch"),
+    "truncated-dds": (lambda b: ((b / _grid(b)).write_bytes((b / _grid(b)).read_bytes()[:-16]),
+                                 _refresh(b, _grid(b))), "GRID", "truncated texel data"),
+    "dds-magic": (lambda b: ((b / _grid(b)).write_bytes(b"XDS " + (b / _grid(b)).read_bytes()[4:]),
+                             _refresh(b, _grid(b))), "GRID", "not a DDS file"),
     "pickle": (lambda b: (np.savez(b / "decoder.npz", **{"layer0.weight": np.array([object()], dtype=object)}),
                           _refresh(b, "decoder.npz")), "decoder.npz", "Python objects"),
     "missing": (lambda b: (b / "decoder.npz").unlink(), "decoder.npz", "missing"),
     "version": (lambda b: (b / "manifest.json").write_text(
-        (b / "manifest.json").read_text().replace('"format_version": "1.', '"format_version": "7.')),
+        (b / "manifest.json").read_text().replace('"format_version": "2.', '"format_version": "7.')),
         "manifest.json", "unknown format version 7."),
+    "taps": (lambda b: (b / "manifest.json").write_text(
+        (b / "manifest.json").read_text().replace('"lod": 127', '"lod": 128', 1)),
+        "manifest.json", "lod"),
     "json": (lambda b: (b / "manifest.json").write_text("{\"format\": \"ngasset\""), "manifest.json",
              "not valid JSON"),
 }
@@ -122,6 +179,7 @@ DAMAGE = {
 def test_cpp_and_python_refuse_damaged_bundles(damage: str, bundles, loader_build: Path, tmp_path: Path):
     bundle = _copy(bundles["float-wrap-4bit"], tmp_path)
     apply, file, needle = DAMAGE[damage]
+    file = _grid(bundle) if file == "GRID" else file
     apply(bundle)
     with pytest.raises(AssetError):
         load_neural_texture(bundle)

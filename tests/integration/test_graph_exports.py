@@ -164,7 +164,11 @@ def test_records_list_every_file_with_digests(mlp_bundle, conv_bundle) -> None: 
         # Atomic writes leave no staging folders or temporary files behind.
         assert not [p for p in out.rglob("*") if p.name.startswith(".")]
     onnx_rec = _by(mlp_bundle[1], "onnx", "fp32")
-    assert [f.path for f in onnx_rec.files] == ["mlp.onnx", "mlp.onnx.reference.npz"]  # no .onnx.data
+    ref = onnx_rec.details["reference"]
+    assert [f.path for f in onnx_rec.files] == ["mlp.onnx", ref]  # no .onnx.data
+    # the verification data is stored once per content: the float exports share one reference file
+    assert ref.startswith("mlp.ref-") and ref.endswith(".npz")
+    assert {r.details["reference"] for r in mlp_bundle[1] if r.precision != "int8"} == {ref}
 
 
 def test_onnx_single_file_opset_metadata_dynamic_batch(mlp_bundle, conv_bundle) -> None:  # noqa: ANN001

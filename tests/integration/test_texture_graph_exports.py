@@ -61,7 +61,8 @@ def test_verify_passes_with_exact_int8(bundle: Path, tmp_path: Path) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text())
     (int8,) = [e for e in manifest["exports"] if e["precision"] == "int8"]
     ref = int8["details"]["record"]["details"]["int8_reference"]
-    assert ref["integer_layers"] == ["linear", "linear_1", "linear_2"]
+    layers = len(manifest["decoder"]["layers"])  # every Linear of the decoder runs in integer arithmetic
+    assert ref["integer_layers"] == ["linear"] + [f"linear_{i}" for i in range(1, layers)]
     assert ref["float_simulation"]["max_steps"] <= 1
 
 

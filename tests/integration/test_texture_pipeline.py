@@ -27,6 +27,11 @@ def _files(bundle: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(bundle.iterdir())}
 
 
+def _grid_file(bundle: Path, i: int = 0) -> str:
+    """File of latent grid ``i`` (the default pyramid layout has one grid, ``latents.dds``)."""
+    return json.loads((bundle / "manifest.json").read_text())["grids"][i]["file"]
+
+
 def test_decode_equals_trained_model_bit_for_bit(small_bundle: Path) -> None:
     torch = pytest.importorskip("torch")
     from ngsdk.textures.strict import strict_decode_mip
@@ -58,18 +63,20 @@ def test_every_trained_level_is_exported(small_bundle: Path) -> None:
     from runtime_ref.dds import read_dds
 
     manifest = json.loads((small_bundle / "manifest.json").read_text())
+    assert manifest["format_version"] == "2.0"
     for g in manifest["grids"]:
         tex = read_dds(small_bundle / g["file"])
-        assert tex.mip_count == g["levels"] == max(g["width"], g["height"]).bit_length()
-    used = {lv for mip in manifest["texture"]["grid_levels"] for lv in mip}
-    assert used == set(range(max(g["levels"] for g in manifest["grids"])))
+        assert tex.mip_count == g["levels"] <= max(g["width"], g["height"]).bit_length()
+    # every stored level is read by some tap, and only stored levels are
+    used = {(g, lv) for mip in manifest["texture"]["mip_inputs"] for g, lv in mip["taps"]}
+    assert used == {(i, lv) for i, g in enumerate(manifest["grids"]) for lv in range(g["levels"])}
 
 
 def test_grid_dds_top_level_opens_in_pillow(small_bundle: Path) -> None:
     from runtime_ref.dds import read_dds
 
-    tex = read_dds(small_bundle / "grid0.dds")
-    with Image.open(small_bundle / "grid0.dds") as im:
+    tex = read_dds(small_bundle / _grid_file(small_bundle))
+    with Image.open(small_bundle / _grid_file(small_bundle)) as im:
         assert im.size == (tex.width, tex.height)
         assert np.array_equal(np.asarray(im.convert("RGBA")), tex.mips[0][0])
 
@@ -80,7 +87,7 @@ def test_same_seed_gives_byte_identical_bundle(small_material: Path, tmp_path: P
     assert train_small(small_material, b, steps=12, seed=7).exit_code == 0
     assert train_small(small_material, c, steps=12, seed=8).exit_code == 0
     assert _files(a) == _files(b)
-    assert _files(a)["grid0.dds"] != _files(c)["grid0.dds"]
+    assert _files(a)[_grid_file(a)] != _files(c)[_grid_file(c)]
 
 
 def test_resume_from_checkpoint_continues_the_same_run(small_material: Path, tmp_path: Path) -> None:
@@ -136,12 +143,13 @@ def test_damaged_bundle_fails_with_one_line_naming_the_file(small_bundle: Path, 
                                                             damage: str) -> None:
     b = tmp_path / "b.ngasset"
     shutil.copytree(small_bundle, b)
+    grid = _grid_file(b)
     if damage == "dds_byte":
-        p = b / "grid1.dds"
+        p = b / grid
         data = bytearray(p.read_bytes())
         data[len(data) // 2] ^= 0x01
         p.write_bytes(bytes(data))
-        name = "grid1.dds"
+        name = grid
     elif damage == "delete_npz":
         (b / "decoder.npz").unlink()
         name = "decoder.npz"
@@ -152,20 +160,20 @@ def test_damaged_bundle_fails_with_one_line_naming_the_file(small_bundle: Path, 
     elif damage == "wrong_version":
         p = b / "manifest.json"
         m = json.loads(p.read_text())
-        m["format_version"] = "2.0"
+        m["format_version"] = "3.0"
         p.write_text(json.dumps(m))
         name = "manifest.json"
     else:
-        p = b / "grid0.dds"
+        p = b / grid
         data = bytearray(p.read_bytes())
         data[4] = 99  # dwSize must be 124
         p.write_bytes(bytes(data))
         m = json.loads((b / "manifest.json").read_text())
         from ngsdk.asset.manifest import dump_manifest, file_record
 
-        m["files"]["grid0.dds"] = file_record(p)
+        m["files"][grid] = file_record(p)
         (b / "manifest.json").write_bytes(dump_manifest(m))
-        name = "grid0.dds"
+        name = grid
     res = _run_cli("verify", str(b), "-q")
     assert res.returncode != 0
     lines = [l for l in res.stderr.splitlines() if l.strip()]
@@ -194,7 +202,10 @@ def test_verify_and_inspect_work_without_torch(small_bundle: Path, small_materia
 def test_inspect_summary(small_bundle: Path) -> None:
     res = CliRunner().invoke(main, ["inspect", str(small_bundle)])
     assert res.exit_code == 0
-    assert "grid0" in res.output and "albedo.r" in res.output and "bpp" in res.output
+    assert "latents" in res.output and "albedo.r" in res.output and "bpp" in res.output
+    # the default layout: two taps of one pyramid per mip, at consecutive levels, and a LOD input
+    assert "taps         2 per mip (latents, latents), levels by mip 0/1 0/1 1/2" in res.output
+    assert "LOD inputs -127 127" in res.output
 
 
 def test_export_dds_npz_copy_is_loadable(small_bundle: Path, tmp_path: Path) -> None:

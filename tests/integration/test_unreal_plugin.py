@@ -65,12 +65,12 @@ def test_importer_writes_the_custom_node_code_the_harness_compiles():
         assert f'"{line}\\n"' in importer or f'TEXT("{line}\\n"' in importer, line
 
 
-@pytest.mark.parametrize("name", ["exact-wrap-4bit", "exact-clamp-8bit", "hardware-wrap-8bit", "hardware-clamp-8bit"])
-def test_material_binding_decodes_bit_identically_on_lavapipe(name: str, bundles, harness: Path, tmp_path: Path):
-    asset = load_neural_texture(bundles[name])
-    for m in (0, 1, asset.mip_levels - 1):
+def _check_material_decode(harness: Path, bundle: Path, mips, tmp_path: Path) -> None:
+    """The harness's bytes at mip ``m``'s texel centres equal runtime_ref's decode_uv there."""
+    asset = load_neural_texture(bundle)
+    for m in mips:
         raw = tmp_path / f"m{m}.bin"
-        res = subprocess.run([str(harness), str(bundles[name]), "--mip", str(m), "--raw", str(raw)],
+        res = subprocess.run([str(harness), str(bundle), "--mip", str(m), "--raw", str(raw)],
                              capture_output=True, text=True, timeout=600)
         assert res.returncode == 0, res.stdout + res.stderr
         w, h = asset.mip_size(m)
@@ -80,4 +80,19 @@ def test_material_binding_decodes_bit_identically_on_lavapipe(name: str, bundles
         else:
             want = neural_texture_hw.decode_uv(asset, uv, np.float32(m), profile="lavapipe")
         got = np.fromfile(raw, dtype=np.uint8).reshape(want.shape)
-        assert np.array_equal(got, want), f"{name} mip {m}: {(got != want).sum()} bytes differ"
+        assert np.array_equal(got, want), f"{bundle.name} mip {m}: {(got != want).sum()} bytes differ"
+
+
+@pytest.mark.parametrize("name", ["exact-wrap-4bit", "exact-clamp-8bit", "hardware-wrap-8bit", "hardware-clamp-8bit"])
+def test_material_binding_decodes_bit_identically_on_lavapipe(name: str, bundles, harness: Path, tmp_path: Path):
+    asset = load_neural_texture(bundles[name])
+    _check_material_decode(harness, bundles[name], (0, 1, asset.mip_levels - 1), tmp_path)
+
+
+@pytest.mark.parametrize("mode,layout", [("exact", "grids"), ("exact", "pyramid"), ("hardware", "grids")])
+def test_material_binding_decodes_the_spec_vector_assets(mode: str, layout: str, harness: Path, tmp_path: Path):
+    """Both latent layouts through the material binding: the taps and LOD inputs travel in the parameter blob."""
+    from tools.decode_vectors import tiny_asset, write_vector_bundle
+
+    bundle = write_vector_bundle(tiny_asset(mode, "wrap", layout), tmp_path / "v.ngasset")
+    _check_material_decode(harness, bundle, range(4), tmp_path)

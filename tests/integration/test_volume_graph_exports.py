@@ -193,6 +193,7 @@ def test_verify_checks_every_export(exported: tuple[Path, str], shared_data: Pat
     def max_error(code: str, name: str) -> float:
         return max(r["max_abs_error"] for r in gx[code, name]["details"]["report"]["runs"].values())
 
+    exports = json.loads((bundle / "manifest.json").read_text())["exports"]
     measured = {}
     for name in sorted(fp32):
         measured[name] = (max_error("GX001", name), max_error("GX002", name))
@@ -203,7 +204,9 @@ def test_verify_checks_every_export(exported: tuple[Path, str], shared_data: Pat
         run = gx["GX001", f"vgf int8 {g}"]["details"]["report"]["runs"]["lavapipe"]
         assert run["mismatches"] == 0 and run["outputs"]["value"]["elements"] == 4096
         # int8 against the float model on the same stored inputs: the quantization error itself
-        with np.load(bundle / f"{g}.int8.vgf.reference.npz") as q, np.load(bundle / f"{g}.onnx.reference.npz") as f:
+        refs = {e["precision"]: e["details"]["record"]["details"]["reference"] for e in exports
+                if e["graph"] == g and e["format"] in ("vgf", "onnx") and e["precision"] in ("int8", "fp32")}
+        with np.load(bundle / refs["int8"]) as q, np.load(bundle / refs["fp32"]) as f:
             assert np.array_equal(q["in.features"], f["in.features"])
             measured[f"vgf int8 {g} (vs float model)"] = (float(np.abs(q["out.value"] - f["out.value"]).max()),)
     for name, errs in measured.items():

@@ -62,6 +62,28 @@ def test_vulkan_decode_is_bit_identical_on_lavapipe(name: str, engine_bundles, s
         assert np.array_equal(got, want.ravel()), f"{name} mip {m}: {(got != want.ravel()).sum()} bytes differ"
 
 
+# (mode, latent layout, written as format 1.x)
+VECTOR_CASES = [("exact", "grids", False), ("exact", "pyramid", False), ("hardware", "grids", False),
+                ("exact", "grids", True)]
+
+
+@pytest.mark.parametrize("mode,layout,format_1x", VECTOR_CASES)
+def test_vulkan_decodes_the_spec_vector_assets(mode: str, layout: str, format_1x: bool, sample: Path, tmp_path: Path):
+    """docs/decode-spec.md's vector assets (both latent layouts; a 1.x manifest too) decode on lavapipe to
+    runtime_ref's bytes."""
+    from tools.decode_vectors import tiny_asset, write_vector_bundle
+
+    asset = tiny_asset(mode, "clamp", layout)
+    bundle = write_vector_bundle(asset, tmp_path / "v.ngasset", format_1x=format_1x)
+    decoder = neural_texture_hw.HardwareDecoder(asset) if mode == "hardware" else None
+    for m in range(asset.mip_levels):
+        raw = tmp_path / f"mip{m}.bin"
+        res = run_sample(sample, bundle, "--mip", m, "--raw", raw, *([] if decoder else ["--check-reference"]))
+        assert res.returncode == 0, res.stdout + res.stderr
+        want = decoder.decode_mip(m, profile="lavapipe") if decoder else neural_texture_exact.decode_mip(asset, m)
+        assert np.array_equal(np.fromfile(raw, dtype=np.uint8), want.ravel()), f"mip {m}"
+
+
 def test_vulkan_sample_writes_png_and_refuses_mismatch(engine_bundles, sample: Path, tmp_path: Path):
     bundle = engine_bundles["exact-wrap-4bit"]
     asset = load_neural_texture(bundle)

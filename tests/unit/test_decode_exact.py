@@ -85,11 +85,12 @@ def test_interval_mlp_contains_every_point():
         assert ((blo <= y) & (y <= bhi)).all()
 
 
+@pytest.mark.parametrize("layout", ["grids", "pyramid"])
 @pytest.mark.parametrize("address", ["wrap", "clamp"])
-def test_exact_uv_at_texel_centres_equals_whole_mip(address):
+def test_exact_uv_at_texel_centres_equals_whole_mip(address, layout):
     from runtime_ref.neural_texture_exact import decode_mip, decode_uv
 
-    asset = tiny_asset("exact", address)
+    asset = tiny_asset("exact", address, layout)
     for m in range(asset.mip_levels):
         full = decode_mip(asset, m)
         h, w = full.shape[:2]
@@ -116,7 +117,7 @@ def test_bundle_round_trip(tmp_path, mode):
     asset = tiny_asset(mode, "wrap")
     b = _write(asset, tmp_path / f"{mode}.ngasset")
     m = json.loads((b / "manifest.json").read_text())
-    assert m["format_version"] == "1.1" and m["decoder"]["dtype"] == "int8" and m["decode_mode"] == mode
+    assert m["format_version"] == "2.0" and m["decoder"]["dtype"] == "int8" and m["decode_mode"] == mode
     with np.load(b / "decoder.npz", allow_pickle=False) as z:
         assert sorted(z.files) == sorted(f"q.layer{i}.{k}" for i in range(3)
                                          for k in ("weight", "bias", "multiplier", "shift"))
@@ -178,7 +179,7 @@ def test_training_forward_is_the_decode():
     """The model's integer forward (what training optimises) gives runtime_ref's bytes at every texel."""
     torch = pytest.importorskip("torch")
     from ngsdk.asset.types import Channel
-    from ngsdk.textures.config import GridConfig, TextureTrainConfig
+    from ngsdk.textures.config import GridConfig, TextureTrainConfig, layout_for
     from ngsdk.textures.ingest import TextureSet
     from ngsdk.textures.model import NeuralTextureModel
     from ngsdk.textures.train import to_asset
@@ -188,10 +189,15 @@ def test_training_forward_is_the_decode():
     w, h = 23, 17
     chans = [Channel("albedo.r", "albedo", "r", "srgb"), Channel("roughness", "roughness", "r")]
     ts = TextureSet("t", w, h, chans, rng.random((h, w, 2), dtype=np.float32), {})
-    for mode, bits, address in (("exact", 4, "wrap"), ("exact", 2, "clamp"), ("hardware", 8, "wrap")):
-        cfg = TextureTrainConfig(decode_mode=mode, latent_bits=bits, address=address, hidden=16,
-                                 grids=[GridConfig("grid0", 7, 5, 1, bits), GridConfig("grid1", 4, 3, 2, bits)])
-        model = NeuralTextureModel(cfg, w, h, 2, seed=5)
+    cases = (("exact", 4, "wrap", "pyramid"), ("exact", 2, "clamp", "pyramid"), ("exact", 4, "clamp", "grids"),
+             ("hardware", 8, "wrap", "grids"))
+    for mode, bits, address, layout in cases:
+        grids = ([GridConfig("latents", 7, 5, 1, bits)] if layout == "pyramid" else
+                 [GridConfig("grid0", 7, 5, 1, bits), GridConfig("grid1", 4, 3, 2, bits)])
+        cfg = TextureTrainConfig(decode_mode=mode, latent_bits=bits, address=address, hidden=16, layout=layout,
+                                 latent_features=32 // bits, grids=grids)
+        cfg.check()
+        model = NeuralTextureModel(cfg, layout_for(grids, 5, cfg), w, h, 2, seed=5)
         with torch.no_grad():
             for g in model.grids:
                 g.values.uniform_(-1, 1, generator=torch.Generator().manual_seed(1))
@@ -206,4 +212,4 @@ def test_training_forward_is_the_decode():
                 y = model.forward_int(torch.full_like(k, m), k % mw, k // mw, "hard")
             got = y.numpy().astype(np.uint8).reshape(mh, mw, -1)
             assert np.array_equal(y.numpy(), np.round(y.numpy()))
-            assert np.array_equal(got, decode_mip(asset, m)), (mode, bits, address, m)
+            assert np.array_equal(got, decode_mip(asset, m)), (mode, bits, address, layout, m)

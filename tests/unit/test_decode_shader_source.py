@@ -1,4 +1,4 @@
-"""The shader source: the WGSL form is generated from the .ush, and the doc's test vectors are current."""
+"""The shader source: the WGSL form is generated from the .ush, within the translator's subset."""
 
 from __future__ import annotations
 
@@ -36,9 +36,3 @@ def test_translator_maps_declarations_casts_and_functions():
     assert "var act: array<i32, NTD_MAX_WIDTH>;" in out
     assert "var t: vec4<f32> = vec4<f32>(1.0, 0.0, 0.0, 0.0);" in out
     assert "for (var k: i32 = 0; k < a; k++)" in out and "i32(floor(b * 2.0))" in out
-
-
-def test_decode_spec_vectors_are_current():
-    res = subprocess.run([sys.executable, "tools/decode_vectors.py", "--check"], cwd=REPO,
-                         capture_output=True, text=True)
-    assert res.returncode == 0, res.stderr

@@ -3,8 +3,9 @@
 Two forms of the one source run here: the WGSL that tools/shaders/ush_to_wgsl.py generates from
 NeuralTextureDecode.ush, and the .ush itself compiled from HLSL to SPIR-V by glslangValidator (when it
 is installed). Both take the same bindings: four latent grids as RGBA8 UNORM 2D arrays (what an engine
-imports), one sampler, the decoder parameter blob (``runtime_ref.neural_texture_int.param_blob``), a
-job description and per-sample coordinates; they return the decoded UNORM8 bytes.
+imports), one sampler, the parameter blob (``runtime_ref.neural_texture_int.param_blob``: the decoder,
+the sizes and every mip's taps and LOD input), a job description (path, mip, sample count) and per-sample
+coordinates; they return the decoded UNORM8 bytes.
 
 The device comes from :func:`tools.vulkan_harness.wgpu_sampler.open_device` (``NGSDK_WGPU_ADAPTER``
 picks the adapter).
@@ -29,7 +30,6 @@ SHADERS = REPO / "engine_plugins" / "shaders"
 WGSL_CORE = SHADERS / "NeuralTextureDecode.wgsl"
 HLSL_KERNEL = Path(__file__).with_name("ntd_kernel.hlsl")
 MAX_GRIDS = 4
-MAX_MIPS = 32
 HLSL_MAX_SLICES = 3  # per grid: one Texture2D view per slice in ntd_kernel.hlsl (bindings 9-20)
 _WORKGROUP = 64
 _MAX_GROUPS_X = 65535
@@ -47,12 +47,6 @@ WGSL_KERNEL = """
 @group(0) @binding(8) var<storage, read_write> outb: array<i32>;
 
 fn NTD_Param(i: i32) -> i32 { return blob[i]; }
-fn NTD_MipLevels() -> i32 { return job[6]; }
-fn NTD_MipSize(m: i32) -> vec2<i32> { return vec2<i32>(max(1, job[7] >> u32(m)), max(1, job[8] >> u32(m))); }
-fn NTD_GridInfo(g: i32, m: i32) -> vec4<i32> {
-    let lv = job[32 + 4 * m + g];
-    return vec4<i32>(lv, max(1, job[16 + 4 * g] >> u32(lv)), max(1, job[17 + 4 * g] >> u32(lv)), 0);
-}
 fn NTD_LoadGrid(g: i32, s: i32, x: i32, y: i32, level: i32) -> vec4<f32> {
     if (g == 0) { return textureLoad(grid0, vec2<i32>(x, y), s, level); }
     if (g == 1) { return textureLoad(grid1, vec2<i32>(x, y), s, level); }
@@ -169,8 +163,8 @@ class ShaderDecoder:
         """Dispatch ``count`` decodes on ``path``; returns uint8 (count, C)."""
         import wgpu
 
-        if len(asset.grids) > MAX_GRIDS or asset.mip_levels > MAX_MIPS:
-            raise ValueError(f"the harness binds at most {MAX_GRIDS} grids and {MAX_MIPS} mips")
+        if len(asset.grids) > MAX_GRIDS:
+            raise ValueError(f"the harness binds at most {MAX_GRIDS} grids")
         d = self.dev.device
         layout, pipeline = self._build()
         channels = asset.decoder.outputs
@@ -178,15 +172,13 @@ class ShaderDecoder:
         groups = -(-count // _WORKGROUP)
         gx = min(groups, _MAX_GROUPS_X)
         gy = -(-groups // gx)
-        job = np.zeros(32 + 4 * MAX_MIPS, dtype=np.int32)
-        job[:9] = [path, w, h, count, channels, mip, asset.mip_levels, asset.width, asset.height]
+        # job: path, mip width and height, samples, channels, mip, then the texel-centre steps (float bits)
+        # and the dispatch width; the blob describes the texture itself
+        job = np.zeros(16, dtype=np.int32)
+        job[:6] = [path, w, h, count, channels, mip]
         job[9:11] = np.array([np.float32(0.5) / np.float32(w), np.float32(0.5) / np.float32(h)],
                              dtype=np.float32).view(np.int32)
         job[11] = gx
-        for g, grid in enumerate(asset.grids):
-            job[16 + 4 * g: 19 + 4 * g] = [grid.width, grid.height, len(grid.levels)]
-        for m, levels in enumerate(asset.grid_levels):
-            job[32 + 4 * m: 32 + 4 * m + len(levels)] = levels
         textures = [self._grid_texture(g) for g in asset.grids]
         textures += [self._dummy_texture() for _ in range(MAX_GRIDS - len(textures))]
         views = [t.create_view(dimension="2d-array") for t in textures]

@@ -26,13 +26,6 @@
 [[vk::binding(20, 0)]] Texture2D<float4> g3s2;
 
 int NTD_Param(int i) { return blob[i]; }
-int NTD_MipLevels() { return job[6]; }
-int2 NTD_MipSize(int m) { return int2(max(1, job[7] >> m), max(1, job[8] >> m)); }
-int4 NTD_GridInfo(int g, int m)
-{
-    int lv = job[32 + 4 * m + g];
-    return int4(lv, max(1, job[16 + 4 * g] >> lv), max(1, job[17 + 4 * g] >> lv), 0);
-}
 float4 NTD_LoadGrid(int g, int s, int x, int y, int level)
 {
     int k = 3 * g + s;

@@ -57,6 +57,25 @@ uint32_t Grid::level_width(uint32_t l) const { return extent(width, l); }
 uint32_t Grid::level_height(uint32_t l) const { return extent(height, l); }
 uint32_t NeuralTexture::mip_width(uint32_t m) const { return extent(width, m); }
 uint32_t NeuralTexture::mip_height(uint32_t m) const { return extent(height, m); }
+bool hardware_layout(const NeuralTexture& t) {
+    if (t.has_lod()) return false;
+    for (size_t m = 0; m < t.taps.size(); ++m) {
+        if (t.taps[m].size() != t.grids.size()) return false;
+        for (size_t g = 0; g < t.grids.size(); ++g)
+            if (!(t.taps[m][g] == Tap{uint32_t(g), std::min<uint32_t>(uint32_t(m), t.grids[g].levels - 1)}))
+                return false;
+    }
+    return true;
+}
+
+uint32_t NeuralTexture::tap_width(uint32_t m, size_t tap) const {
+    const Tap& t = taps[m][tap];
+    return grids[t.grid].level_width(t.level);
+}
+uint32_t NeuralTexture::tap_height(uint32_t m, size_t tap) const {
+    const Tap& t = taps[m][tap];
+    return grids[t.grid].level_height(t.level);
+}
 
 uint32_t packed_slices(uint32_t features, uint32_t bits) {
     uint32_t per_byte = 8 / bits;
@@ -288,6 +307,67 @@ void check_quantized(Schema& sc, const json::Value& qd, Quantized& q) {
     if (const json::Value* rp = qd.find("reference_profile")) sc.string(rp, at(w, "reference_profile"), &q.reference_profile);
 }
 
+// texture.mip_inputs (format 2.x: per mip {"taps": [[grid, level], ...], "lod": int}) or texture.grid_levels
+// (1.x: per mip the level of every grid, read as one tap per grid and no LOD input); exactly one is given.
+void check_mip_inputs(Schema& sc, const json::Value& tex, NeuralTexture& t) {
+    const json::Value* mi = tex.find("mip_inputs");
+    const json::Value* gl = tex.find("grid_levels");
+    if (mi && gl) {
+        sc.fail("texture", "give 'mip_inputs' (format 2.x) or 'grid_levels' (1.x), not both");
+        return;
+    }
+    if (gl) {
+        if (!sc.array(gl, "texture/grid_levels")) return;
+        for (size_t i = 0; i < gl->size() && sc.ok(); ++i) {
+            const json::Value& row = gl->items()[i];
+            std::string w = at("texture/grid_levels", i);
+            if (!sc.array(&row, w)) break;
+            std::vector<Tap> taps(row.size());
+            for (size_t k = 0; k < row.size(); ++k) {
+                taps[k].grid = uint32_t(k);
+                sc.u32(&row.items()[k], at(w, k), 0, taps[k].level);
+            }
+            t.taps.push_back(taps);
+        }
+        return;
+    }
+    if (!sc.array(sc.field(tex, "texture", "mip_inputs", true), "texture/mip_inputs")) return;
+    size_t with_lod = 0;
+    for (size_t i = 0; i < mi->size() && sc.ok(); ++i) {
+        const json::Value& e = mi->items()[i];
+        std::string w = at("texture/mip_inputs", i);
+        if (!sc.object(&e, w)) break;
+        for (const auto& kv : e.members())
+            if (kv.first != "taps" && kv.first != "lod")
+                sc.fail(w, "additional property '" + kv.first + "' is not allowed");
+        const json::Value* taps = sc.field(e, w, "taps", true);
+        std::string wt = at(w, "taps");
+        if (!sc.array(taps, wt, 1)) break;
+        std::vector<Tap> row(taps->size());
+        for (size_t k = 0; k < taps->size() && sc.ok(); ++k) {
+            const json::Value& pair = taps->items()[k];
+            std::string wp = at(wt, k);
+            if (!sc.array(&pair, wp)) break;
+            if (pair.size() != 2) {
+                sc.fail(wp, "expected a [grid, level] pair");
+                break;
+            }
+            sc.u32(&pair.items()[0], at(wp, 0), 0, row[k].grid);
+            sc.u32(&pair.items()[1], at(wp, 1), 0, row[k].level);
+        }
+        t.taps.push_back(row);
+        if (const json::Value* lod = e.find("lod")) {
+            int64_t v = 0;
+            if (sc.integer(lod, at(w, "lod"), -127, &v) && v > 127) sc.fail(at(w, "lod"), "should be at most 127");
+            t.lod_inputs.push_back(int32_t(v));
+            ++with_lod;
+        }
+    }
+    // the LOD input is a decoder input: every mip has one, or none does
+    if (sc.ok() && with_lod != 0 && with_lod != mi->size())
+        sc.fail("texture/mip_inputs", "'lod' must be given for every mip or for none");
+}
+
 // The neural_texture kind: fill `t` from the manifest while checking its schema.
 void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
     const json::Value* tex = sc.field(m, "", "texture", true);
@@ -295,17 +375,7 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
         sc.u32(sc.field(*tex, "texture", "width", true), "texture/width", 1, t.width);
         sc.u32(sc.field(*tex, "texture", "height", true), "texture/height", 1, t.height);
         sc.u32(sc.field(*tex, "texture", "mip_levels", true), "texture/mip_levels", 1, t.mip_levels);
-        const json::Value* gl = sc.field(*tex, "texture", "grid_levels", true);
-        if (sc.array(gl, "texture/grid_levels")) {
-            for (size_t i = 0; i < gl->size() && sc.ok(); ++i) {
-                const json::Value& row = gl->items()[i];
-                std::string w = at("texture/grid_levels", i);
-                if (!sc.array(&row, w)) break;
-                std::vector<uint32_t> levels(row.size());
-                for (size_t k = 0; k < row.size(); ++k) sc.u32(&row.items()[k], at(w, k), 0, levels[k]);
-                t.grid_levels.push_back(levels);
-            }
-        }
+        check_mip_inputs(sc, *tex, t);
     }
     const json::Value* ch = sc.field(m, "", "channels", true);
     if (sc.array(ch, "channels", 1)) {
@@ -454,9 +524,16 @@ Status validate(const json::Value& m, const std::string& path) {
     if (!shaped) return Status::fail(path, "format_version '" + v + "' is not MAJOR.MINOR");
     std::string major = v.substr(0, dot);
     while (major.size() > 1 && major[0] == '0') major.erase(0, 1);
-    if (major != "1") {
-        bool newer = major.size() > 1 || major[0] > '1';
-        return Status::fail(path, "unknown format version " + v + " (this ngsdk reads 1.x bundles; " +
+    // Readable majors per kind (ngsdk.asset.manifest.READABLE_MAJORS): neural textures 1 (grid_levels)
+    // and 2 (mip_inputs); other kinds 1.
+    const json::Value* kind_v = m.find("kind");
+    const std::string kind_name = kind_v && kind_v->is_string() ? kind_v->as_string() : "";
+    const char highest = kind_name == "neural_texture" ? '2' : '1';
+    if (major.size() > 1 || major[0] < '1' || major[0] > highest) {
+        bool newer = major.size() > 1 || major[0] > highest;
+        std::string readable = highest == '2' ? "1.x and 2.x" : "1.x";
+        return Status::fail(path, "unknown format version " + v + " (this ngsdk reads " + readable + " " +
+                                      (kind_name.empty() ? "" : kind_name + " ") + "bundles; " +
                                       (newer ? "upgrade ngsdk" : "re-export the asset") + ")");
     }
     Schema sc(path);
@@ -835,12 +912,15 @@ Status check_integer_decoder(const NeuralTexture& t, const std::string& manifest
                    std::to_string(t.encoding.features() / 2));
     if (!t.encoding.triangle && !t.q.period_log2.empty())
         return bad("quantized decoder has encoding terms but the encoding is 'none'");
-    if (t.q.latent_shift.size() != t.grids.size())
+    // one shift per latent tap (1.x: per grid, which is the same list)
+    const std::vector<Tap>& taps = t.taps.front();
+    if (t.q.latent_shift.size() != taps.size())
         return bad("decoder.quantized.latent_shift has " + std::to_string(t.q.latent_shift.size()) + " entries for " +
-                   std::to_string(t.grids.size()) + " grids");
-    for (size_t g = 0; g < t.grids.size(); ++g)
-        if (t.q.latent_shift[g] != int32_t(t.grids[g].bits) + 9)
-            return bad("decoder.quantized.latent_shift[" + std::to_string(g) + "] is not bits + 9");
+                   std::to_string(taps.size()) + " latent taps");
+    for (size_t k = 0; k < taps.size(); ++k)
+        if (t.q.latent_shift[k] != int32_t(t.grids[taps[k].grid].bits) + 9)
+            return bad("decoder.quantized.latent_shift[" + std::to_string(k) + "] is not the bits of tap " +
+                       std::to_string(k) + "'s grid + 9");
     return Status::ok();
 }
 
@@ -848,29 +928,35 @@ Status check_integer_decoder(const NeuralTexture& t, const std::string& manifest
 // neural_texture_from_manifest.
 Status check_consistency(const NeuralTexture& t, const std::string& manifest_path) {
     auto bad = [&](const std::string& why) { return Status::fail(manifest_path, "inconsistent with manifest.json: " + why); };
-    if (t.grid_levels.size() != t.mip_levels)
-        return bad("texture.grid_levels has " + std::to_string(t.grid_levels.size()) + " entries for " +
-                   std::to_string(t.mip_levels) + " mips");
+    if (t.taps.size() != t.mip_levels)
+        return bad("texture has latent inputs for " + std::to_string(t.taps.size()) + " mips, mip_levels says " +
+                   std::to_string(t.mip_levels));
+    for (size_t m = 0; m < t.taps.size(); ++m) {
+        if (t.taps[m].empty()) return bad("mip " + std::to_string(m) + ": no latent taps");
+        for (const Tap& tap : t.taps[m])
+            if (tap.grid >= t.grids.size() || tap.level >= t.grids[tap.grid].levels)
+                return bad("mip " + std::to_string(m) + ": latent tap (grid " + std::to_string(tap.grid) + ", level " +
+                           std::to_string(tap.level) + ") does not exist");
+        bool same = t.taps[m].size() == t.taps[0].size();
+        for (size_t k = 0; same && k < t.taps[m].size(); ++k) same = t.taps[m][k].grid == t.taps[0][k].grid;
+        // every mip feeds the same decoder inputs
+        if (!same) return bad("mip " + std::to_string(m) + ": taps read other grids than mip 0's");
+    }
     for (size_t i = 0; i + 1 < t.layers.size(); ++i)
         if (t.layers[i].outputs != t.layers[i + 1].inputs)
             return bad("decoder: layer outputs " + std::to_string(t.layers[i].outputs) + " do not feed next layer inputs " +
                        std::to_string(t.layers[i + 1].inputs));
-    uint64_t expect_in = t.encoding.features();
-    for (const Grid& g : t.grids) expect_in += g.features;
+    uint64_t expect_in = t.encoding.features() + (t.has_lod() ? 1 : 0);
+    for (const Tap& tap : t.taps.front()) expect_in += t.grids[tap.grid].features;
     if (t.inputs() != expect_in)
-        return bad("decoder takes " + std::to_string(t.inputs()) + " inputs, grids+encoding give " + std::to_string(expect_in));
+        return bad("decoder takes " + std::to_string(t.inputs()) + " inputs, taps+encoding+LOD give " +
+                   std::to_string(expect_in));
     if (t.outputs() != t.channels.size())
         return bad("decoder gives " + std::to_string(t.outputs()) + " outputs for " + std::to_string(t.channels.size()) +
                    " channels");
     const json::Value* dec = t.manifest.find("decoder");
     if (uint64_t(dec->find("inputs")->as_int()) != t.inputs() || uint64_t(dec->find("outputs")->as_int()) != t.outputs())
         return bad("decoder.inputs/outputs disagree with its layers");
-    for (size_t m = 0; m < t.grid_levels.size(); ++m) {
-        const auto& lv = t.grid_levels[m];
-        bool good = lv.size() == t.grids.size();
-        for (size_t g = 0; good && g < lv.size(); ++g) good = lv[g] < t.grids[g].levels;
-        if (!good) return bad("mip " + std::to_string(m) + ": grid levels do not match the grids' level counts");
-    }
     if ((t.decode_mode == DecodeMode::Float) == t.quantized)
         return bad(std::string("decode mode '") + to_string(t.decode_mode) + "' needs " +
                    (t.decode_mode == DecodeMode::Float ? "a float" : "an integer (quantized)") + " decoder");
@@ -878,11 +964,10 @@ Status check_consistency(const NeuralTexture& t, const std::string& manifest_pat
     if (t.decode_mode == DecodeMode::Hardware) {
         for (const Grid& g : t.grids)
             if (g.bits != 8) return bad("hardware decode mode samples latents with the texture filter: grids need 8-bit codes");
-        for (size_t m = 0; m < t.grid_levels.size(); ++m)
-            for (size_t g = 0; g < t.grids.size(); ++g)
-                if (t.grid_levels[m][g] != std::min<uint32_t>(uint32_t(m), t.grids[g].levels - 1))
-                    return bad("hardware decode mode: mip " + std::to_string(m) +
-                               " must read level min(mip, last) of every grid");
+        if (t.has_lod()) return bad("hardware decode mode: no LOD input (one sampler LOD addresses every grid)");
+        if (!hardware_layout(t))
+            return bad("hardware decode mode: every mip must read level min(mip, last) of every grid once, in grid "
+                       "order");
     }
     std::set<std::string> names;
     for (const Grid& g : t.grids)
@@ -912,7 +997,9 @@ Status sha256_file(const std::string& path, std::string& hex, uint64_t& size) {
 }
 
 Status sha256_tree(const std::string& path, std::string& hex, uint64_t& size) {
-    // Python sorts pathlib paths part by part; compare the same way.
+    // The folder digest of docs/asset-format.md ("Folder digest"), as ngsdk.asset.digest.sha256_tree:
+    // sha256 over one "<relpath> <sha256 of the file>\n" line per regular file, relpath with '/'
+    // separators, files sorted by their path parts (Python's pathlib order), size = sum of file sizes.
     std::vector<std::pair<std::vector<std::string>, fs::path>> files;
     std::error_code ec;
     for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
@@ -930,16 +1017,15 @@ Status sha256_tree(const std::string& path, std::string& hex, uint64_t& size) {
     for (const auto& entry : files) {
         std::string rel;
         for (const std::string& part : entry.first) rel += (rel.empty() ? "" : "/") + part;
-        std::vector<uint8_t> data;
-        NGSDK_TRY(read_file(entry.second.string(), data, UINT64_MAX));
-        uint8_t len[8];
-        for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(rel.size()) >> (8 * i));
-        h.update(len, 8);
-        h.update(rel.data(), rel.size());
-        for (int i = 0; i < 8; ++i) len[i] = uint8_t(uint64_t(data.size()) >> (8 * i));
-        h.update(len, 8);
-        h.update(data.data(), data.size());
-        size += data.size();
+        // a line break in a name would make two different folders hash the same lines
+        if (rel.find('\n') != std::string::npos || rel.find('\r') != std::string::npos)
+            return Status::fail(entry.second.string(), "file name contains a line break");
+        std::string file_hex;
+        uint64_t file_size = 0;
+        NGSDK_TRY(sha256_file(entry.second.string(), file_hex, file_size));
+        const std::string line = rel + " " + file_hex + "\n";
+        h.update(line.data(), line.size());
+        size += file_size;
     }
     hex = h.hex();
     return Status::ok();

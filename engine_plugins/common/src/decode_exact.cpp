@@ -24,7 +24,7 @@ int64_t uv_position(float u, uint32_t n_grid) {
 
 namespace {
 
-struct Tap {
+struct AxisTap {
     uint32_t i0, i1;
     int64_t w;  // weight of i1 in 1/256
 };
@@ -34,14 +34,15 @@ int64_t wrap_or_clamp(int64_t i, int64_t n, AddressMode a) {
     return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
 }
 
-Tap tap(int64_t x, uint32_t n, AddressMode a) {
+AxisTap axis_tap(int64_t x, uint32_t n, AddressMode a) {
     const int64_t i0 = x >> 8;  // arithmetic shift: floor for negative positions
     return {uint32_t(wrap_or_clamp(i0, n, a)), uint32_t(wrap_or_clamp(i0 + 1, n, a)), x & 255};
 }
 
 int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-struct GridLevel {
+// One latent tap of the mip: the grid level it fetches.
+struct TapLevel {
     const uint8_t* codes;  // (h, w, F)
     uint32_t w, h, features, bits;
     std::vector<int64_t> cols, rows;  // sub-texel positions of the mip's texel centres
@@ -50,7 +51,9 @@ struct GridLevel {
 struct Plan {
     const NeuralTexture* t;
     uint32_t width, height;
-    std::vector<GridLevel> grids;
+    std::vector<TapLevel> taps;
+    bool has_lod = false;
+    int32_t lod = 0;  // the mip's LOD input (the decoder's last input) when has_lod
     std::vector<std::vector<int32_t>> weights;  // per layer, widened int8 weights (out x in)
 };
 
@@ -65,9 +68,9 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
     for (uint32_t y = r0; y < r1; ++y) {
         for (uint32_t x = 0; x < p.width; ++x) {
             uint32_t n = 0;
-            for (const GridLevel& g : p.grids) {
-                const Tap tx = tap(g.cols[x], g.w, t.address);
-                const Tap ty = tap(g.rows[y], g.h, t.address);
+            for (const TapLevel& g : p.taps) {
+                const AxisTap tx = axis_tap(g.cols[x], g.w, t.address);
+                const AxisTap ty = axis_tap(g.rows[y], g.h, t.address);
                 const uint8_t* c00 = g.codes + (size_t(ty.i0) * g.w + tx.i0) * g.features;
                 const uint8_t* c10 = g.codes + (size_t(ty.i0) * g.w + tx.i1) * g.features;
                 const uint8_t* c01 = g.codes + (size_t(ty.i1) * g.w + tx.i0) * g.features;
@@ -82,8 +85,8 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
                     a[n++] = int32_t(clamp((s + (int64_t(1) << (k - 1))) >> k, -127, 127));
                 }
             }
-            if (t.encoding.triangle && !p.grids.empty()) {
-                const GridLevel& g0 = p.grids[0];
+            if (t.encoding.triangle) {
+                const TapLevel& g0 = p.taps[0];  // the encoding follows tap 0's position and level size
                 int64_t eu = g0.cols[x] + 128, ev = g0.rows[y] + 128;
                 const int64_t nu = 256 * int64_t(g0.w), nv = 256 * int64_t(g0.h);
                 if (t.address == AddressMode::Wrap) {
@@ -103,6 +106,7 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, uint8_t* out) {
                     }
                 }
             }
+            if (p.has_lod) a[n++] = p.lod;
             int32_t* in = a.data();
             int32_t* acc = b.data();
             for (size_t li = 0; li < t.layers.size(); ++li) {
@@ -141,19 +145,20 @@ Status decode_mip_exact(const NeuralTexture& t, uint32_t mip, std::vector<uint8_
     if (count > options.max_output_bytes || count > SIZE_MAX)
         return Status::fail(where, "mip " + std::to_string(mip) + " exceeds the decode limit of " +
                                        std::to_string(options.max_output_bytes) + " bytes");
-    const std::vector<uint32_t>& levels = t.grid_levels[mip];
-    for (size_t g = 0; g < t.grids.size(); ++g) {
-        const Grid& grid = t.grids[g];
-        GridLevel gl;
-        gl.codes = grid.codes[levels[g]].data();
-        gl.w = grid.level_width(levels[g]);
-        gl.h = grid.level_height(levels[g]);
-        gl.features = grid.features;
-        gl.bits = grid.bits;
-        for (uint32_t i = 0; i < p.width; ++i) gl.cols.push_back(exact::mip_position(i, p.width, gl.w));
-        for (uint32_t i = 0; i < p.height; ++i) gl.rows.push_back(exact::mip_position(i, p.height, gl.h));
-        p.grids.push_back(std::move(gl));
+    for (const Tap& tap : t.taps[mip]) {
+        const Grid& grid = t.grids[tap.grid];
+        TapLevel tl;
+        tl.codes = grid.codes[tap.level].data();
+        tl.w = grid.level_width(tap.level);
+        tl.h = grid.level_height(tap.level);
+        tl.features = grid.features;
+        tl.bits = grid.bits;
+        for (uint32_t i = 0; i < p.width; ++i) tl.cols.push_back(exact::mip_position(i, p.width, tl.w));
+        for (uint32_t i = 0; i < p.height; ++i) tl.rows.push_back(exact::mip_position(i, p.height, tl.h));
+        p.taps.push_back(std::move(tl));
     }
+    p.has_lod = t.has_lod();
+    p.lod = p.has_lod ? t.lod_inputs[mip] : 0;
     for (const Layer& l : t.layers) p.weights.emplace_back(l.qweight.begin(), l.qweight.end());
     out.assign(size_t(count), 0);
     uint8_t* dst = out.data();

@@ -70,7 +70,9 @@ struct GridView {
 struct Plan {
     const NeuralTexture* t;
     uint32_t mip, width, height, enc_level;
-    std::vector<GridView> grids;
+    std::vector<GridView> taps;  // the level each latent tap of the mip fetches
+    bool has_lod = false;
+    float lod = 0.0f;            // f32(lod) / f32(127): the decoder's last input when has_lod
     std::vector<std::vector<float>> weights_t;  // per layer (inputs, outputs): W transposed
     std::vector<float> enc_scale;               // f32(f / 2^level) per frequency
     std::vector<float> enc_phase;               // f32(p) per phase
@@ -86,7 +88,7 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, float* out) {
         for (uint32_t x = 0; x < p.width; ++x) {
             const float u = (float(x) + 0.5f) / float(p.width);
             uint32_t n = 0;
-            for (const GridView& g : p.grids) {
+            for (const GridView& g : p.taps) {
                 const AxisTap tx = axis_tap(u, g.w, t.address);
                 const AxisTap ty = axis_tap(v, g.h, t.address);
                 const float* r00 = g.values + (size_t(ty.i0) * g.w + tx.i0) * g.features;
@@ -108,6 +110,7 @@ void decode_rows(const Plan& p, uint32_t r0, uint32_t r1, float* out) {
                             a[n++] = std::fabs(fr * 2.0f - 1.0f);
                         }
             }
+            if (p.has_lod) a[n++] = p.lod;
             float* in = a.data();
             float* acc = b.data();
             for (size_t li = 0; li < t.layers.size(); ++li) {
@@ -155,20 +158,23 @@ Status decode_mip_float(const NeuralTexture& t, uint32_t mip, std::vector<float>
                                        std::to_string(p.height) + "x" + std::to_string(C) +
                                        " floats) exceeds the decode limit of " +
                                        std::to_string(options.max_output_bytes) + " bytes");
-    const std::vector<uint32_t>& levels = t.grid_levels[mip];
-    // Dequantize every texel of the levels this mip reads: f32(code) * scale + offset.
-    std::vector<std::vector<float>> values(t.grids.size());
-    for (size_t g = 0; g < t.grids.size(); ++g) {
-        const Grid& grid = t.grids[g];
-        const std::vector<uint8_t>& codes = grid.codes[levels[g]];
-        values[g].resize(codes.size());
+    const std::vector<Tap>& taps = t.taps[mip];
+    // Dequantize every texel of the levels this mip's taps read: f32(code) * scale + offset.
+    std::vector<std::vector<float>> values(taps.size());
+    for (size_t k = 0; k < taps.size(); ++k) {
+        const Grid& grid = t.grids[taps[k].grid];
+        const std::vector<uint8_t>& codes = grid.codes[taps[k].level];
+        values[k].resize(codes.size());
         for (size_t i = 0; i < codes.size(); ++i) {
             const float prod = float(codes[i]) * grid.scale;
-            values[g][i] = prod + grid.offset;
+            values[k][i] = prod + grid.offset;
         }
-        p.grids.push_back({values[g].data(), grid.level_width(levels[g]), grid.level_height(levels[g]), grid.features});
+        p.taps.push_back({values[k].data(), grid.level_width(taps[k].level), grid.level_height(taps[k].level),
+                          grid.features});
     }
-    p.enc_level = levels.empty() ? 0 : levels[0];
+    p.enc_level = taps[0].level;  // the encoding's frequencies are scaled to tap 0's level
+    p.has_lod = t.has_lod();
+    if (p.has_lod) p.lod = float(t.lod_inputs[mip]) / 127.0f;  // one correctly rounded division
     for (double f : t.encoding.frequencies) p.enc_scale.push_back(float(f / double(uint64_t(1) << p.enc_level)));
     for (double ph : t.encoding.phases) p.enc_phase.push_back(float(ph));
     p.max_width = t.inputs();

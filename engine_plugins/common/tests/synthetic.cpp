@@ -251,6 +251,7 @@ bool write_bundle(const std::string& dir, const BundleSpec& spec) {
     uint32_t per_byte = 8 / spec.bits;
     std::vector<G> grids = {{"grid0", 8, std::max(1u, spec.width / 4), std::max(1u, spec.height / 4), 0, 0},
                             {"grid1", 16, std::max(1u, spec.width / 8), std::max(1u, spec.height / 8), 0, 0}};
+    if (spec.pyramid) grids.pop_back();
     std::map<std::string, std::pair<std::string, uint64_t>> files;
     for (G& g : grids) {
         g.levels = mips_of(g.w, g.h);
@@ -280,7 +281,8 @@ bool write_bundle(const std::string& dir, const BundleSpec& spec) {
         files[g.name + ".dds"] = {ngsdk::sha256_hex(bytes.data(), bytes.size()), bytes.size()};
     }
     const uint32_t enc = 8;  // 2 frequencies x 2 phases x (u, v)
-    std::vector<uint32_t> widths = {8 + 16 + enc, 16, 12, 5};
+    // grids: grid0 and grid1 features; pyramid: two taps of grid0, then the LOD input
+    std::vector<uint32_t> widths = {spec.pyramid ? 8 + 8 + enc + 1 : 8 + 16 + enc, 16, 12, 5};
     const char* acts[] = {"relu", "leaky_relu", "clamp01"};
     std::map<std::string, std::vector<uint8_t>> members;
     std::uniform_real_distribution<float> uni(-0.5f, 0.5f);
@@ -301,10 +303,20 @@ bool write_bundle(const std::string& dir, const BundleSpec& spec) {
     files["decoder.npz"] = {ngsdk::sha256_hex(npz.data(), npz.size()), npz.size()};
 
     uint32_t mip_levels = mips_of(spec.width, spec.height);
-    std::string grid_levels;
-    for (uint32_t m = 0; m < mip_levels; ++m)
-        grid_levels += std::string(m ? ", " : "") + "[" + std::to_string(std::min(m, grids[0].levels - 1)) + ", " +
-                       std::to_string(std::min(m, grids[1].levels - 1)) + "]";
+    std::string mip_inputs;  // the texture section's latent inputs: 2.0 mip_inputs or 1.0 grid_levels
+    for (uint32_t m = 0; m < mip_levels; ++m) {
+        std::string row;
+        if (spec.pyramid) {
+            const uint32_t top = grids[0].levels - 1;
+            row = "{\"lod\": " + std::string(m % 2 ? "127" : "-127") + ", \"taps\": [[0, " +
+                  std::to_string(std::min(m / 2, top)) + "], [0, " + std::to_string(std::min(m / 2 + 1, top)) + "]]}";
+        } else {
+            const std::string l0 = std::to_string(std::min(m, grids[0].levels - 1));
+            const std::string l1 = std::to_string(std::min(m, grids[1].levels - 1));
+            row = spec.legacy ? "[" + l0 + ", " + l1 + "]" : "{\"taps\": [[0, " + l0 + "], [1, " + l1 + "]]}";
+        }
+        mip_inputs += (m ? ", " : "") + row;
+    }
     const char* sem[] = {"albedo", "albedo", "albedo", "roughness", "user:mask"};
     std::string channels;
     for (int c = 0; c < 5; ++c)
@@ -334,12 +346,15 @@ bool write_bundle(const std::string& dir, const BundleSpec& spec) {
                     "  \"encoding\": {\"frequencies\": [" + std::to_string(grids[0].w) + ".0, " +
                     f32_text(float(grids[0].w) / 4.0f) + "], \"phases\": [0.0, 0.25], \"type\": \"triangle\"},\n" +
                     "  \"exports\": [],\n  \"files\": {\n" + files_json + "\n  },\n" +
-                    "  \"format\": \"ngasset\",\n  \"format_version\": \"1.0\",\n  \"grids\": [\n" + grids_json +
+                    "  \"format\": \"ngasset\",\n  \"format_version\": \"" + (spec.legacy ? "1.0" : "2.0") +
+                    "\",\n  \"grids\": [\n" + grids_json +
                     "\n  ],\n  \"kind\": \"neural_texture\",\n  \"name\": \"synthetic\",\n" +
                     "  \"provenance\": {\"config\": {}, \"ngsdk_version\": \"test\", \"seed\": " +
                     std::to_string(spec.seed) + "},\n" + "  \"sampler\": {\"address\": \"" +
                     (spec.wrap ? "wrap" : "clamp") + "\", \"filter\": \"bilinear\"},\n" +
-                    "  \"texture\": {\"grid_levels\": [" + grid_levels + "], \"height\": " + std::to_string(spec.height) +
+                    "  \"texture\": {" + (spec.legacy ? "\"grid_levels\": [" + mip_inputs + "], " : std::string()) +
+                    "\"height\": " + std::to_string(spec.height) +
+                    (spec.legacy ? std::string() : ", \"mip_inputs\": [" + mip_inputs + "]") +
                     ", \"mip_levels\": " + std::to_string(mip_levels) + ", \"width\": " + std::to_string(spec.width) +
                     "}\n}\n";
     return write_text(dir + "/manifest.json", m);

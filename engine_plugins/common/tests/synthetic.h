@@ -36,9 +36,14 @@ struct BundleSpec {
     bool wrap = true;
     bool deflate = false;
     uint32_t seed = 1;
+    // Latent layout: false: grids (grid0 + grid1, mip m reads level min(m, last) of each); true: pyramid
+    // (grid0 alone, mips 2k and 2k + 1 read levels k and k + 1, LOD inputs -127 / 127).
+    bool pyramid = false;
+    // Write format 1.0 (texture.grid_levels) instead of 2.0 (texture.mip_inputs); grids layout only.
+    bool legacy = false;
 };
 
-// Writes dir/{grid0.dds, grid1.dds, decoder.npz, manifest.json}; returns false on I/O failure.
+// Writes dir/{grid0.dds, [grid1.dds,] decoder.npz, manifest.json}; returns false on I/O failure.
 bool write_bundle(const std::string& dir, const BundleSpec& spec);
 
 // Replace the bytes/sha256 of `name` under "files" in manifest text (canonical or compact JSON).

@@ -60,6 +60,43 @@ TEST(bundle_loads_and_decodes) {
         }
 }
 
+TEST(bundle_taps_layouts_and_format_1x) {
+    // pyramid: one grid, two taps at consecutive levels and a LOD input per mip
+    synth::BundleSpec pyr;
+    pyr.pyramid = true;
+    std::string dir = fresh("pyramid", pyr);
+    ngsdk::NeuralTexture t;
+    CHECK_OK(ngsdk::load_neural_texture(dir, t));
+    CHECK_EQ(t.grids.size(), size_t(1));
+    CHECK_EQ(t.inputs(), 8u + 8u + 8u + 1u);
+    CHECK(t.has_lod() && t.lod_inputs[0] == -127 && t.lod_inputs[1] == 127);
+    CHECK(t.taps[2][0] == (ngsdk::Tap{0, 1}) && t.taps[2][1] == (ngsdk::Tap{0, 2}));
+    CHECK_EQ(t.tap_width(2, 1), 2u);
+    CHECK(!ngsdk::hardware_layout(t));
+    std::vector<float> m0, m1;
+    CHECK_OK(ngsdk::decode_mip_float(t, 0, m0));
+    CHECK_OK(ngsdk::decode_mip_float(t, 1, m1));
+    CHECK(!m0.empty() && !m1.empty());
+    fs::remove_all(dir);
+    // a 1.0 manifest (texture.grid_levels) is the same texture as its 2.0 form and decodes the same
+    synth::BundleSpec old;
+    old.legacy = true;
+    std::string a = fresh("v2"), b = fresh("v1", old);
+    ngsdk::NeuralTexture ta, tb;
+    CHECK_OK(ngsdk::load_neural_texture(a, ta));
+    CHECK_OK(ngsdk::load_neural_texture(b, tb));
+    CHECK(tb.format_version == "1.0" && ta.format_version == "2.0");
+    CHECK(ta.taps == tb.taps && !tb.has_lod() && ngsdk::hardware_layout(tb));
+    for (uint32_t m = 0; m < ta.mip_levels; ++m) {
+        std::vector<float> da, db;
+        CHECK_OK(ngsdk::decode_mip_float(ta, m, da));
+        CHECK_OK(ngsdk::decode_mip_float(tb, m, db));
+        CHECK(da == db);
+    }
+    fs::remove_all(a);
+    fs::remove_all(b);
+}
+
 TEST(bundle_decode_rejects_bad_requests) {
     std::string dir = fresh("req");
     ngsdk::NeuralTexture t;
@@ -82,10 +119,21 @@ TEST(bundle_refuses_manifest_problems) {
         const char* to;
         const char* needle;
     } cases[] = {
-        {"\"format_version\": \"1.0\"", "\"format_version\": \"2.0\"", "unknown format version 2.0"},
-        {"\"format_version\": \"1.0\"", "\"format_version\": \"one\"", "is not MAJOR.MINOR"},
+        {"\"format_version\": \"2.0\"", "\"format_version\": \"3.0\"",
+         "unknown format version 3.0 (this ngsdk reads 1.x and 2.x neural_texture bundles; upgrade ngsdk)"},
+        {"\"format_version\": \"2.0\"", "\"format_version\": \"0.9\"", "re-export the asset"},
+        {"\"format_version\": \"2.0\"", "\"format_version\": \"one\"", "is not MAJOR.MINOR"},
+        {"\"mip_inputs\": [{\"taps\": [[0, 0], [1, 0]]}", "\"mip_inputs\": [{\"taps\": [[0, 0], [1, 0]], \"lod\": 5}",
+         "'lod' must be given for every mip or for none"},
+        {"{\"taps\": [[0, 0], [1, 0]]}", "{\"taps\": [[0, 0], [1, 9]]}", "latent tap (grid 1, level 9) does not exist"},
+        {"{\"taps\": [[0, 1], [1, 1]]}", "{\"taps\": [[1, 1], [0, 1]]}", "mip 1: taps read other grids than mip 0's"},
+        {"{\"taps\": [[0, 0], [1, 0]]}", "{\"taps\": [[0, 0, 1], [1, 0]]}", "texture/mip_inputs/0/taps/0"},
+        {"{\"taps\": [[0, 0], [1, 0]]}", "{\"taps\": [[0, 0], [1, 0]], \"bias\": 1}", "'bias' is not allowed"},
+        {"\"mip_inputs\": [", "\"grid_levels\": [[0, 0]], \"mip_inputs\": [", "not both"},
+        {"\"mip_inputs\": [", "\"mip_input\": [", "'mip_inputs' is a required property"},
         {"\"format\": \"ngasset\"", "\"format\": \"zip\"", "not an ngsdk manifest"},
-        {"\"kind\": \"neural_texture\"", "\"kind\": \"neural_volume\"", "unknown asset kind"},
+        // the version rule depends on the kind (as ngsdk.asset.manifest.check_version): 2.x is a texture major
+        {"\"kind\": \"neural_texture\"", "\"kind\": \"neural_volume\"", "reads 1.x neural_volume bundles"},
         {"\"bits\": 4", "\"bits\": 3", "schema violation at grids/0/bits"},
         {"\"decode_mode\": \"float\"", "\"decode_mode\": \"fast\"", "schema violation at decode_mode"},
         {"\"width\": 32}", "\"width\": -32}", "schema violation at texture/width"},
@@ -101,7 +149,13 @@ TEST(bundle_refuses_manifest_problems) {
         CHECK_FAILS_WITH(ngsdk::load_neural_texture(dir, t), c.needle);
         fs::remove_all(dir);
     }
-    std::string dir = fresh("json");
+    synth::BundleSpec v1;
+    v1.legacy = true;
+    std::string dir = fresh("kind", v1);
+    replace_in_manifest(dir, "\"kind\": \"neural_texture\"", "\"kind\": \"neural_volume\"");
+    CHECK_FAILS_WITH(ngsdk::load_neural_texture(dir, t), "unknown asset kind 'neural_volume'");
+    fs::remove_all(dir);
+    dir = fresh("json");
     synth::write_text(dir + "/manifest.json", "{\"format\": ");
     CHECK_FAILS_WITH(ngsdk::load_neural_texture(dir, t), "manifest.json: not valid JSON");
     fs::remove(dir + "/manifest.json");

@@ -18,3 +18,26 @@ TEST(sha256_streaming_equals_one_shot) {
     for (size_t i = 0; i < a.size(); i += 777) h.update(a.data() + i, std::min<size_t>(777, a.size() - i));
     CHECK_EQ(h.hex(), std::string("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"));
 }
+
+#include <filesystem>
+#include <fstream>
+
+#include "ngsdk/bundle.h"
+
+// The folder digest's test vector of docs/asset-format.md ("Folder digest"), also checked in Python by
+// tests/unit/test_folder_digest.py: part-wise order puts Data/model.mil before Data-x.
+TEST(sha256_tree_test_vector) {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / "ngsdk_tree_vector";
+    fs::remove_all(dir);
+    fs::create_directories(dir / "Data");
+    std::ofstream(dir / "Manifest.json", std::ios::binary) << "{}\n";
+    std::ofstream(dir / "Data" / "model.mil", std::ios::binary) << "program\n";
+    std::ofstream(dir / "Data-x", std::ios::binary).flush();
+    std::string hex;
+    uint64_t size = 0;
+    CHECK_OK(ngsdk::sha256_tree(dir.string(), hex, size));
+    CHECK_EQ(hex, std::string("3492155d984dfbe30045afee0cbd3de16ed65567dfcbf8adf63841405de2de57"));
+    CHECK_EQ(size, uint64_t(11));
+    fs::remove_all(dir);
+}

@@ -2,9 +2,9 @@
 // source (engine_plugins/shaders/NeuralTextureDecode.ush) to Vulkan resources and decodes one texel
 // of one mip per invocation. Compiled to SPIR-V by glslang's HLSL front end (see CMakeLists.txt).
 //
-// set 0: 0 decoder parameters (int32, NTD_Param), 1 mip table (int4, see NTD_MipSize/NTD_GridInfo),
-//        2 output (one uint per decoded byte, (pixel, channel) row-major), 3-6 latent grids
-//        (RGBA8 UNORM 2D arrays with every level), 7 the latent sampler (hardware mode).
+// set 0: 0 parameter blob (int32, NTD_Param: decoder, sizes, each mip's taps and LOD input),
+//        1 output (one uint per decoded byte, (pixel, channel) row-major), 2-5 latent grids
+//        (RGBA8 UNORM 2D arrays with every stored level), 6 the latent sampler (hardware mode).
 
 #ifndef NTD_MAX_WIDTH
 #define NTD_MAX_WIDTH 256
@@ -16,44 +16,26 @@ struct NtdPush
     int path;       // 0: exact whole mip, 3: hardware whole mip (NTD_Decode's path)
     int width;      // mip size
     int height;
-    int mipLevels;  // texture mips
-    int grids;      // latent grids (<= 4)
     int channels;   // decoder outputs
-    int pad;
+    int pad0;
+    int pad1;
+    int pad2;
     float invW;     // hardware path: f32(0.5) / f32(width)
     float invH;     // hardware path: f32(0.5) / f32(height)
 };
 
 [[vk::push_constant]] ConstantBuffer<NtdPush> Push;
 [[vk::binding(0, 0)]] StructuredBuffer<int> NtdParams;
-[[vk::binding(1, 0)]] StructuredBuffer<int4> NtdMipTable;
-[[vk::binding(2, 0)]] RWStructuredBuffer<uint> NtdOutput;
-[[vk::binding(3, 0)]] Texture2DArray<float4> NtdGrid0;
-[[vk::binding(4, 0)]] Texture2DArray<float4> NtdGrid1;
-[[vk::binding(5, 0)]] Texture2DArray<float4> NtdGrid2;
-[[vk::binding(6, 0)]] Texture2DArray<float4> NtdGrid3;
-[[vk::binding(7, 0)]] SamplerState NtdSampler;
+[[vk::binding(1, 0)]] RWStructuredBuffer<uint> NtdOutput;
+[[vk::binding(2, 0)]] Texture2DArray<float4> NtdGrid0;
+[[vk::binding(3, 0)]] Texture2DArray<float4> NtdGrid1;
+[[vk::binding(4, 0)]] Texture2DArray<float4> NtdGrid2;
+[[vk::binding(5, 0)]] Texture2DArray<float4> NtdGrid3;
+[[vk::binding(6, 0)]] SamplerState NtdSampler;
 
 int NTD_Param(int index)
 {
     return NtdParams[index];
-}
-
-// Mip table: entry m * (1 + grids) is (width, height, 0, 0) of texture mip m; entry
-// m * (1 + grids) + 1 + g is (level, width, height, 0) of the level grid g reads at mip m.
-int2 NTD_MipSize(int mip)
-{
-    return NtdMipTable[mip * (1 + Push.grids)].xy;
-}
-
-int NTD_MipLevels()
-{
-    return Push.mipLevels;
-}
-
-int4 NTD_GridInfo(int grid, int mip)
-{
-    return NtdMipTable[mip * (1 + Push.grids) + 1 + grid];
 }
 
 float4 NTD_LoadGrid(int grid, int slice, int x, int y, int level)

@@ -37,9 +37,17 @@ namespace {
 
 constexpr int kMaxGrids = 4;
 constexpr uint32_t kMaxWidth = 256;  // NTD_MAX_WIDTH the shader is compiled with
+// decode_vulkan.hlsl's set 0: 0 parameter blob, 1 output, 2-5 grids, 6 sampler. The blob carries the
+// sizes and every mip's taps, so nothing else describes the bundle.
+constexpr uint32_t kBindings = 3 + kMaxGrids;
 
-struct Push {
-    int32_t mip, path, width, height, mip_levels, grids, channels, pad;
+VkDescriptorType binding_type(uint32_t i) {
+    return i < 2 ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+                 : i < 2 + kMaxGrids ? VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE : VK_DESCRIPTOR_TYPE_SAMPLER;
+}
+
+struct Push {  // NtdPush in decode_vulkan.hlsl
+    int32_t mip, path, width, height, channels, pad[3];
     float inv_w, inv_h;
 };
 
@@ -91,16 +99,15 @@ public:
         smi.codeSize = decode_spv_words * 4;
         smi.pCode = decode_spv;
         if (vkCreateShaderModule(d, &smi, nullptr, &module_) != VK_SUCCESS) return err(error, "vkCreateShaderModule");
-        VkDescriptorSetLayoutBinding b[8] = {};
-        for (uint32_t i = 0; i < 8; ++i) {
+        VkDescriptorSetLayoutBinding b[kBindings] = {};
+        for (uint32_t i = 0; i < kBindings; ++i) {
             b[i].binding = i;
             b[i].descriptorCount = 1;
             b[i].stageFlags = VK_SHADER_STAGE_COMPUTE_BIT;
-            b[i].descriptorType = i < 3 ? VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
-                                  : i < 7 ? VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE : VK_DESCRIPTOR_TYPE_SAMPLER;
+            b[i].descriptorType = binding_type(i);
         }
         VkDescriptorSetLayoutCreateInfo dli{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
-        dli.bindingCount = 8;
+        dli.bindingCount = kBindings;
         dli.pBindings = b;
         if (vkCreateDescriptorSetLayout(d, &dli, nullptr, &set_layout_) != VK_SUCCESS)
             return err(error, "vkCreateDescriptorSetLayout");
@@ -127,7 +134,7 @@ public:
         sci.addressModeW = VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE;
         sci.maxLod = VK_LOD_CLAMP_NONE;
         if (vkCreateSampler(d, &sci, nullptr, &sampler_) != VK_SUCCESS) return err(error, "vkCreateSampler");
-        VkDescriptorPoolSize sizes[3] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 3},
+        VkDescriptorPoolSize sizes[3] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 2},
                                          {VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE, 4},
                                          {VK_DESCRIPTOR_TYPE_SAMPLER, 1}};
         VkDescriptorPoolCreateInfo dpi{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
@@ -149,10 +156,8 @@ public:
         return true;
     }
 
-    void bind(const Buffer& params, const Buffer& table, const Buffer& output, const std::vector<Image>& grids) {
-        VkDescriptorBufferInfo bi[3] = {{params.buffer, 0, VK_WHOLE_SIZE},
-                                        {table.buffer, 0, VK_WHOLE_SIZE},
-                                        {output.buffer, 0, VK_WHOLE_SIZE}};
+    void bind(const Buffer& params, const Buffer& output, const std::vector<Image>& grids) {
+        VkDescriptorBufferInfo bi[2] = {{params.buffer, 0, VK_WHOLE_SIZE}, {output.buffer, 0, VK_WHOLE_SIZE}};
         VkDescriptorImageInfo ii[kMaxGrids];
         for (int g = 0; g < kMaxGrids; ++g) {
             // Unused grid slots repeat grid 0 (every binding the shader declares must be valid).
@@ -160,24 +165,18 @@ public:
             ii[g] = {VK_NULL_HANDLE, img.view, VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL};
         }
         VkDescriptorImageInfo si{sampler_, VK_NULL_HANDLE, VK_IMAGE_LAYOUT_UNDEFINED};
-        VkWriteDescriptorSet w[8] = {};
-        for (uint32_t i = 0; i < 8; ++i) {
+        VkWriteDescriptorSet w[kBindings] = {};
+        for (uint32_t i = 0; i < kBindings; ++i) {
             w[i].sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET;
             w[i].dstSet = set_;
             w[i].dstBinding = i;
             w[i].descriptorCount = 1;
-            if (i < 3) {
-                w[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-                w[i].pBufferInfo = &bi[i];
-            } else if (i < 7) {
-                w[i].descriptorType = VK_DESCRIPTOR_TYPE_SAMPLED_IMAGE;
-                w[i].pImageInfo = &ii[i - 3];
-            } else {
-                w[i].descriptorType = VK_DESCRIPTOR_TYPE_SAMPLER;
-                w[i].pImageInfo = &si;
-            }
+            w[i].descriptorType = binding_type(i);
+            if (i < 2) w[i].pBufferInfo = &bi[i];
+            else if (i < 2 + kMaxGrids) w[i].pImageInfo = &ii[i - 2];
+            else w[i].pImageInfo = &si;
         }
-        vkUpdateDescriptorSets(gpu_.device(), 8, w, 0, nullptr);
+        vkUpdateDescriptorSets(gpu_.device(), kBindings, w, 0, nullptr);
     }
 
     // One dispatch over the mip; returns the GPU time in ms (timestamps) or -1.
@@ -223,20 +222,6 @@ private:
     VkDescriptorSet set_ = VK_NULL_HANDLE;
     VkQueryPool queries_ = VK_NULL_HANDLE;
 };
-
-// The mip table the shader reads (see decode_vulkan.hlsl).
-std::vector<int32_t> mip_table(const ngsdk::NeuralTexture& t) {
-    std::vector<int32_t> out;
-    for (uint32_t m = 0; m < t.mip_levels; ++m) {
-        out.insert(out.end(), {int32_t(t.mip_width(m)), int32_t(t.mip_height(m)), 0, 0});
-        for (size_t g = 0; g < t.grids.size(); ++g) {
-            uint32_t level = t.grid_levels[m][g];
-            out.insert(out.end(), {int32_t(level), int32_t(t.grids[g].level_width(level)),
-                                   int32_t(t.grids[g].level_height(level)), 0});
-        }
-    }
-    return out;
-}
 
 int finish(const Args& a, const ngsdk::NeuralTexture& tex, const ngsdk::DecodedMip& out, const std::string& where,
            double gpu_ms) {
@@ -369,17 +354,15 @@ int main(int argc, char** argv) {
     std::vector<int32_t> params;
     st = ngsdk::shader_params(tex, mode, params);
     if (!st) return fail(st.what());
-    std::vector<int32_t> table = mip_table(tex);
 
     Gpu gpu;
     std::string error;
     if (!gpu.init(a.device, error)) return fail(error);
-    Buffer pbuf, tbuf, obuf;
+    Buffer pbuf, obuf;
     std::vector<Image> grids(tex.grids.size());
     const uint32_t W = tex.mip_width(a.mip), H = tex.mip_height(a.mip), C = tex.outputs();
     const VkDeviceSize out_bytes = VkDeviceSize(W) * H * C * 4;
     if (!gpu.upload_buffer(params.data(), params.size() * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, pbuf, error) ||
-        !gpu.upload_buffer(table.data(), table.size() * 4, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, tbuf, error) ||
         !gpu.create_buffer(out_bytes, VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
                            VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, obuf, error))
         return fail(error);
@@ -391,14 +374,12 @@ int main(int argc, char** argv) {
     }
     Pipeline pipe(gpu);
     if (!pipe.create(tex.address == ngsdk::AddressMode::Wrap, error)) return fail(error);
-    pipe.bind(pbuf, tbuf, obuf, grids);
+    pipe.bind(pbuf, obuf, grids);
     Push push{};
     push.mip = int32_t(a.mip);
     push.path = mode == ngsdk::DecodeMode::Hardware ? 3 : 0;
     push.width = int32_t(W);
     push.height = int32_t(H);
-    push.mip_levels = int32_t(tex.mip_levels);
-    push.grids = int32_t(tex.grids.size());
     push.channels = int32_t(C);
     // Texel-centre coordinates f32(2i + 1) * (f32(0.5) / f32(n)), as runtime_ref computes them.
     push.inv_w = 0.5f / float(W);
@@ -425,7 +406,6 @@ int main(int argc, char** argv) {
     }
     for (Image& img : grids) gpu.destroy(img);
     gpu.destroy(pbuf);
-    gpu.destroy(tbuf);
     gpu.destroy(obuf);
     return finish(a, tex, out, gpu.properties().deviceName, median);
 }

@@ -60,7 +60,7 @@ struct Layer {
 // decoder.quantized: the integer decoder of the exact and hardware modes (docs/decode-spec.md).
 struct Quantized {
     std::string scheme;               // "ngsdk-int8-v1"
-    std::vector<int32_t> latent_shift;  // per grid: bits + 9
+    std::vector<int32_t> latent_shift;  // per latent tap: bits of its grid + 9
     std::vector<int32_t> period_log2, phase;  // per encoding term
     std::vector<float> input_scales;
     std::string reference_profile;
@@ -72,10 +72,21 @@ struct Encoding {
     uint32_t features() const { return triangle ? uint32_t(2 * frequencies.size() * phases.size()) : 0; }
 };
 
+// One latent tap: a bilinear fetch of level `level` of grid `grid`, giving that grid's features.
+struct Tap {
+    uint32_t grid = 0, level = 0;
+    bool operator==(const Tap& o) const { return grid == o.grid && level == o.level; }
+};
+
 struct NeuralTexture {
     std::string bundle_path, name, format_version;
     uint32_t width = 0, height = 0, mip_levels = 0;
-    std::vector<std::vector<uint32_t>> grid_levels;  // [mip][grid] -> grid level
+    // [mip][tap]: the latent taps each texture mip is decoded from, in decoder-input order; every mip
+    // reads the same grids (format 2.x texture.mip_inputs; 1.x grid_levels[m][g] reads as the taps
+    // (g, grid_levels[m][g]) of every grid g).
+    std::vector<std::vector<Tap>> taps;
+    // [mip]: the decoder's last input (format 2.x mip_inputs[m].lod); empty when the texture has none.
+    std::vector<int32_t> lod_inputs;
     std::vector<Channel> channels;
     std::vector<Grid> grids;
     std::vector<Layer> layers;
@@ -90,10 +101,18 @@ struct NeuralTexture {
     json::Value manifest;                                 // the whole parsed manifest
 
     uint32_t inputs() const { return layers.empty() ? 0 : layers.front().inputs; }
+    bool has_lod() const { return !lod_inputs.empty(); }
+    // The level `tap` of mip `m` reads: (width, height).
+    uint32_t tap_width(uint32_t m, size_t tap) const;
+    uint32_t tap_height(uint32_t m, size_t tap) const;
     uint32_t outputs() const { return layers.empty() ? 0 : layers.back().outputs; }
     uint32_t mip_width(uint32_t m) const;
     uint32_t mip_height(uint32_t m) const;
 };
+
+// Whether every mip reads level min(mip, last) of every grid once, in grid order, with no LOD input: the
+// 1.x layout, the only one the hardware mode (one sampler LOD for every grid) can decode.
+bool hardware_layout(const NeuralTexture& t);
 
 struct LoadOptions {
     bool verify_checksums = true;  // sha256 of every listed file (sizes are always checked)

@@ -94,16 +94,26 @@ public:
     UPROPERTY(VisibleAnywhere, BlueprintReadOnly, Category = "Neural Texture")
     TArray<TObjectPtr<UTexture2DArray>> LatentGrids;
 
-    /** texture mip -> per grid level (the manifest's texture.grid_levels, flattened mip-major). */
+    /** The latent taps of every texture mip as (grid, level) pairs, flattened mip-major: mip m's taps are
+        entries [m * TapsPerMip, (m + 1) * TapsPerMip) (the manifest's texture.mip_inputs; a 1.x bundle
+        has one tap per grid at its grid_levels). */
     UPROPERTY(VisibleAnywhere, Category = "Neural Texture")
-    TArray<int32> GridLevels;
+    TArray<FIntPoint> LatentTaps;
 
-    /** The shaders' int32 parameter array (NTD_Param; docs/decode-spec.md): empty for float bundles. */
+    UPROPERTY(VisibleAnywhere, Category = "Neural Texture")
+    int32 TapsPerMip = 0;
+
+    /** Per texture mip, the decoder's LOD input (format 2.0 pyramids); empty when the bundle has none. */
+    UPROPERTY(VisibleAnywhere, Category = "Neural Texture")
+    TArray<int32> LodInputs;
+
+    /** The shaders' int32 parameter array (NTD_Param; docs/decode-spec.md): the integer decoder, the
+        sizes and every mip's taps and LOD input; empty for float bundles. */
     UPROPERTY(VisibleAnywhere, Category = "Neural Texture")
     TArray<int32> ShaderParams;
 
-    /** ShaderParams as the material decode reads them (NeuralTextureMaterial.ush): a header row
-        (width, height, mip levels) then one little-endian int32 per RGBA8 texel, 256 per row. */
+    /** ShaderParams as the material decode reads them (NeuralTextureMaterial.ush): one little-endian
+        int32 per RGBA8 texel, 256 per row. */
     UPROPERTY(VisibleAnywhere, BlueprintReadOnly, Category = "Neural Texture")
     TObjectPtr<UTexture2D> ParamsTexture;
 

@@ -73,16 +73,11 @@ UTexture2DArray* MakeGridTexture(UNeuralTexture& Asset, const ngsdk::Grid& Grid,
 }
 }  // namespace
 
-// The material decode's parameter texture (NeuralTextureMaterial.ush): header row (width, height,
-// mip levels), then the int32 blob, one little-endian word per texel (R = lowest byte), 256 per row.
+// The material decode's parameter texture (NeuralTextureMaterial.ush): the int32 blob (it carries the
+// sizes and every mip's taps), one little-endian word per texel (R = lowest byte), 256 per row.
 UTexture2D* MakeParamsTexture(UNeuralTexture& Asset, const TArray<int32>& Blob)
 {
-    TArray<int32> Words;
-    Words.SetNumZeroed(256);
-    Words[0] = Asset.Width;
-    Words[1] = Asset.Height;
-    Words[2] = Asset.MipLevels;
-    Words.Append(Blob);
+    TArray<int32> Words = Blob;
     const int32 Rows = (Words.Num() + 255) / 256;
     Words.SetNumZeroed(Rows * 256);
     TArray<uint8> Texels;
@@ -147,21 +142,11 @@ bool MaterialDecodeSupported(const ngsdk::NeuralTexture& Bundle, FString& Why)
         Why = TEXT("float bundles decode on the CPU only");
         return false;
     }
+    // Taps and LOD inputs travel in the parameter blob, so every latent layout decodes in a material.
     if (Bundle.grids.size() > 4 || Bundle.outputs() > 16)
     {
         Why = TEXT("the material decode binds at most 4 grids and returns at most 16 channels");
         return false;
-    }
-    for (size_t M = 0; M < Bundle.grid_levels.size(); ++M)
-    {
-        for (size_t G = 0; G < Bundle.grids.size(); ++G)
-        {
-            if (Bundle.grid_levels[M][G] != FMath::Min<uint32_t>(uint32_t(M), Bundle.grids[G].levels - 1))
-            {
-                Why = TEXT("the material decode needs grid level min(mip, last) at every mip");
-                return false;
-            }
-        }
     }
     return true;
 }
@@ -218,14 +203,16 @@ bool Fill(UNeuralTexture& Asset, const FString& BundleDir, FString& OutError)
         Out.Component = UTF8_TO_TCHAR(C.component.c_str());
         Out.ColourSpace = UTF8_TO_TCHAR(C.colour_space.c_str());
     }
-    Asset.GridLevels.Reset();
-    for (const std::vector<uint32_t>& Levels : Bundle.grid_levels)
+    Asset.LatentTaps.Reset();
+    Asset.TapsPerMip = int32(Bundle.taps.front().size());
+    for (const std::vector<ngsdk::Tap>& Taps : Bundle.taps)
     {
-        for (uint32_t L : Levels)
+        for (const ngsdk::Tap& Tap : Taps)
         {
-            Asset.GridLevels.Add(int32(L));
+            Asset.LatentTaps.Add(FIntPoint(int32(Tap.grid), int32(Tap.level)));
         }
     }
+    Asset.LodInputs = TArray<int32>(Bundle.lod_inputs.data(), int32(Bundle.lod_inputs.size()));
     Asset.LatentGrids.Reset();
     const bool bHardware = Bundle.decode_mode == ngsdk::DecodeMode::Hardware;
     for (const ngsdk::Grid& Grid : Bundle.grids)
