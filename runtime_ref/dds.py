@@ -11,7 +11,7 @@ no other exception escapes for any input bytes. Where DirectXTex is lenient this
 ``arraySize`` 0, trailing bytes after the last subresource and 1D textures are rejected. As in
 DirectXTex, ``dwMipMapCount`` 0 means one level and the pitch field is not trusted.
 
-The header constants are written out here rather than shared with ``exporters.dds`` on purpose:
+The header constants are written out here rather than shared with ``ngsdk.exporters.dds`` on purpose:
 the reference runtime is an independent check of what the exporter wrote.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ngsdk.asset.dxgi import BLOCK_BY_VALUE, BY_NAME, BY_VALUE, BlockFormat, DxgiFormat
+from ngsdk.asset.dxgi import BLOCK_BY_VALUE, BY_NAME, BY_VALUE, BlockFormat, DxgiFormat, block_family
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.texture import TextureData, full_mip_count, mip_extent
 
@@ -78,14 +78,6 @@ _LEGACY_MASKS = {
     (_DDPF_BUMPDUDV, 32, 0xFF, 0xFF00, 0xFF0000, 0xFF000000): ("R8G8B8A8_SNORM", False),
 }
 _PF_KIND_BITS = _DDPF_ALPHAPIXELS | _DDPF_FOURCC | _DDPF_RGB | _DDPF_LUMINANCE | _DDPF_BUMPDUDV | 0x2 | 0x20
-
-
-def _block_compressed_name(value: int) -> str | None:
-    for first, name in ((70, "BC1"), (73, "BC2"), (76, "BC3"), (79, "BC4"), (82, "BC5"), (94, "BC6H"),
-                        (97, "BC7")):
-        if first <= value < first + 3:
-            return name
-    return None
 
 
 def _supported() -> str:
@@ -182,7 +174,7 @@ def _layout(h: DdsHeader, path: str | Path) -> tuple[DxgiFormat, bool, str, int,
     if h.dx10:
         value = h.dxgi_format
         if value not in BY_VALUE:
-            bc = _block_compressed_name(value)
+            bc = block_family(value)
             if bc:
                 raise AssetError(path, f"block-compressed DXGI format {value} ({bc}) is not supported "
                                        f"(uncompressed formats only: {_supported()})")

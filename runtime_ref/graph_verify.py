@@ -17,7 +17,7 @@ import numpy as np
 
 from ngsdk.asset.digest import sha256_file, sha256_tree
 from ngsdk.asset.errors import AssetError
-from runtime_ref.toolchain import ToolchainError
+from ngsdk.toolchain import ToolchainError
 
 BOUNDS: dict[tuple[str, str], float] = {
     ("onnx", "fp32"): 1e-5,
@@ -51,7 +51,7 @@ def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Sampled:
-    """An output stored as a seeded sample of its elements (exporters.graph.reference): the full ``shape``,
+    """An output stored as a seeded sample of its elements (ngsdk.exporters.graph.reference): the full ``shape``,
     sorted flat indices ``at`` and the expected ``values`` there."""
 
     shape: tuple[int, ...]
@@ -210,7 +210,7 @@ def _verify_onnx(
     bound: float,
     report: dict[str, Any],
 ) -> None:
-    from runtime_ref.onnx_check import check_onnx, run_onnx_reference, run_onnxruntime
+    from ngsdk.runtime_ref.onnx_check import check_onnx, run_onnx_reference, run_onnxruntime
 
     path = bundle / rec["path"]
     facts = check_onnx(path)
@@ -241,7 +241,7 @@ def _verify_coreml(
     bound: float,
     report: dict[str, Any],
 ) -> None:
-    from runtime_ref.mil import load_mlpackage, run_program
+    from ngsdk.runtime_ref.mil import load_mlpackage, run_program
 
     path = bundle / rec["path"]
     pkg = load_mlpackage(path)
@@ -283,7 +283,8 @@ def _verify_vgf(
     bound: float,
     report: dict[str, Any],
 ) -> None:
-    from runtime_ref.vgf import read_vgf, run_vgf
+    from ngsdk.asset.vgf import read_vgf
+    from ngsdk.runtime_ref.vgf import run_vgf
 
     path = bundle / rec["path"]
     side_name = rec.get("details", {}).get("sidecar") or f"{rec['path']}.json"

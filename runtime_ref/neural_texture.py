@@ -1,6 +1,12 @@
-"""Reference decode of neural textures in the ``float`` mode (strict fp32, fixed op order).
+"""The reference runtime of neural textures: the bundle loader and the ``float`` mode decode (strict fp32,
+fixed op order); ``neural_texture_modes`` dispatches on the decode mode.
 
-Every operation below is one IEEE-754 binary32 operation rounded to nearest even, in the order
+:func:`load_neural_texture` checks, each failing with a one-line :class:`AssetError` naming the file: manifest
+JSON, version and schema; presence, size and sha256 of every listed file; each grid's DDS header against the
+manifest (format, size, levels, slices); codes inside their bit range with unused bits clear; decoder arrays'
+names, dtypes and shapes.
+
+Every operation of the decode is one IEEE-754 binary32 operation rounded to nearest even, in the order
 written, with no fused multiply-add; docs/decode-spec.md states the same arithmetic in prose.
 The trainer's evaluation forward (ngsdk.textures.strict) performs the identical sequence in
 torch, so a bundle's decode equals the trained model's output bit for bit.
@@ -8,15 +14,67 @@ torch, so a bundle's decode equals the trained model's output bit for bit.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 
-from ngsdk.asset.types import NeuralTextureAsset
+from ngsdk.asset.errors import AssetError
+from ngsdk.asset.manifest import read_manifest
+from ngsdk.asset.neural_texture import KIND, NeuralTextureAsset, decoder_npz_spec, from_manifest
+from ngsdk.asset.packing import packed_slices, unpack_codes, unused_bits_clear
+from ngsdk.runtime_ref.dds import read_dds
+from ngsdk.runtime_ref.npz import read_npz
 
 F32 = np.float32
 _HALF = F32(0.5)
 _ONE = F32(1.0)
 _TWO = F32(2.0)
 _ZERO = F32(0.0)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _grid_levels(bundle: Path, g: dict[str, Any]) -> list[np.ndarray]:
+    path = bundle / g["file"]
+    tex = read_dds(path)
+    expect = (g["width"], g["height"], g["levels"], g["array_size"])
+    found = (tex.width, tex.height, tex.mip_count, tex.array_size)
+    if tex.format.name != g["dxgi_format"] or tex.dimension != "2d" or tex.cube:
+        raise AssetError(path, f"is {tex.format.name} {tex.dimension}, manifest says {g['dxgi_format']} 2d")
+    if found != expect:
+        raise AssetError(
+            path,
+            "shape mismatch: DDS is {}x{} with {} mips and {} slices, manifest says {}x{} with {} mips and {} slices"
+            .format(*found, *expect),
+        )
+    need = packed_slices(g["features"], g["bits"])
+    if need != tex.array_size:
+        raise AssetError(path, f"{g['features']} codes of {g['bits']} bits need {need} RGBA8 slices, file has "
+                               f"{tex.array_size}")
+    levels = []
+    for m, texels in enumerate(tex.mips):
+        if not unused_bits_clear(texels, g["features"], g["bits"]):
+            raise AssetError(path, f"mip {m} has bits set outside the {g['features']} packed {g['bits']}-bit codes")
+        levels.append(unpack_codes(texels, g["features"], g["bits"]))
+    return levels
+
+
+def load_neural_texture(bundle: str | Path, manifest: dict[str, Any] | None = None) -> NeuralTextureAsset:
+    """Load a neural texture bundle; ``manifest`` skips re-reading an already validated one."""
+    bundle = Path(bundle)
+    if manifest is None:
+        manifest = read_manifest(bundle)
+    if manifest["kind"] != KIND:
+        raise AssetError(bundle / "manifest.json", f"kind is {manifest['kind']!r}, not a neural texture")
+    contents: dict[str, Any] = {g["file"]: _grid_levels(bundle, g) for g in manifest["grids"]}
+    d = manifest["decoder"]
+    contents[d["file"]] = read_npz(bundle / d["file"], decoder_npz_spec(manifest), strict=True)
+    return from_manifest(manifest, contents, bundle / "manifest.json")
+
+
+# --------------------------------------------------------------------------- float decode
 
 
 def texel_centres(n: int) -> np.ndarray:

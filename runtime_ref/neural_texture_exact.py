@@ -1,7 +1,7 @@
 """Reference decode of neural textures in the ``exact`` mode (integer arithmetic, numpy only).
 
 Latent texels are read with integer loads, bilinear weights come from 8-bit sub-texel positions
-and the decoder is the integer MLP of :mod:`runtime_ref.neural_texture_int`. Output: UNORM8 bytes
+and the decoder is the integer MLP of :mod:`ngsdk.runtime_ref.neural_texture_int`. Output: UNORM8 bytes
 in each channel's stored colour space; the shader decode (engine_plugins/shaders) gives the same
 bytes. docs/decode-spec.md states the arithmetic.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ngsdk.asset.types import NeuralTextureAsset
-from runtime_ref import neural_texture_int as ni
+from ngsdk.asset.neural_texture import NeuralTextureAsset
+from ngsdk.runtime_ref import neural_texture_int as ni
 
 
 def _require_exact(asset: NeuralTextureAsset) -> None:

@@ -1,9 +1,9 @@
 """Reference decode of neural textures in the ``hardware`` mode (numpy only).
 
 The latent grids (8-bit codes, four features per RGBA8 slice) are sampled by the engine's texture
-filter, emulated by a named sampler profile of :mod:`runtime_ref.sampling`; each sampled value
+filter, emulated by a named sampler profile of :mod:`ngsdk.runtime_ref.sampling`; each sampled value
 ``r`` becomes an integer input ``((floor(r * 508) + 1) >> 1) - 127`` and the integer decoder of
-:mod:`runtime_ref.neural_texture_int` runs on it. So the decode is exact wherever the sampler
+:mod:`ngsdk.runtime_ref.neural_texture_int` runs on it. So the decode is exact wherever the sampler
 profile is (``lavapipe``, ``nvidia``, ``d3d11``), and for ``bounded`` the integer decoder runs on
 the sampler's lower and upper bounds in interval arithmetic, giving per-byte bounds that hold for
 any conformant sampler.
@@ -14,10 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from ngsdk.asset.dxgi import lookup
+from ngsdk.asset.neural_texture import NeuralTextureAsset
 from ngsdk.asset.packing import pack_codes
 from ngsdk.asset.texture import TextureData
-from ngsdk.asset.types import NeuralTextureAsset
-from runtime_ref import neural_texture_int as ni
+from ngsdk.runtime_ref import neural_texture_int as ni
 
 F32 = np.float32
 _ADDRESS = {"wrap": "repeat", "clamp": "clamp"}
@@ -45,14 +45,14 @@ class HardwareDecoder:
     def __init__(self, asset: NeuralTextureAsset):
         if asset.decode_mode != "hardware" or asset.decoder.quantized is None:
             raise ValueError(f"asset {asset.name!r} is in decode mode {asset.decode_mode!r}, not 'hardware'")
-        from runtime_ref.sampling import prepare
+        from ngsdk.runtime_ref.sampling import prepare
 
         self.asset = asset
         self.textures = [prepare(grid_texture(g)) for g in asset.grids]
 
     def _sample(self, uv: np.ndarray, lod: np.ndarray, filter: str, profile: str):
         """Per grid: float32 (N, F) samples, or ((N, F) lower, (N, F) upper) for ``bounded``."""
-        from runtime_ref.sampling import get_profile, sample
+        from ngsdk.runtime_ref.sampling import get_profile, sample
 
         bounded = get_profile(profile).bounded
         lo_parts, hi_parts = [], []

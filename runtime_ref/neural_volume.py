@@ -22,19 +22,20 @@ import numpy as np
 
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.manifest import read_manifest
-from ngsdk.asset.volume import (
+from ngsdk.asset.neural_volume import (
     KIND,
+    VOLUME_DECODE_MODES,
     NeuralVolumeAsset,
     VolumeBrick,
     decoder_npz_spec,
+    from_manifest,
     local_transform,
-    neural_volume_from_manifest,
     select_bricks,
     voxel_positions,
 )
-from runtime_ref.dds import read_dds
-from runtime_ref.npz import read_npz
-from runtime_ref.sampling.backend import get_xp, to_numpy
+from ngsdk.runtime_ref.dds import read_dds
+from ngsdk.runtime_ref.npz import read_npz
+from ngsdk.runtime_ref.sampling.backend import get_xp, to_numpy
 
 CHUNK = 1 << 13
 """Points decoded at once: (64, CHUNK) float32 MLP activations stay within a few MB."""
@@ -70,7 +71,7 @@ def load_neural_volume(bundle: str | Path, manifest: dict[str, Any] | None = Non
             contents[g["file"]] = tex.mips[0]
         d = b["decoder"]
         contents[d["file"]] = read_npz(bundle / d["file"], decoder_npz_spec(d), strict=True)
-    return neural_volume_from_manifest(manifest, contents, bundle / "manifest.json")
+    return from_manifest(manifest, contents, bundle / "manifest.json")
 
 
 # --------------------------------------------------------------------------- coordinates
@@ -244,6 +245,17 @@ def _mlp_float(xp: ModuleType, x, layers):
 # --------------------------------------------------------------------------- public decode
 
 
+def brick_mlp(brick: VolumeBrick, features: np.ndarray, mode: str = "float") -> np.ndarray:
+    """A brick's decoder on its grid features (N, K) in ``mode``, clamped to [0, 1] as the decode does: (N,)
+    float32. The graph exports of a brick stand for this in ``float`` mode."""
+    if mode not in VOLUME_DECODE_MODES:
+        raise ValueError(f"decode mode {mode!r} is not one of {', '.join(VOLUME_DECODE_MODES)}")
+    x = np.ascontiguousarray(features, dtype=np.float32)
+    layers = [(ly.weight, ly.bias) for ly in brick.decoder.layers]
+    y = _mlp_exact(np, x, layers) if mode == "exact" else _mlp_float(np, x, layers)
+    return np.where(y > 0, np.minimum(y, _F32(1)), _F32(0))
+
+
 class VolumeDecoder:
     """A neural volume prepared for repeated decoding (a renderer's field function).
 
@@ -254,8 +266,8 @@ class VolumeDecoder:
     def __init__(self, asset: NeuralVolumeAsset, mode: str | None = None, *, backend: str | None = None,
                  chunk: int = CHUNK):
         mode = mode or asset.decode_mode
-        if mode not in ("float", "exact"):
-            raise ValueError(f"decode mode {mode!r} is not 'float' or 'exact'")
+        if mode not in VOLUME_DECODE_MODES:
+            raise ValueError(f"decode mode {mode!r} is not one of {', '.join(VOLUME_DECODE_MODES)}")
         self.asset, self.mode, self.chunk = asset, mode, max(1, int(chunk))
         self.xp = get_xp(backend)
         self.bricks = [_Brick(self.xp, asset, b, mode) for b in asset.bricks]

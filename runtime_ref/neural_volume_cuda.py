@@ -4,7 +4,7 @@ One thread decodes one point: the brick-local mapping, every grid's transform, f
 weights and integer sums (unorm8) or the fixed-order float32 sum (float16), then the decoder MLP,
 all in registers. It implements docs/decode-spec.md ("Volumes") step for step with correctly rounded
 float32 operations (``__fmul_rn``/``__fadd_rn``: no contraction into FMA), so its output equals
-:func:`runtime_ref.neural_volume.decode_points` in ``exact`` mode bit for bit. The network's sizes
+:func:`ngsdk.runtime_ref.neural_volume.decode_points` in ``exact`` mode bit for bit. The network's sizes
 are compiled in (one kernel per brick configuration, cached), the weights are read through the
 read-only cache (every thread of a warp reads the same weight at the same time).
 """
@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ngsdk.asset.volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
+from ngsdk.asset.neural_volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
 
 _SOURCE = r"""
 #include <cuda_fp16.h>

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
-from runtime_ref.toolchain import require_module
+from ngsdk.toolchain import require_module
 
 
 def check_onnx(path: str | Path) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime_ref import colormaps
+from ngsdk.runtime_ref import colormaps
 
 Field = Callable[[np.ndarray], np.ndarray]
 Progress = Callable[[int, int], None]

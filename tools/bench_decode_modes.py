@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,20 +26,18 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
+if str(REPO) not in sys.path:  # run as a plain script: its tools.* siblings import from the checkout
     sys.path.insert(0, str(REPO))
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
+from ngsdk.asset.types import DECODE_MODES  # noqa: E402
 from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
+from tools.bench_common import device_description, resolve_device, say, write_docs  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "textures"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
 MATERIALS = ("ground068_1k", "bark", "metal", "rock", "onyx", "boombox_2k", "fabric_pattern_07_1k")
-SECTION = "bench_decode_modes:quality"
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+SECTION = "quality"
 
 
 def centre_crop(ts: TextureSet, size: int) -> TextureSet:
@@ -124,7 +121,6 @@ def render(records: list[dict], meta: dict) -> str:
             summary.append(f"{other} - float: mean {np.mean(ds):+.2f} dB, worst {min(ds):+.2f} dB, "
                            f"best {max(ds):+.2f} dB over {len(ds)} materials")
     text = [
-        f"<!-- BEGIN {SECTION} -->",
         "## Decode modes: quality cost of the integer decoder",
         "",
         f"Measured {meta['date']} on {meta['device']} with `tools/bench_decode_modes.py` "
@@ -139,28 +135,14 @@ def render(records: list[dict], meta: dict) -> str:
         *lines,
         "",
         *[f"- {s}" for s in summary],
-        f"<!-- END {SECTION} -->",
     ]
     return "\n".join(text) + "\n"
-
-
-def write_docs(section: str, path: Path) -> None:
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    begin, end = f"<!-- BEGIN {SECTION} -->", f"<!-- END {SECTION} -->"
-    if begin in old and end in old:
-        a = old.index(begin)
-        b = old.index(end) + len(end)
-        new = old[:a] + section.rstrip("\n") + old[b:]
-    else:
-        new = old.rstrip("\n") + "\n\n" + section
-    atomic_write_bytes(path, new.encode("utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--materials", nargs="+", default=list(MATERIALS))
-    ap.add_argument("--modes", nargs="+", default=["float", "exact", "hardware"],
-                    choices=["float", "exact", "hardware"])
+    ap.add_argument("--modes", nargs="+", default=["float", "exact", "hardware"], choices=DECODE_MODES)
     ap.add_argument("--data", default=str(DEFAULT_DATA))
     ap.add_argument("--size", type=int, default=512, help="centre crop size (px)")
     ap.add_argument("--steps", type=int, default=600)
@@ -181,22 +163,15 @@ def main(argv: list[str] | None = None) -> int:
             records += data["records"]
             meta = meta or data["meta"]
     else:
-        import torch
-
-        device = args.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        args.device = device
-        name = torch.cuda.get_device_name(0) if device == "cuda" else f"CPU ({platform.processor() or 'x86_64'}, " \
-                                                                        f"{torch.get_num_threads()} threads)"
-        meta = {"date": datetime.date.today().isoformat(), "device": f"{name}, torch {torch.__version__}",
+        args.device = resolve_device(args.device)
+        meta = {"date": datetime.date.today().isoformat(), "device": device_description(args.device),
                 "steps": args.steps, "batch_size": args.batch_size, "bpp": args.bpp, "seed": args.seed,
                 "size": args.size}
         records = run(args, meta)
     section = render(records, meta)
     print(section)
     if args.write_docs:
-        write_docs(section, Path(args.docs))
+        write_docs(Path(args.docs), "bench_decode_modes", SECTION, section)
     return 0
 
 

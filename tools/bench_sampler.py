@@ -26,7 +26,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ngsdk.asset.texture import TextureData  # noqa: E402
-from runtime_ref.sampling import prepare, sample  # noqa: E402
+from ngsdk.runtime_ref.sampling import prepare, sample  # noqa: E402
 
 
 def numpy_float_bilinear(texels: np.ndarray, uv: np.ndarray, address: str) -> np.ndarray:

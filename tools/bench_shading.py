@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
+if str(REPO) not in sys.path:  # run as a plain script: its tools.* siblings import from the checkout
     sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
@@ -34,6 +34,7 @@ from torch import nn  # noqa: E402
 
 from ngsdk.shading.images import load_image  # noqa: E402
 from ngsdk.shading.train import ShadingTrainConfig, train_shading  # noqa: E402
+from tools.bench_common import device_description, resolve_device  # noqa: E402
 
 # --------------------------------------------------------------------------- (a) the seed's loop
 
@@ -188,18 +189,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rng-seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
-    device = "cpu" if device == "auto" else device
+    device = resolve_device("cpu" if args.quick and args.device == "auto" else args.device)
     if args.quick:
-        device = "cpu" if args.device == "auto" else device
         args.count, args.seed_seconds, args.ours_seconds = min(args.count, 2), 2.0, 1.0
         args.batch, args.lr = min(args.batch, 2048), min(args.lr, 2e-3)
     names = [f"kodim{i:02d}.png" for i in range(1, args.count + 1)]
     seed_marks = sorted({m for m in (0.5, 1, 2, 3, 5, 10, 15, args.seed_seconds) if m <= args.seed_seconds})
     ours_marks = sorted({m for m in (0.25, 0.5, 1, 2, 3, args.ours_seconds) if m <= args.ours_seconds})
-    info = torch.cuda.get_device_name() if device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
+    info = device_description(device)
     print(
-        f"# shading MLP bench on {info}, torch {torch.__version__}; seed loop {args.seed_seconds:g} s, "
+        f"# shading MLP bench on {info}; seed loop {args.seed_seconds:g} s, "
         f"ours {args.ours_seconds:g} s (batch {args.batch}, lr {args.lr:g}, "
         f"compile {not args.no_compile and device == 'cuda'})"
     )

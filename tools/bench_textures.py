@@ -29,7 +29,6 @@ import argparse
 import datetime
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a plain script from any folder, installed or not
+if str(REPO) not in sys.path:  # run as a plain script: its tools.* siblings import from the checkout
     sys.path.insert(0, str(REPO))
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
@@ -59,6 +58,7 @@ from ngsdk.textures.bcn import normal_z as _normal_z  # noqa: E402
 from ngsdk.textures.colour import to_uint8  # noqa: E402
 from ngsdk.textures.ingest import TextureSet, load_texture_set  # noqa: E402
 from ngsdk.textures.metrics import texture_groups, texture_metrics  # noqa: E402
+from tools.bench_common import device_description, dist_version, resolve_device, say, write_docs  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "textures"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -69,13 +69,9 @@ VERDICT_NEAR_BPP = 2.5
 VERDICT_NEAR_DB = 2.0
 """The bars: at 5 bpp at least BCn's PSNR; at 2.5 bpp within 2 dB of it."""
 CONVERGENCE_MARGIN_DB = 1.5
+TOOL = "bench_textures"
 SECTION_TABLE = "nt-vs-bcn"
 SECTION_GPU = "gpu-convergence"
-
-
-def say(msg: str) -> None:
-    """A progress line on stderr, flushed at once (runs can take minutes)."""
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,36 +141,6 @@ def _mean_length(encoded: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------------------------
 # ngsdk training
-
-
-def device_description(device: str) -> str:
-    """The device a run used, in words: GPU model, or CPU model and torch threads."""
-    import torch
-
-    if device.startswith("cuda"):
-        return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda}, torch {torch.__version__})"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"CPU {cpu}, {torch.get_num_threads()} torch threads (torch {torch.__version__})"
-
-
-def resolve_device(name: str) -> str:
-    """``auto``/``cpu``/``cuda`` to the device torch will use; a clear error when CUDA is missing."""
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise SystemExit(f"error: --device cuda, but torch sees no CUDA device (torch {torch.__version__}, "
-                         f"{build})")
-    return name
 
 
 def train_record(ts: TextureSet, bpp: float, args: argparse.Namespace, device: str,
@@ -306,8 +272,8 @@ def _setups(records: list[dict[str, Any]]) -> list[str]:
 
 def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """The docs/benchmarks.md section of the table mode (markdown, without markers)."""
-    etcpak_version = _dist_version("etcpak")
-    t2d_version = _dist_version("texture2ddecoder")
+    etcpak_version = dist_version("etcpak")
+    t2d_version = dist_version("texture2ddecoder")
     lines = [
         "## Neural texture compression vs BCn",
         "",
@@ -341,15 +307,6 @@ def table_section(records: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                   "normals are not unit length that alone caps the normal's PSNR):", ""]
         lines += [f"- {n}" for n in notes]
     return "\n".join(lines)
-
-
-def _dist_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:  # informative only
-        return "(version unknown)"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -395,43 +352,6 @@ def render_gpu_table(records: list[dict[str, Any]]) -> str:
                      f"| {r['batch_size']} | {r['samples_per_s']:,.0f} | {_db(c['final_eval_db'])} "
                      f"| {_db(r['overall_db'])} | {c['within_s']:.1f} s (step {c['within_step']}) |")
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------------------------
-# docs/benchmarks.md
-
-
-def _markers(key: str, tool: str = "bench_textures") -> tuple[str, str]:
-    return (f"<!-- BEGIN {tool}:{key} (written by tools/{tool}.py --write-docs) -->", f"<!-- END {tool}:{key} -->")
-
-
-def replace_section(text: str, key: str, body: str, tool: str = "bench_textures") -> str:
-    """``text`` with section ``key`` of ``tools/<tool>.py`` replaced by ``body`` (appended when absent)."""
-    begin, end = _markers(key, tool)
-    begin_tag = f"<!-- BEGIN {tool}:{key} "
-    block = f"{begin}\n{body.rstrip()}\n{end}\n"
-    start = text.find(begin_tag)
-    if start < 0:
-        if not text.strip():
-            text = "# Benchmarks\n"
-        return text.rstrip("\n") + "\n\n" + block
-    stop = text.find(end, start)
-    if stop < 0:
-        raise ValueError(f"found the begin marker of section {key!r} but not {end!r}; fix the file by hand")
-    return text[:start] + block + text[stop + len(end):].lstrip("\n")
-
-
-def write_docs(path: Path, key: str, body: str, tool: str = "bench_textures") -> None:
-    try:
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-    except OSError as e:
-        raise SystemExit(f"error: {path}: cannot read: {e.strerror or e}") from None
-    try:
-        new = replace_section(text, key, body, tool)
-    except ValueError as e:
-        raise SystemExit(f"error: {path}: {e}") from None
-    atomic_write_bytes(path, new.encode("utf-8"))
-    say(f"wrote section {key!r} of {path}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -714,7 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     if mode == "gpu":
         print(render_gpu_table(records), flush=True)
         if args.write_docs:
-            write_docs(args.docs, SECTION_GPU, gpu_section(records, meta))
+            write_docs(args.docs, TOOL, SECTION_GPU, gpu_section(records, meta))
         return 0
     print(render_table(records))
     print()
@@ -729,7 +649,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         plot_rd(records, args.plot)
     if args.write_docs:
-        write_docs(args.docs, SECTION_TABLE, table_section(records, meta))
+        write_docs(args.docs, TOOL, SECTION_TABLE, table_section(records, meta))
     failed = [r for r in records if r.get("error")]
     return 1 if failed else 0
 

@@ -32,14 +32,14 @@ from typing import Any
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a plain script from any folder, installed or not
+if str(REPO) not in sys.path:  # run as a plain script: its tools.* siblings import from the checkout
     sys.path.insert(0, str(REPO))
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
+from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
-from tools import bench_textures  # noqa: E402
-from tools.bench_textures import device_description, resolve_device  # noqa: E402
+from tools.bench_common import device_description, resolve_device, say, write_docs  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "volumes"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -48,10 +48,6 @@ DEFAULT_SIZES = ("tiny", "medium")
 SECTION = "table"
 SEED_RATES = {"seed paper, PyTorch (2080 Ti)": 154e6, "seed paper, tiny-cuda-nn (2080 Ti)": 302e6}
 GPU_BATCHES = (1 << 22, 1 << 23, 1 << 24)
-
-
-def say(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
 
 
 def train_record(vol: Any, size: str, args: argparse.Namespace, device: str) -> tuple[dict[str, Any], Any]:
@@ -102,7 +98,7 @@ def _wall(fn, repeats: int) -> float:
 
 
 def _voxels(asset: Any) -> np.ndarray:
-    from ngsdk.asset.volume import voxel_positions
+    from ngsdk.asset.neural_volume import voxel_positions
 
     d, h, w = asset.shape
     z, y, x = np.meshgrid(voxel_positions(d), voxel_positions(h), voxel_positions(w), indexing="ij")
@@ -113,14 +109,14 @@ def cpu_rates(asset: Any, source: np.ndarray, n: int, repeats: int) -> list[dict
     """runtime_ref NumPy exact/float and torch (strict exact, fast float32) on the CPU."""
     import torch
 
+    from ngsdk.runtime_ref.neural_volume import VolumeDecoder
     from ngsdk.volumes import strict
     from ngsdk.volumes.model import FastDecoder
-    from runtime_ref.neural_volume import VolumeDecoder
 
     pts = _points(n)
     vox = _voxels(asset)
     out = []
-    for mode in ("exact", "float"):
+    for mode in VOLUME_DECODE_MODES:
         dec = VolumeDecoder(asset, mode)
         dec(pts[:1024])
         s = _wall(lambda dec=dec: dec(pts), repeats)
@@ -214,12 +210,12 @@ def cupy_rates(asset: Any, source: np.ndarray, repeats: int) -> list[dict[str, A
     except ImportError:
         say("  CuPy is not installed: no runtime_ref CuPy rows")
         return []
-    from runtime_ref.neural_volume import VolumeDecoder
+    from ngsdk.runtime_ref.neural_volume import VolumeDecoder
 
     out = []
     n = 1 << 20
     pts = _points(n)
-    for mode in ("exact", "float"):
+    for mode in VOLUME_DECODE_MODES:
         try:
             dec = VolumeDecoder(asset, mode, backend="cupy", chunk=1 << 20)
             dec(pts[:4096])
@@ -235,12 +231,12 @@ def cupy_rates(asset: Any, source: np.ndarray, repeats: int) -> list[dict[str, A
 
 
 def fused_rates(asset: Any, source: np.ndarray, repeats: int) -> list[dict[str, Any]]:
-    """The fused exact CUDA kernel (runtime_ref.neural_volume_cuda): points on the GPU, CUDA events; its
+    """The fused exact CUDA kernel (ngsdk.runtime_ref.neural_volume_cuda): points on the GPU, CUDA events; its
     output is checked bit for bit against runtime_ref's NumPy exact decode first."""
     import cupy as cp
 
-    from runtime_ref.neural_volume import decode_points
-    from runtime_ref.neural_volume_cuda import CudaVolumeDecoder
+    from ngsdk.runtime_ref.neural_volume import decode_points
+    from ngsdk.runtime_ref.neural_volume_cuda import CudaVolumeDecoder
 
     try:
         dec = CudaVolumeDecoder(asset)
@@ -324,10 +320,6 @@ def section(records: list[dict[str, Any]], rates: list[dict[str, Any]], meta: di
         "features cost the same).", "",
         render_quality(records), "", render_rates(rates), "", verdict,
     ])
-
-
-def write_docs(path: Path, body: str) -> None:
-    bench_textures.write_docs(path, SECTION, body, tool="bench_volumes")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -435,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render_rates(rates), flush=True)
     if args.write_docs:
-        write_docs(args.docs, section(records, rates, meta))
+        write_docs(args.docs, "bench_volumes", SECTION, section(records, rates, meta))
     return 1 if any(r.get("error") for r in records) else 0
 
 

@@ -1,12 +1,6 @@
 #!/usr/bin/env python3
-"""Test vectors of the integer decode modes for docs/decode-spec.md, from a tiny fixed asset.
-
-The asset is built from a seeded NumPy generator (no training): a 9x7 texture with 4 mips and two
-encoding terms (period 4 texels, phases 0 and 1/4), in one of two latent layouts (format 2.0 taps):
-``grids`` (the 1.x layout): two grids with mixed code widths (4 and 2 bits; 8 bits for the hardware
-mode), mip ``m`` reading level ``min(m, last)`` of each, decoder 15 -> 8 -> 6 -> 3; ``pyramid`` (exact
-mode): one 4-bit grid of 8 features, mips ``2k`` and ``2k + 1`` reading levels ``k`` and ``k + 1`` with
-LOD inputs -127 / 127, decoder 21 -> 8 -> 6 -> 3.
+"""Test vectors of the integer decode modes for docs/decode-spec.md, from the tiny fixed assets of
+tests/fixtures/decode_vectors.py (seeded, no training).
 
 The tool prints the vectors block: the asset itself, one texel's decode step by step, whole-mip
 results and coordinate decodes, so an implementation can be checked from the document alone.
@@ -14,7 +8,7 @@ results and coordinate decodes, so an implementation can be checked from the doc
 docs/decode-spec.md; ``--check`` fails if that block is stale (a unit test runs it).
 
 The neural volume vectors (section "Volumes", ``<!-- BEGIN volume_vectors -->``) come from
-:func:`tiny_volume`: a 3 x 4 x 5 volume in two bricks, unorm8 and float16 grids, traced point by point.
+``tiny_volume``: a 3 x 4 x 5 volume in two bricks, unorm8 and float16 grids, traced point by point.
 """
 
 from __future__ import annotations
@@ -28,121 +22,15 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
+if str(REPO) not in sys.path:  # run as a plain script: the vector assets are the tests' fixtures
     sys.path.insert(0, str(REPO))
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
-from ngsdk.asset.types import (  # noqa: E402
-    Channel,
-    Decoder,
-    Encoding,
-    FeatureGrid,
-    IntLayer,
-    NeuralTextureAsset,
-    Provenance,
-    QuantizedDecoder,
-    SamplerState,
-)
+from ngsdk.asset.neural_texture import NeuralTextureAsset  # noqa: E402
+from tests.fixtures.decode_vectors import tiny_asset, tiny_volume, vector_uvs, volume_points  # noqa: E402
 
 DOC = REPO / "docs" / "decode-spec.md"
 BEGIN, END = "<!-- BEGIN decode_vectors -->", "<!-- END decode_vectors -->"
-WIDTH, HEIGHT = 9, 7
-
-
-def _levels(rng: np.random.Generator, w: int, h: int, features: int, bits: int) -> list[np.ndarray]:
-    out = []
-    while True:
-        out.append(rng.integers(0, 1 << bits, size=(h, w, features), dtype=np.uint8))
-        if w == 1 and h == 1:
-            return out
-        w, h = max(1, w // 2), max(1, h // 2)
-
-
-def _int_layers(rng: np.random.Generator, dims: list[int]) -> list[IntLayer]:
-    layers = []
-    for i, (a, b) in enumerate(zip(dims, dims[1:])):
-        hidden = i < len(dims) - 2
-        layers.append(IntLayer(
-            weight=rng.integers(-64, 65, size=(b, a)), bias=rng.integers(-1000, 6001, size=b),
-            multiplier=rng.integers(96, 256, size=b), shift=rng.integers(13, 15, size=b),
-            activation="relu" if hidden else "clamp01", out_scale=1.0 / 255.0))
-    return layers
-
-
-def tiny_asset(mode: str = "exact", address: str = "wrap", layout: str = "grids") -> NeuralTextureAsset:
-    """The fixed asset of the test vectors (deterministic for ``mode``, ``address`` and ``layout``)."""
-    if layout == "pyramid":
-        return _tiny_pyramid(mode, address)
-    if layout != "grids":
-        raise ValueError(f"layout must be grids or pyramid, got {layout!r}")
-    rng = np.random.default_rng(20261124)
-    bits0, bits1 = (4, 2) if mode == "exact" else (8, 8)
-    grids = [FeatureGrid("grid0", 6, bits0, 2.0 / ((1 << bits0) - 1), -1.0, _levels(rng, 5, 4, 6, bits0)),
-             FeatureGrid("grid1", 5, bits1, 2.0 / ((1 << bits1) - 1), -1.0, _levels(rng, 3, 2, 5, bits1))]
-    layers = _int_layers(rng, [15, 8, 6, 3])
-    scales = [2.0 ** (g.bits - 7) / ((1 << g.bits) - 1) if mode == "exact" else 1.0 / 127.0
-              for g in grids for _ in range(g.features)] + [1.0 / 127.0] * 4
-    q = QuantizedDecoder(layers=layers, period_log2=[2, 2], phase=[0, 256], input_scales=scales,
-                         reference_profile="d3d11")
-    mips = 4
-    taps = [[(gi, min(m, len(g.levels) - 1)) for gi, g in enumerate(grids)] for m in range(mips)]
-    return _texture(f"vectors_{mode}_{address}", grids, taps, None, q, mode, address)
-
-
-def _tiny_pyramid(mode: str, address: str) -> NeuralTextureAsset:
-    """One latent pyramid read by two taps per mip (levels k and k + 1 for mips 2k, 2k + 1) + LOD input."""
-    if mode != "exact":
-        raise ValueError("the pyramid layout is an exact-mode layout (hardware needs one tap per grid)")
-    rng = np.random.default_rng(20270301)
-    bits = 4
-    grid = FeatureGrid("latents", 8, bits, 2.0 / ((1 << bits) - 1), -1.0, _levels(rng, 5, 4, 8, bits))
-    layers = _int_layers(rng, [21, 8, 6, 3])
-    scales = [2.0 ** (bits - 7) / ((1 << bits) - 1)] * 16 + [1.0 / 127.0] * 5
-    q = QuantizedDecoder(layers=layers, period_log2=[2, 2], phase=[0, 256], input_scales=scales,
-                         reference_profile="d3d11")
-    top = len(grid.levels) - 1
-    taps = [[(0, min(m // 2, top)), (0, min(m // 2 + 1, top))] for m in range(4)]
-    lods = [-127 if m % 2 == 0 else 127 for m in range(4)]
-    return _texture(f"vectors_{mode}_pyramid_{address}", [grid], taps, lods, q, mode, address)
-
-
-def _texture(name: str, grids: list[FeatureGrid], taps: list[list[tuple[int, int]]], lods: list[int] | None,
-             q: QuantizedDecoder, mode: str, address: str) -> NeuralTextureAsset:
-    return NeuralTextureAsset(
-        name=name, width=WIDTH, height=HEIGHT,
-        channels=[Channel("albedo.r", "albedo", "r", "srgb"), Channel("albedo.g", "albedo", "g", "srgb"),
-                  Channel("roughness", "roughness", "r", "linear")],
-        grids=grids, taps=taps, lod_inputs=lods, decoder=Decoder.from_quantized(q),
-        encoding=Encoding("triangle", frequencies=[1.25], phases=[0.0, 0.25]),
-        sampler=SamplerState("bilinear", address), provenance=Provenance(ngsdk_version="vectors"),
-        decode_mode=mode)
-
-
-def write_vector_bundle(asset: NeuralTextureAsset, out: Path, *, format_1x: bool = False) -> Path:
-    """Write ``asset`` as a bundle at ``out`` with the reference hash of every mip (what a trainer
-    records). ``format_1x``: rewrite its manifest in the 1.x form - ``texture.grid_levels`` instead of
-    ``texture.mip_inputs`` - as ngsdk wrote it before format 2.0 (only a ``grids``-layout asset has one)."""
-    from exporters.bundle import write_bundle
-    from ngsdk.asset.digest import decode_hash
-    from ngsdk.asset.manifest import MANIFEST_NAME, dump_manifest
-    from runtime_ref.neural_texture_modes import decode_mip
-
-    for m in range(asset.mip_levels):
-        asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decode_mip(asset, m))
-    manifest = write_bundle(asset, out)
-    if format_1x:
-        t = manifest["texture"]
-        entries = t.pop("mip_inputs")
-        grid_levels = [[lv for _, lv in e["taps"]] for e in entries]
-        taps_1x = [[[g, lv] for g, lv in enumerate(row)] for row in grid_levels]
-        if any("lod" in e for e in entries) or [e["taps"] for e in entries] != taps_1x:
-            raise ValueError("a 1.x manifest has one tap per grid, in grid order, and no LOD input")
-        t["grid_levels"] = grid_levels
-        manifest["format_version"] = "1.1" if asset.decoder.quantized is not None else "1.0"
-        d = manifest["decoder"]
-        d["input_order"] = [name.split(":", 1)[1] if name.startswith("tap") else name for name in d["input_order"]]
-        (Path(out) / MANIFEST_NAME).write_bytes(dump_manifest(manifest))
-    return Path(out)
 
 
 def _asset_json(asset: NeuralTextureAsset) -> str:
@@ -164,7 +52,7 @@ def _asset_json(asset: NeuralTextureAsset) -> str:
 
 def _trace_exact(asset: NeuralTextureAsset, mip: int, px: int, py: int) -> list[str]:
     """One texel of the exact mode, step by step."""
-    from runtime_ref import neural_texture_int as ni
+    from ngsdk.runtime_ref import neural_texture_int as ni
 
     q = asset.decoder.quantized
     w, h = asset.mip_size(mip)
@@ -206,15 +94,9 @@ def _digest(a: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).hexdigest()[:16]
 
 
-def vector_uvs() -> np.ndarray:
-    """Coordinates of the uv vectors: texel centres and edges, a tie, far outside [0, 1]."""
-    return np.array([[0.0, 0.0], [0.5, 0.5], [1.0 / 9.0, 3.0 / 7.0], [0.999, 0.001], [-0.3, 1.7],
-                     [3.25, -2.125], [0.0625, 0.9375]], dtype=np.float32)
-
-
 def block() -> str:
-    from runtime_ref import neural_texture_exact as nx
-    from runtime_ref import neural_texture_hw as nh
+    from ngsdk.runtime_ref import neural_texture_exact as nx
+    from ngsdk.runtime_ref import neural_texture_hw as nh
 
     out = [BEGIN, "", "Generated by `python tools/decode_vectors.py --write-docs`; checked by "
            "tests/unit/test_decode_vectors.py.", ""]
@@ -255,39 +137,6 @@ def block() -> str:
 VBEGIN, VEND = "<!-- BEGIN volume_vectors -->", "<!-- END volume_vectors -->"
 
 
-def tiny_volume():
-    """The fixed neural volume of the volume test vectors (deterministic)."""
-    from ngsdk.asset.types import DecoderLayer
-    from ngsdk.asset.volume import NeuralVolumeAsset, Normalization, VolumeBrick, VolumeGrid
-
-    rng = np.random.default_rng(20261123)
-
-    def transform() -> np.ndarray:
-        a = np.eye(3) * rng.uniform(0.8, 1.2, 3) + rng.uniform(-0.15, 0.15, (3, 3))
-        return np.concatenate([a, rng.uniform(-0.3, 0.3, (3, 1))], axis=1).astype(np.float32)
-
-    def layer(n_in: int, n_out: int, act: str) -> DecoderLayer:
-        return DecoderLayer(rng.uniform(-1, 1, (n_out, n_in)).astype(np.float32),
-                            rng.uniform(-0.2, 0.6, n_out).astype(np.float32), act)
-
-    b0 = VolumeBrick("brick000", (0, 3, 0, 4, 0, 3), (0, 3, 0, 4, 0, 4), [
-        VolumeGrid("grid00", transform(), "unorm8", rng.integers(0, 256, (2, 3, 3, 2), dtype=np.uint8),
-                   scale=float(np.float32(1 / 255)), offset=-0.25),
-        VolumeGrid("grid01", transform(), "float16", rng.uniform(-1, 1, (2, 2, 3, 1)).astype(np.float16)),
-    ], Decoder([layer(3, 4, "relu"), layer(4, 1, "none")]))
-    b1 = VolumeBrick("brick001", (0, 3, 0, 4, 3, 5), (0, 3, 0, 4, 2, 5), [
-        VolumeGrid("grid00", transform(), "float16", rng.uniform(-1, 1, (3, 2, 2, 3)).astype(np.float16)),
-    ], Decoder([layer(3, 1, "none")]))
-    return NeuralVolumeAsset("volume_vectors", (3, 4, 5), Normalization(0.0, 1.0, "<f4"), [b0, b1],
-                             Provenance(ngsdk_version="vectors"), decode_mode="exact")
-
-
-def volume_points() -> np.ndarray:
-    """Points of the volume vectors: a voxel, the brick boundary (x = 0.25, a tie) and its neighbour, outside."""
-    return np.array([[0.5, -1 / 3, 0.0], [0.25, 0.1, -0.7], [np.nextafter(np.float32(0.25), np.float32(1)), 0.1, -0.7],
-                     [-1.0, 1.0, 1.0], [0.9, -0.95, 0.3], [1.4, -2.0, 0.05]], dtype=np.float32)
-
-
 def _f(v) -> str:
     v = np.float32(v)
     return f"{float(v)!r} (0x{int(v.view(np.uint32)):08x})"
@@ -312,7 +161,7 @@ def _volume_json(asset) -> str:
 
 def _trace_volume(asset, p: np.ndarray) -> list[str]:
     """One point step by step, in plain scalar float32 / integer arithmetic."""
-    from runtime_ref.neural_volume import select_bricks
+    from ngsdk.runtime_ref.neural_volume import select_bricks
 
     f32 = np.float32
     bi = int(select_bricks(asset, p[None])[0])
@@ -377,7 +226,7 @@ def _trace_volume(asset, p: np.ndarray) -> list[str]:
 
 
 def volume_block() -> str:
-    from runtime_ref.neural_volume import decode_points, reconstruct
+    from ngsdk.runtime_ref.neural_volume import decode_points, reconstruct
 
     asset = tiny_volume()
     pts = volume_points()
@@ -385,8 +234,8 @@ def volume_block() -> str:
     recon = reconstruct(asset)
     out = [VBEGIN, "", "Generated by `python tools/decode_vectors.py --write-docs`; checked by "
            "tests/unit/test_volume_asset.py.", "",
-           "Asset (`tools/decode_vectors.py` `tiny_volume()`; values as [z][y][x][feature], weights [out][in], "
-           "transforms [row][column]):", "", "```json", _volume_json(asset), "```", ""]
+           "Asset (`tests/fixtures/decode_vectors.py` `tiny_volume()`; values as [z][y][x][feature], weights "
+           "[out][in], transforms [row][column]):", "", "```json", _volume_json(asset), "```", ""]
     for i in (1, 5):    # inside every grid; partly outside the volume and its grids (dropped taps)
         out += _trace_volume(asset, pts[i]) + [""]
         assert out[-2].endswith(_f(got[i])), "the scalar trace disagrees with runtime_ref"

@@ -27,8 +27,8 @@ import numpy as np
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runtime_ref.sampling import NotMeasuredError, sample  # noqa: E402
-from tools.gpu.capture_sampler import _digest, random_cases  # noqa: E402
+from ngsdk.runtime_ref.sampling import NotMeasuredError, sample  # noqa: E402
+from tests.fixtures.sampler_cases import digest, random_cases  # noqa: E402
 
 
 def main() -> int:
@@ -54,7 +54,7 @@ def main() -> int:
     for _group, name, tex, uv, lod, filt, address in random_cases(samples):
         if args.only not in name or f"{name}/out" not in recorded:
             continue
-        if str(recorded[f"{name}/inputs"]) != _digest(*[m for m in tex.mips], uv, lod):
+        if str(recorded[f"{name}/inputs"]) != digest(*[m for m in tex.mips], uv, lod):
             print(f"{name}: inputs differ from the recorded ones (numpy version?)")
             continue
         got = recorded[f"{name}/out"]
@@ -78,7 +78,7 @@ def main() -> int:
     print(f"{total} cases compared, {bad_total} with differences, {refused} refused")
     if args.write_hashes:
         doc = {"driver": str(recorded["driver"]), "profile": args.profile, "samples": samples,
-               "generator": "tools/gpu/capture_sampler.py random_cases", "matched": hashes, "refused": refusals}
+               "generator": "tests/fixtures/sampler_cases.py random_cases", "matched": hashes, "refused": refusals}
         args.write_hashes.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         print(f"wrote {args.write_hashes}: {len(hashes)} matched, {len(refusals)} refused")
     return 1 if bad_total else 0

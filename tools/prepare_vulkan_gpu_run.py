@@ -34,13 +34,13 @@ def main() -> int:
 
     from PIL import Image
 
-    from exporters.bundle import write_bundle
     from ngsdk.asset.digest import decode_hash
+    from ngsdk.exporters.neural_texture import write_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture_hw import HardwareDecoder
     from ngsdk.textures.config import TextureTrainConfig
     from ngsdk.textures.ingest import load_texture_set
     from ngsdk.textures.train import train_texture
-    from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.neural_texture_hw import HardwareDecoder
 
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def main() -> int:
         cfg = TextureTrainConfig(bpp=16 if bits == 8 else 12, latent_bits=bits, hidden=32, steps=args.steps, seed=0,
                                  device="cpu", batch_size=4096, address=address, decode_mode=mode,
                                  layout="grids" if mode == "hardware" else "pyramid")
-        write_bundle(train_texture(load_texture_set(src), cfg).asset, bundle)
+        write_neural_texture(train_texture(load_texture_set(src), cfg).asset, bundle)
         if mode == "hardware":
             asset = load_neural_texture(bundle)
             dec = HardwareDecoder(asset)

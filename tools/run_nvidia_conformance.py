@@ -196,7 +196,7 @@ def render(driver: str, summary: dict, pytest_line: str, meta: dict) -> str:
 def write_docs(section: str, slug: str) -> None:
     begin, end = f"<!-- BEGIN run_nvidia_conformance:{slug} -->", f"<!-- END run_nvidia_conformance:{slug} -->"
     head = ("# Conformance on real Vulkan drivers\n\nWhat the conformance suite measured on each driver: the "
-            "sampler profiles of runtime_ref.sampling against the driver's texture unit, and the shared shader "
+            "sampler profiles of ngsdk.runtime_ref.sampling against the driver's texture unit, and the shared shader "
             "decode (engine_plugins/shaders) against runtime_ref. Each section is written by "
             "`tools/run_nvidia_conformance.py` on the machine it names.\n")
     old = DOCS.read_text(encoding="utf-8") if DOCS.exists() else head

@@ -30,9 +30,9 @@ if __package__ in (None, ""):                     # run as a script: make the re
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
-from ngsdk.asset.dxgi import BY_NAME, lookup  # noqa: E402
-from ngsdk.asset.texture import TextureData, full_mip_count, mip_extent  # noqa: E402
-from runtime_ref.sampling import NotMeasuredError, sample  # noqa: E402
+from ngsdk.asset.dxgi import BY_NAME  # noqa: E402
+from ngsdk.runtime_ref.sampling import NotMeasuredError, sample  # noqa: E402
+from tests.fixtures.sampler_cases import random_texture  # noqa: E402
 
 PROFILES = ("ideal", "d3d11", "lavapipe", "nvidia", "bounded")
 SAMPLES = 4096
@@ -58,24 +58,6 @@ class Case:
     @property
     def seed(self) -> int:
         return zlib.crc32(self.name.encode())
-
-
-def random_texture(rng: np.random.Generator, fmt: str, size, dimension: str = "2d", mips: int = 1,
-                   layers: int = 1) -> TextureData:
-    """Random texels over each format's whole code range (floats: normal, scale 2)."""
-    f = lookup(fmt)
-    w, h, d = size
-    count = full_mip_count(w, h, d if dimension == "3d" else 1) if mips == 0 else mips
-    levels = []
-    for m in range(count):
-        lead = mip_extent(d, m) if dimension == "3d" else layers
-        shape = (lead, mip_extent(h, m), mip_extent(w, m), f.channels)
-        if f.kind == "float":
-            levels.append((2 * rng.standard_normal(shape)).astype(f.dtype))
-        else:
-            info = np.iinfo(np.dtype(f.dtype))
-            levels.append(rng.integers(info.min, info.max, shape, endpoint=True).astype(f.dtype))
-    return TextureData.from_levels(levels, fmt, dimension=dimension)
 
 
 def coordinates(rng: np.random.Generator, kind: str, n: int, sizes) -> np.ndarray:

@@ -9,5 +9,5 @@ bash tools/setup.sh
 bash tools/ci/build_engine_plugins.sh
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 # .venv/bin is deliberately not put on PATH: ngsdk must find the export tools pip installed there by itself
-# (runtime_ref.toolchain), as it must for a user who runs .venv/bin/ngsdk without activating the venv.
+# (ngsdk.toolchain), as it must for a user who runs .venv/bin/ngsdk without activating the venv.
 exec .venv/bin/python -m pytest -q "$@"

@@ -3,9 +3,9 @@
 Importing this package does not import torch; the exporter functions do, when called.
 """
 
-from exporters.graph.api import SUPPORTED_PRECISIONS, export_all, plan
-from exporters.graph.errors import ExportError
-from exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
+from ngsdk.exporters.graph.api import SUPPORTED_PRECISIONS, export_all, plan
+from ngsdk.exporters.graph.errors import ExportError
+from ngsdk.exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
 
 __all__ = [
     "SUPPORTED_PRECISIONS",

@@ -80,15 +80,15 @@ def export_all(
     """Export ``module`` to every requested (format, precision) and return one record per export.
 
     ``example_inputs`` drive tracing (and fix the VGF's static batch). Beside each export a reference npz
-    (exporters.graph.reference: shared by exports with the same content, compressed, large outputs
+    (ngsdk.exporters.graph.reference: shared by exports with the same content, compressed, large outputs
     sampled) holds ``in.<name>`` inputs (``reference_inputs``, default the examples) and ``out.<name>``
     outputs of the torch model the export stands for — the float model, or for int8 the quantized torch
-    model with integer requantization (``int8_reference``) — so ``runtime_ref.graph_verify.verify_export``
+    model with integer requantization (``int8_reference``) — so ``ngsdk.runtime_ref.graph_verify.verify_export``
     can check it later without torch; ``details.reference`` names it.
     ``calibration`` (input batches) is needed for int8 unless ``module`` is QAT-prepared or already converted.
     A failure inside an exporter or its format library raises ``ExportError`` naming the format, graph and
     precision (argument errors found before exporting stay ``ValueError``). The libraries' own warnings,
-    log records and progress bars are kept off the terminal (exporters.graph.quiet).
+    log records and progress bars are kept off the terminal (ngsdk.exporters.graph.quiet).
     """
     with quiet_libraries():
         return _export_all(module, example_inputs, io, formats, precision, out_dir, calibration, name=name,

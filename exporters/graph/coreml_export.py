@@ -110,6 +110,7 @@ def export_coreml(
     with staging_dir(out_dir) as tmp:
         staged = tmp / final.name
         ml.save(str(staged))
+        _stable_spec(staged)
         _stable_manifest(staged)
         replace_dir(staged, final)
     return ExportRecord(
@@ -175,6 +176,17 @@ def _describe(t: TensorIO) -> str:
     if t.channels:
         parts.append("channels " + ",".join(t.channels))
     return "; ".join(parts)
+
+
+def _stable_spec(package: Path) -> None:
+    """Rewrite the model spec with deterministic protobuf serialization: its map fields (the user-defined
+    metadata) are otherwise written in an order that changes from process to process."""
+    from coremltools.proto import Model_pb2
+
+    path = package / "Data" / "com.apple.CoreML" / "model.mlmodel"
+    spec = Model_pb2.Model()
+    spec.ParseFromString(path.read_bytes())
+    atomic_write_bytes(path, spec.SerializeToString(deterministic=True))
 
 
 def _stable_manifest(package: Path) -> None:

@@ -5,7 +5,7 @@ Engines never load these files, so they are kept small (docs/graph-exports.md, "
 * one file per distinct content, named by its digest (``<graph>.ref-<sha256[:12]>.npz``): the ONNX, Core ML
   fp32/fp16 and VGF fp32 exports of a graph share one file, since they stand for the same float model on
   the same inputs;
-* deflate-compressed (a deterministic npz, exporters.npz);
+* deflate-compressed (a deterministic npz, ngsdk.exporters.npz);
 * an output with more than ``WHOLE_LIMIT`` elements (a whole decoded mip) keeps a seeded sample of
   ``SAMPLE_SIZE`` of its elements: ``at.<name>`` (sorted flat indices, uint32), ``shape.<name>`` (the full
   shape) and ``out.<name>`` (the values there). The check runs the graph on the full inputs and compares the
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from exporters.npz import encode_npz
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.digest import sha256_bytes
+from ngsdk.exporters.npz import encode_npz
 
 WHOLE_LIMIT = 1 << 18
 """Outputs up to this many elements (1 MiB of float32: any per-sample decoder batch) are stored whole."""

@@ -32,7 +32,7 @@ SIDECAR_FORMAT = "ngsdk.vgf-io"
 def _model_converter_env():
     """ExecuTorch runs ``model-converter`` from PATH or ``MODEL_CONVERTER_PATH``; pip installs it beside the
     interpreter, which is on PATH only in an activated venv. Point ExecuTorch at it for the call."""
-    from runtime_ref.toolchain import model_converter
+    from ngsdk.toolchain import model_converter
 
     path, old = model_converter(), os.environ.get("MODEL_CONVERTER_PATH")
     os.environ["MODEL_CONVERTER_PATH"] = path
@@ -166,7 +166,7 @@ def export_vgf(
     from executorch.backends.arm.vgf import VgfPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
-    from runtime_ref.vgf.reader import read_vgf
+    from ngsdk.asset.vgf import read_vgf
 
     if precision not in VGF_PRECISIONS:
         raise ValueError(f"VGF export supports precisions {VGF_PRECISIONS}, not {precision!r}")

@@ -86,3 +86,16 @@ _BLOCK_FORMATS = [
 ]
 BLOCK_BY_VALUE: dict[int, BlockFormat] = {f.value: f for f in _BLOCK_FORMATS}
 BLOCK_BY_NAME: dict[str, BlockFormat] = {f.name: f for f in _BLOCK_FORMATS}
+
+BLOCK_FAMILIES: tuple[tuple[int, str], ...] = (
+    (70, "BC1"), (73, "BC2"), (76, "BC3"), (79, "BC4"), (82, "BC5"), (94, "BC6H"), (97, "BC7"))
+"""(first DXGI value, name) of each block-compressed family: TYPELESS, UNORM and UNORM_SRGB (or SNORM) follow
+the first value. Readers name the family when they refuse a block-compressed texture."""
+
+
+def block_family(value: int) -> str | None:
+    """The block-compressed family of DXGI ``value`` (``BC7``), or None for any other format."""
+    for first, name in BLOCK_FAMILIES:
+        if first <= value < first + 3:
+            return name
+    return None

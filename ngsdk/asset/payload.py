@@ -1,6 +1,6 @@
 """What of a bundle an engine loads (the payload) and what only ``ngsdk verify`` reads (verification data).
 
-Verification data are the reference files stored beside graph exports (exporters.graph.reference): the
+Verification data are the reference files stored beside graph exports (ngsdk.exporters.graph.reference): the
 inputs and expected outputs a graph's run is compared with. An engine never opens them, so a shipping
 pipeline may leave them out; ``ngsdk inspect`` reports the two sizes separately.
 """

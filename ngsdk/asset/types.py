@@ -1,124 +1,28 @@
-"""The in-memory asset interface: what trainers produce and exporters consume (torch-free).
+"""The generic part of the asset interface (torch-free): decoders, provenance, graph exports, decode modes.
 
-A :class:`NeuralTextureAsset` holds everything a bundle stores: channel semantics, quantized
-latent grids with every trained level, the decoder weights, the positional encoding, the
-sampler state, the decode mode and the provenance. ``ngsdk.asset.manifest`` maps it to and
-from ``manifest.json``; ``exporters.bundle`` writes it to disk; ``runtime_ref.bundle`` loads it.
+Every kind's asset (``ngsdk.asset.neural_texture``, ``neural_volume``, ``shading_mlp``) is built from these;
+``ngsdk.asset.codec`` maps the shared fields to ``manifest.json``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
-SEMANTICS = (
-    "albedo",
-    "normal",
-    "roughness",
-    "ao",
-    "metallic",
-    "specular",
-    "displacement",
-    "opacity",
-    "emissive",
-)
-"""Known channel semantics; anything else is user-named as ``user:<name>``."""
-
-ColourSpace = Literal["linear", "srgb"]
-DecodeMode = Literal["float", "exact", "hardware"]
+DecodeMode = Literal["exact", "hardware", "float"]
+"""How a bundle is decoded (docs/decode-spec.md): ``exact`` integer decode, bit-identical everywhere (the
+default); ``hardware`` the engine's texture filter on 8-bit latents + the integer decoder; ``float`` strict fp32."""
+DECODE_MODES: tuple[DecodeMode, ...] = get_args(DecodeMode)
+INTEGER_DECODE_MODES: tuple[DecodeMode, ...] = ("exact", "hardware")
+"""The modes whose decoder is the integer one (:class:`QuantizedDecoder`)."""
 ACTIVATIONS = ("none", "relu", "leaky_relu", "sigmoid", "tanh", "swish", "clamp01")
-DECODE_MODES = ("float", "exact", "hardware")
 
 
-def check_semantic(semantic: str) -> str:
-    """Return ``semantic`` if it is known or user-named (``user:<name>``), else raise ValueError."""
-    if semantic in SEMANTICS:
-        return semantic
-    if semantic.startswith("user:") and len(semantic) > 5:
-        return semantic
-    raise ValueError(f"unknown channel semantic {semantic!r}: use one of {', '.join(SEMANTICS)} or 'user:<name>'")
-
-
-@dataclass
-class Channel:
-    """One output channel of a decoded texture.
-
-    ``colour_space`` is the space the engine stores/displays (``srgb`` for colour maps); the
-    decoder itself always outputs linear values in [0, 1] and the engine re-encodes sRGB channels.
-    ``component`` names the component within its semantic group (``r``, ``g``, ``b``, ``x``...).
-    """
-
-    name: str
-    semantic: str
-    component: str = "r"
-    colour_space: ColourSpace = "linear"
-    source: str | None = None
-    normal_convention: Literal["gl", "dx"] | None = None
-
-    def __post_init__(self) -> None:
-        check_semantic(self.semantic)
-        if self.colour_space not in ("linear", "srgb"):
-            raise ValueError(f"channel {self.name!r}: colour space must be 'linear' or 'srgb'")
-
-
-@dataclass
-class FeatureGrid:
-    """A quantized latent feature grid with a pyramid of levels.
-
-    ``levels[l]`` is a uint8 array (h_l, w_l, features) of integer codes in [0, 2**bits - 1];
-    a code dequantizes to ``f32(code) * f32(scale) + f32(offset)``. On disk the codes are packed
-    ``8 // bits`` to a byte into R8G8B8A8 texels (see docs/asset-format.md).
-    """
-
-    name: str
-    features: int
-    bits: int
-    scale: float
-    offset: float
-    levels: list[np.ndarray]
-    file: str = ""
-
-    def __post_init__(self) -> None:
-        if self.bits not in (2, 4, 8):
-            raise ValueError(f"grid {self.name!r}: quantization bits must be 2, 4 or 8, got {self.bits}")
-        if not self.levels:
-            raise ValueError(f"grid {self.name!r}: needs at least one level")
-        top_h, top_w = self.levels[0].shape[:2]
-        for i, lv in enumerate(self.levels):
-            expect = (max(1, top_h >> i), max(1, top_w >> i), self.features)
-            if lv.shape != expect or lv.dtype != np.uint8:
-                raise ValueError(
-                    f"grid {self.name!r} level {i}: expected uint8 {expect}, got {lv.dtype} {lv.shape}"
-                )
-            if int(lv.max(initial=0)) >= (1 << self.bits):
-                raise ValueError(f"grid {self.name!r} level {i}: code above {2**self.bits - 1}")
-        if not self.file:
-            self.file = f"{self.name}.dds"
-
-    @property
-    def width(self) -> int:
-        return int(self.levels[0].shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.levels[0].shape[0])
-
-    @property
-    def texel_bytes(self) -> int:
-        """Bytes one texel of one level occupies on disk (whole R8G8B8A8 slices)."""
-        return 4 * self.array_size
-
-    @property
-    def array_size(self) -> int:
-        """Number of R8G8B8A8 array slices needed to hold the packed features."""
-        per_byte = 8 // self.bits
-        nbytes = -(-self.features // per_byte)
-        return -(-nbytes // 4)
-
-    def stored_bytes(self) -> int:
-        return sum(lv.shape[0] * lv.shape[1] for lv in self.levels) * self.texel_bytes
+def f32(x: float) -> float:
+    """``x`` rounded to float32, as a Python float: JSON carries it exactly (repr of the widened double)."""
+    return float(np.float32(x))
 
 
 @dataclass
@@ -344,34 +248,6 @@ class Decoder:
 
 
 @dataclass
-class Encoding:
-    """Positional encoding of the texture coordinate.
-
-    ``triangle``: for each frequency f (cycles per texture at mip 0) and phase p, per axis,
-    ``t = u * f32(f / 2**l) + f32(p)``, ``abs((t - floor(t)) * 2 - 1)`` in fp32, where ``l`` is
-    the level of the first grid that the mip is decoded from (so the encoding keeps its period
-    in grid cells across mips). Ordered frequency-major, then phase, then axis (u, v).
-    Piecewise-linear: every implementation computes the same bits (no transcendentals).
-    """
-
-    kind: Literal["triangle", "none"] = "triangle"
-    frequencies: list[float] = field(default_factory=lambda: [1.0, 4.0, 16.0])
-    phases: list[float] = field(default_factory=lambda: [0.0, 0.25])
-
-    @property
-    def features(self) -> int:
-        return 0 if self.kind == "none" else 2 * len(self.frequencies) * len(self.phases)
-
-
-@dataclass
-class SamplerState:
-    """How latents are sampled: bilinear with texel centres at half-integers."""
-
-    filter: Literal["bilinear", "nearest"] = "bilinear"
-    address: Literal["wrap", "clamp"] = "wrap"
-
-
-@dataclass
 class Provenance:
     """Where an asset came from and how well it decodes."""
 
@@ -401,103 +277,3 @@ class GraphExport:
     graph: str
     io: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
-
-
-LOD_INPUT_MAX = 127
-"""A texture's per-mip LOD input (format 2.0) is an integer in [-127, 127]; its real value is ``lod / 127``."""
-
-
-@dataclass
-class NeuralTextureAsset:
-    """A neural texture: latent grids + decoder that reproduce a set of material channels.
-
-    Texture mip ``m`` (size ``max(1, width >> m)`` x ``max(1, height >> m)``) is decoded from the
-    latent taps ``taps[m]``: each ``(grid, level)`` is one bilinear fetch of level ``level`` of grid
-    ``grid`` giving that grid's features, in order; format 2.0 bundles fetch two consecutive levels
-    of one latent pyramid. ``lod_inputs[m]`` (format 2.0, optional) is an extra decoder input per mip
-    that tells mips sharing the same latent levels apart.
-    """
-
-    name: str
-    width: int
-    height: int
-    channels: list[Channel]
-    grids: list[FeatureGrid]
-    taps: list[list[tuple[int, int]]]
-    decoder: Decoder
-    encoding: Encoding
-    sampler: SamplerState
-    provenance: Provenance
-    decode_mode: DecodeMode = "float"
-    exports: list[GraphExport] = field(default_factory=list)
-    lod_inputs: list[int] | None = None
-
-    def __post_init__(self) -> None:
-        self.taps = [[(int(g), int(l)) for g, l in t] for t in self.taps]
-        if not self.taps:
-            raise ValueError("a neural texture needs at least one mip")
-        for m, t in enumerate(self.taps):
-            if not t:
-                raise ValueError(f"mip {m}: no latent taps")
-            for g, l in t:
-                if not 0 <= g < len(self.grids) or not 0 <= l < len(self.grids[g].levels):
-                    raise ValueError(f"mip {m}: latent tap (grid {g}, level {l}) does not exist")
-            if [g for g, _ in t] != [g for g, _ in self.taps[0]]:
-                raise ValueError(f"mip {m}: taps read grids {[g for g, _ in t]}, mip 0 reads "
-                                 f"{[g for g, _ in self.taps[0]]} (every mip feeds the same decoder inputs)")
-        if self.lod_inputs is not None:
-            self.lod_inputs = [int(x) for x in self.lod_inputs]
-            if len(self.lod_inputs) != len(self.taps):
-                raise ValueError(f"{len(self.lod_inputs)} LOD inputs for {len(self.taps)} mips")
-            if any(abs(x) > LOD_INPUT_MAX for x in self.lod_inputs):
-                raise ValueError(f"LOD inputs must lie in [-{LOD_INPUT_MAX}, {LOD_INPUT_MAX}]")
-        expect_in = self.latent_inputs + self.encoding.features + (1 if self.lod_inputs is not None else 0)
-        if self.decoder.inputs != expect_in:
-            raise ValueError(f"decoder takes {self.decoder.inputs} inputs, taps+encoding+LOD give {expect_in}")
-        if self.decoder.outputs != len(self.channels):
-            raise ValueError(f"decoder gives {self.decoder.outputs} outputs for {len(self.channels)} channels")
-        if self.decode_mode not in DECODE_MODES:
-            raise ValueError(f"unknown decode mode {self.decode_mode!r}")
-        if (self.decode_mode == "float") != (self.decoder.quantized is None):
-            raise ValueError(f"decode mode {self.decode_mode!r} needs "
-                             f"{'a float' if self.decode_mode == 'float' else 'an integer (quantized)'} decoder")
-        if self.decoder.quantized is not None:
-            q = self.decoder.quantized
-            if self.encoding.kind != "none" and 2 * len(q.period_log2) != self.encoding.features:
-                raise ValueError(f"quantized decoder has {len(q.period_log2)} encoding terms, encoding gives "
-                                 f"{self.encoding.features // 2}")
-        if self.decode_mode == "hardware":
-            if any(g.bits != 8 for g in self.grids):
-                raise ValueError("hardware decode mode samples latents with the texture filter: grids need 8-bit codes")
-            if self.lod_inputs is not None:
-                raise ValueError("hardware decode mode: no LOD input (one sampler LOD addresses every grid)")
-            for m, t in enumerate(self.taps):
-                if t != [(g, min(m, len(self.grids[g].levels) - 1)) for g in range(len(self.grids))]:
-                    raise ValueError(f"hardware decode mode: mip {m} must read level min(mip, last) of every grid "
-                                     "once, in grid order")
-
-    @property
-    def latent_inputs(self) -> int:
-        """Decoder inputs that come from latent taps (the features of every tap's grid)."""
-        return sum(self.grids[g].features for g, _ in self.taps[0])
-
-    @property
-    def mip_levels(self) -> int:
-        return len(self.taps)
-
-    def tap_size(self, m: int, t: int) -> tuple[int, int]:
-        """(width, height) of the grid level that tap ``t`` of mip ``m`` reads."""
-        g, l = self.taps[m][t]
-        h, w = self.grids[g].levels[l].shape[:2]
-        return int(w), int(h)
-
-    def mip_size(self, m: int) -> tuple[int, int]:
-        """(width, height) of texture mip ``m``."""
-        return max(1, self.width >> m), max(1, self.height >> m)
-
-    def stored_bytes(self) -> int:
-        return sum(g.stored_bytes() for g in self.grids) + self.decoder.stored_bytes()
-
-    def bits_per_texel(self) -> float:
-        """(bytes of all grids incl. every level + bytes of decoder weights) * 8 / top-mip texels."""
-        return self.stored_bytes() * 8.0 / (self.width * self.height)

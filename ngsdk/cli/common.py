@@ -7,6 +7,7 @@ code 2 (bad usage or input, a missing dependency) or 1 (a check failed: ``ngsdk 
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from typing import Any
 
 import click
 
-from exporters.graph.errors import ExportError
+from ngsdk import kinds
 from ngsdk.asset.errors import AssetError
+from ngsdk.exporters.graph.errors import ExportError
+from ngsdk.kinds import Kind, Part
 
 log = logging.getLogger("ngsdk")
 
@@ -56,12 +59,12 @@ class _Formatter(logging.Formatter):
 
 def setup_logging(verbosity: int = 0) -> None:
     """The ``ngsdk`` logger on stderr: ``-q`` (-1) warnings and errors only, default (0) progress and notes,
-    ``-v`` (1) debug details and the format libraries' own messages (exporters.graph.quiet)."""
+    ``-v`` (1) debug details and the format libraries' own messages (ngsdk.exporters.graph.quiet)."""
     level = logging.WARNING if verbosity < 0 else logging.DEBUG if verbosity > 0 else logging.INFO
     for h in list(log.handlers):
         if getattr(h, "_ngsdk", False):
             log.removeHandler(h)
-    # bound to the stream now: library output redirected later (exporters.graph.quiet) must not take ours
+    # bound to the stream now: library output redirected later (ngsdk.exporters.graph.quiet) must not take ours
     handler = logging.StreamHandler(sys.stderr)
     handler._ngsdk = True  # type: ignore[attr-defined]
     handler.setFormatter(_Formatter())
@@ -135,3 +138,34 @@ class DeviceType(click.ParamType):
 
 
 DEVICE = DeviceType()
+
+
+def size_text(n: float) -> str:
+    """A byte count for people: ``655.4 KiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def kind_options(kind: Kind, part: Part, names: tuple[str, ...]) -> dict[str, Any]:
+    """The values of the kind-specific options ``names`` of the running command that the user gave, when the
+    kind's ``part`` takes each of them; else a usage error (exit 2) naming the kinds they apply to (``--mip
+    applies to neural textures, not neural volumes``). Which options a kind takes is its function's signature:
+    a new kind declares them there, not here."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    given = {n: ctx.params[n] for n in names if ctx.get_parameter_source(n) != ParameterSource.DEFAULT}
+
+    def takes(k: Kind) -> bool:
+        return getattr(k, part) is not None and set(given) <= set(inspect.signature(k.part(part)).parameters)
+
+    if takes(kind):
+        return given
+    params = inspect.signature(kind.part(part)).parameters
+    flags = [next(p.opts[0] for p in ctx.command.params if p.name == n) for n in given if n not in params]
+    takers = [f"{k.title}s" for k in kinds.KINDS if takes(k)] or ["no bundles"]
+    fail(f"{', '.join(flags)} appl{'y' if len(flags) > 1 else 'ies'} to {' and '.join(takers)}, not {kind.title}s")
+    return {}

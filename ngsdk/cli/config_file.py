@@ -180,20 +180,24 @@ def toml_lines(values: dict[str, Any]) -> str:
     return "".join(f"{k} = {fmt(v)}\n" for k, v in values.items() if v is not None)
 
 
-TRAIN_COMMANDS = {"train-texture": "train_texture", "train-volume": "train_volume", "train-shading": "train_shading"}
+def schema_titles() -> list[str]:
+    """The titles of the shipped schemas: ``train-<use case>`` for every ``ngsdk train`` use case."""
+    from ngsdk.cli.train import train_modules
+
+    return sorted(f"train-{usecase}" for usecase in train_modules())
 
 
 def schema_text(title: str) -> str:
     """The shipped schema file's text for ``title`` (``train-texture``...), generated from the command."""
-    import importlib
+    from ngsdk.cli.train import train_modules
 
-    command = importlib.import_module(f"ngsdk.cli.{TRAIN_COMMANDS[title]}").command
+    command = train_modules()[title.removeprefix("train-")].command
     return json.dumps(config_schema(command, title), indent=2, sort_keys=True) + "\n"
 
 
 if __name__ == "__main__":  # python -m ngsdk.cli.config_file: rewrite the shipped schemas after option changes
     from ngsdk.asset.atomic import atomic_write_bytes
 
-    for name in TRAIN_COMMANDS:
+    for name in schema_titles():
         atomic_write_bytes(SCHEMA_DIR / f"{name}.config.schema.json", schema_text(name).encode())
         print(SCHEMA_DIR / f"{name}.config.schema.json")

@@ -6,40 +6,13 @@ from pathlib import Path
 
 import click
 
-from ngsdk.cli.common import fail, friendly_errors, log, missing_extra, verbosity_options
+from ngsdk import kinds
+from ngsdk.cli.common import fail, friendly_errors, kind_options, log, missing_extra, size_text, verbosity_options
 
 FORMATS = ("dds-npz", "onnx", "coreml", "vgf")
 GRAPH_FORMATS = ("onnx", "coreml", "vgf")
-
-
-def _kind_io(bundle: Path, kind: str):  # noqa: ANN202 - (asset, writer) of one asset kind
-    if kind == "neural_texture":
-        from exporters.bundle import write_bundle
-        from runtime_ref.bundle import load_neural_texture
-
-        return load_neural_texture(bundle), write_bundle
-    if kind == "shading_mlp":
-        from exporters.shading.bundle import write_shading_bundle
-        from runtime_ref.shading_bundle import load_shading_mlp
-
-        return load_shading_mlp(bundle), write_shading_bundle
-    if kind == "neural_volume":
-        from exporters.volume_bundle import write_volume_bundle
-        from runtime_ref.neural_volume import load_neural_volume
-
-        return load_neural_volume(bundle), write_volume_bundle
-    raise ValueError(f"{bundle}: no exporter for asset kind {kind!r}")
-
-
-def _graph_exports(kind: str, asset, folder: Path, graph: list[str], **options):  # noqa: ANN001, ANN202
-    from exporters.graph.bundle_exports import export_shading_graphs, export_texture_graphs, export_volume_graphs
-
-    if kind == "neural_texture":
-        return export_texture_graphs(asset, folder, graph, **options)
-    options.pop("mip")
-    if kind == "neural_volume":
-        return export_volume_graphs(asset, folder, graph, **options)
-    return export_shading_graphs(asset, folder, graph, **options)
+KIND_OPTIONS = ("mip",)
+"""The options each kind's graph export takes or refuses (ngsdk.cli.common.kind_options)."""
 
 
 @click.command("export")
@@ -67,38 +40,41 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
     Example:
       ngsdk export build/ground.ngasset --format dds-npz,onnx,coreml,vgf
     """
-    from exporters.graph.bundle_exports import merge_exports
     from ngsdk.asset.atomic import replace_folder
     from ngsdk.asset.manifest import MANIFEST_NAME, read_manifest
     from ngsdk.asset.payload import split_files
+    from ngsdk.exporters.graph.bundle_exports import merge_exports
 
     wanted = [f.strip() for f in formats.split(",") if f.strip()]
     unknown = [f for f in wanted if f not in FORMATS]
     if unknown:
         raise click.BadParameter(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
                                  param_hint="'--format'")
-    kind = read_manifest(bundle)["kind"]
-    asset, write = _kind_io(bundle, kind)
+    kind = kinds.of(read_manifest(bundle))
+    asset = kind.part("load")(bundle)
+    graph = [f for f in wanted if f in GRAPH_FORMATS]
+    if graph and kind.graphs is None:
+        fail(f"{bundle}: {kind.title} bundles have no graph exports")
     in_place = out is None or out.resolve() == bundle.resolve()
     target = bundle if in_place else out
     if not in_place:
         asset.exports = []
-    graph = [f for f in wanted if f in GRAPH_FORMATS]
     entries = []
 
     def fill(tmp: Path) -> dict:
         nonlocal entries
         if graph:
             try:
-                entries = _graph_exports(kind, asset, tmp, graph, precision=precision, calibration=calibration,
-                                         opset=opset, mip=mip)
+                export_graphs = kind.part("graphs")  # imports torch
+                entries = export_graphs(asset, tmp, graph, precision=precision, calibration=calibration,
+                                        opset=opset, **kind_options(kind, "graphs", KIND_OPTIONS))
             except ImportError as e:
                 hint = missing_extra(e, extra="export")
                 if hint is None:
                     raise
                 fail(f"ngsdk export --format {','.join(graph)}: {hint}")
             asset.exports = merge_exports(asset.exports, entries)
-        return write(asset, tmp)
+        return kind.part("write")(asset, tmp)
 
     # In place, the files of the exports kept and the manifest (the nested writer checks it) go along.
     keep = [MANIFEST_NAME, *(f.split("/")[0] for e in asset.exports for f in e.files)] if in_place else []
@@ -107,10 +83,5 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
         click.echo(f"{e.format:<7} {e.precision:<5} {e.graph:<20} {', '.join(e.files)}")
     payload, verification = split_files(manifest)
     log.info("wrote %s: %d exports; engine payload %s, verification data %s", target,
-             len(manifest.get("exports", [])), _size(sum(payload.values())), _size(sum(verification.values())))
+             len(manifest.get("exports", [])), size_text(sum(payload.values())), size_text(sum(verification.values())))
 
-
-def _size(n: int) -> str:
-    from ngsdk.cli.inspect_cmd import size_text
-
-    return size_text(n)

@@ -49,26 +49,35 @@ def log_file(path: str | Path) -> Iterator[Path]:
 
 class Counter:
     """The items of one long command (``verify``: decode mip 0, check onnx fp32 nt_decoder, ...), announced with
-    ``step(item)`` as each starts: a bar on a terminal, else one line per item with its number."""
+    ``step(item)`` as each starts: a bar on a terminal, else one line per item with its number. ``expect(n)``
+    adds items to the total as a step learns how many it has (a verifier, the bundle's exports)."""
 
     def __init__(self, total: int, what: str):
-        self.total, self.what, self.done = max(1, total), what, 0
+        self.total, self.what, self.done = total, what, 0
         self._bar: Any = None
         self._current: str | None = None
         self._t0 = self._t_item = time.perf_counter()
-        if _bar_wanted() and total > 1:
-            from tqdm import tqdm
 
-            self._bar = tqdm(total=self.total, desc=what, unit="step", dynamic_ncols=True, leave=False)
+    def expect(self, items: int) -> None:
+        """``items`` more steps will be announced."""
+        self.total += items
+        if self._bar is not None:
+            self._bar.total = self.total
+            self._bar.refresh()
 
     def step(self, item: str) -> None:
         """The previous item is done; ``item`` starts now."""
         self._finish()
         self._current, self._t_item = item, time.perf_counter()
+        if self._bar is None and self.total > 1 and _bar_wanted():
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.total, initial=self.done, desc=self.what, unit="step", dynamic_ncols=True,
+                             leave=False)
         if self._bar is not None:
             self._bar.set_postfix_str(item)
         else:
-            log.info("%s [%d/%d] %s", self.what, min(self.done + 1, self.total), self.total, item)
+            log.info("%s [%d/%d] %s", self.what, min(self.done + 1, self.total), max(1, self.total), item)
 
     def _finish(self) -> None:
         if self._current is None:

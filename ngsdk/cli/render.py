@@ -22,9 +22,10 @@ import numpy as np
 
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES
 from ngsdk.cli.common import friendly_errors, verbosity_options
-from runtime_ref.colormaps import NAMES as COLORMAPS
-from runtime_ref.volume_render import TransferFunction, compare, png_bytes, raw_field, render
+from ngsdk.runtime_ref.colormaps import NAMES as COLORMAPS
+from ngsdk.runtime_ref.volume_render import TransferFunction, compare, png_bytes, raw_field, render
 
 # load_volume keyword arguments a trainer may record in provenance.config (top level or under "ingest")
 _LOAD_KEYS = ("variable", "axis_order", "shape", "dtype", "time_index")
@@ -124,7 +125,7 @@ def _progress_bar(label: str) -> Callable[[int, int], None]:
 @click.option("--size", "size_text", default="512", show_default=True, metavar="N|WxH", help="image size")
 @click.option("--transfer", "transfer_text", default=None, metavar="V:A,...",
               show_default=str(TransferFunction()), help="opacity ramp as value:opacity points")
-@click.option("--mode", type=click.Choice(["float", "exact"]), default=None,
+@click.option("--mode", type=click.Choice(VOLUME_DECODE_MODES), default=None,
               show_default="the bundle's decode mode", help="decode arithmetic")
 @click.option("--source", "source", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               show_default="the bundle's recorded source, if found", help="source data to compare with")
@@ -149,7 +150,7 @@ def command(bundle: Path, out_path: Path, azimuth: float, elevation: float, colo
     except ValueError as err:
         raise click.BadParameter(str(err), param_hint="--transfer") from None
     try:
-        from runtime_ref.neural_volume import VolumeDecoder, load_neural_volume
+        from ngsdk.runtime_ref.neural_volume import VolumeDecoder, load_neural_volume
     except ImportError as err:
         raise click.ClickException(f"the neural volume runtime is not available ({err})") from None
 

@@ -18,7 +18,7 @@ import numpy as np
 from ngsdk.asset.atomic import atomic_open
 from ngsdk.asset.errors import AssetError
 from ngsdk.cli.common import fail, verbosity_options
-from runtime_ref.sampling import ADDRESS_MODES, FILTERS, PROFILES
+from ngsdk.runtime_ref.sampling import ADDRESS_MODES, FILTERS, PROFILES
 
 
 def _load_array(path: Path, what: str, ndims: tuple[int, ...]) -> np.ndarray:
@@ -73,8 +73,8 @@ def command(texture: Path, uv_path: Path, lod_path: Path | None, layer: int, fil
     Example:
       ngsdk sample grid0.dds --uv uv.npy --filter linear --address repeat --profile lavapipe --out s.npy
     """
-    from runtime_ref.dds import read_dds
-    from runtime_ref.sampling import NotMeasuredError, sample
+    from ngsdk.runtime_ref.dds import read_dds
+    from ngsdk.runtime_ref.sampling import NotMeasuredError, sample
 
     border = _parse_border(border_text)
     if border is not None and address != "border":

@@ -1,22 +1,31 @@
-"""``ngsdk train <usecase>``: fit a model to data and write an asset bundle."""
+"""``ngsdk train <usecase>``: fit a model to data and write an asset bundle.
+
+The use cases are those of the kinds in ``ngsdk.kinds`` that have a ``train`` module: its click ``command``
+is named by the use case (``texture``, ``volume``, ``shading``).
+"""
 
 from __future__ import annotations
 
-import importlib
+from types import ModuleType
 
 import click
 
-# use case -> module under ngsdk.cli defining a click command called ``command``
-_USECASES = {"texture": "train_texture", "shading": "train_shading", "volume": "train_volume"}
+from ngsdk import kinds
+
+
+def train_modules() -> dict[str, ModuleType]:
+    """Use case -> the CLI module of ``ngsdk train <use case>`` (``command``, ``REPLAY``, ``default_config``)."""
+    modules = (k.part("train") for k in kinds.KINDS if k.train is not None)
+    return {m.command.name: m for m in modules}
 
 
 class _UseCases(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(_USECASES)
+        return sorted(train_modules())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        mod = _USECASES.get(name)
-        return None if mod is None else importlib.import_module(f"ngsdk.cli.{mod}").command
+        module = train_modules().get(name)
+        return None if module is None else module.command
 
 
 @click.group(cls=_UseCases)

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ngsdk.cli.common import DEVICE, friendly_errors, log, verbosity_options
 from ngsdk.cli.config_file import config_option
+
+# config field -> (option key, value converter): the replay of a bundle's training (ngsdk.cli.replay)
+REPLAY: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "transform": ("transform", None), "encoding": ("encoding", None), "frequencies": ("frequencies", None),
+    "hidden": ("hidden", None), "layers": ("layers", None), "activation": ("activation", None),
+    "target_filter": ("filter", None), "steps": ("steps", None), "time_budget": ("time-budget", None),
+    "seed": ("seed", None), "device": ("device", None), "batch_size": ("batch-size", None), "lr": ("lr", None),
+    "lr_schedule": ("lr-schedule", None), "numerics": ("numerics", None), "compile": ("compile", None),
+    "fused_adam": ("fused-adam", None),
+}
+
+
+def default_config() -> dict[str, Any]:
+    """The trainer's default configuration: none known here (ngsdk.shading.train imports torch, and ``ngsdk
+    inspect --config`` must not), so replay notes no unreplayable fields for shading MLPs."""
+    return {}
 
 
 @click.command("shading")
@@ -134,8 +152,8 @@ def command(
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
-    from exporters.shading.bundle import write_shading_bundle
     from ngsdk.cli.progress import TrainingProgress
+    from ngsdk.exporters.shading_mlp import write_shading_mlp
     from ngsdk.shading.previews import write_preview
     from ngsdk.shading.train import ShadingTrainConfig, train_shading
 
@@ -165,7 +183,7 @@ def command(
     with TrainingProgress(steps, time_budget) as progress:
         result = train_shading(image, cfg, name=name or "shading", progress=progress,
                                log=lambda s: log.info("%s", s))
-    write_shading_bundle(result.asset, out, portable=not no_portable)
+    write_shading_mlp(result.asset, out, portable=not no_portable)
     m = result.metrics
     log.info(
         f"wrote {out}: {result.steps} steps in {result.seconds:.1f} s, "

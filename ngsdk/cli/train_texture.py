@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from ngsdk.asset.types import DECODE_MODES
 from ngsdk.cli.common import DEVICE, FILE_ONLY, friendly_errors, log, verbosity_options
 from ngsdk.cli.config_file import config_option
+
+# config field -> (option key, value converter): the replay of a bundle's training (ngsdk.cli.replay)
+REPLAY: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "bpp": ("bpp", None), "steps": ("steps", None), "time_budget": ("time-budget", None),
+    "seed": ("seed", None), "device": ("device", None), "latent_bits": ("latent-bits", str),
+    "decode_mode": ("decode", None), "qat_start": ("qat-start", None), "hidden": ("hidden", None),
+    "batch_size": ("batch-size", None), "address": ("tiling", lambda a: a == "wrap"),
+    "loss_weights": ("loss-weight", lambda w: [f"{k}={v:g}" for k, v in w.items()]),
+    "early_stop_patience": ("early-stop", None),
+}
+
+
+def default_config() -> dict[str, Any]:
+    """The trainer's default configuration (replay notes the recorded fields no option sets that differ)."""
+    from ngsdk.textures.config import TextureTrainConfig
+
+    return TextureTrainConfig().to_dict()
 
 
 def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
@@ -42,7 +62,7 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
 @click.option("--latent-bits", default=None, type=click.Choice(["2", "4", "8"]),
               show_default="4; 8 with --decode hardware, which requires it", help="Bits per latent code.")
 @click.option("--decode", "decode_mode", default="exact",
-              type=click.Choice(["exact", "hardware", "float"]),
+              type=click.Choice(DECODE_MODES),
               help="Decode mode the model is trained in and shipped with (docs/decode-spec.md): exact = integer "
                    "decode, bit-identical on every engine; hardware = texture-filtered 8-bit latents + integer "
                    "MLP; float = strict fp32 reference.")
@@ -131,11 +151,11 @@ def command(source: Path, out: Path, bpp: float | None, target_psnr: float | Non
                             result.asset.provenance.metrics["psnr_db"])
         else:
             result = _train_with_progress(ts, cfg, checkpoint, resume)
-        from exporters.bundle import write_bundle
+        from ngsdk.exporters.neural_texture import write_neural_texture
 
         asset = result.asset
         m = asset.provenance.metrics
-        write_bundle(asset, out)
+        write_neural_texture(asset, out)
         log.info("wrote %s: %s decode, %.3f bpp, mip0 PSNR %.2f dB (%s), %d steps in %.1f s", out,
                  asset.decode_mode, m["bpp"], m["psnr_db"],
                  ", ".join(f"{k} {v:.2f}" for k, v in m["per_mip"][0]["textures_db"].items()),

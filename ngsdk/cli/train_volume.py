@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES
 from ngsdk.cli.common import DEVICE, FILE_ONLY, friendly_errors, log, verbosity_options
 from ngsdk.cli.config_file import config_option
+
+# config field -> (option key, value converter): the replay of a bundle's training (ngsdk.cli.replay)
+REPLAY: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
+    "grids": ("grids", None), "grid_res": ("grid-res", None), "features": ("features", None),
+    "hidden": ("hidden", None), "hidden_layers": ("layers", None), "storage": ("storage", None),
+    "decode_mode": ("decode", None), "steps": ("steps", None), "time_budget": ("time-budget", None),
+    "batch_size": ("batch-size", None), "lr": ("lr", None), "jitter_fraction": ("jitter", None),
+    "early_stop_patience": ("early-stop", None), "eval_every": ("eval-every", None), "seed": ("seed", None),
+    "device": ("device", None), "bricks": ("bricks", lambda b: "x".join(str(int(n)) for n in b)),
+    "ghost": ("ghost", None), "sampler": ("sampler", None),
+}
+
+
+def default_config() -> dict[str, Any]:
+    """The trainer's default configuration (replay notes the recorded fields no option sets that differ)."""
+    from ngsdk.volumes.config import VolumeTrainConfig
+
+    return VolumeTrainConfig().to_dict()
 
 
 def _parse_shape(text: str | None) -> tuple[int, ...] | None:
@@ -49,7 +70,7 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
               help="auto, cpu, cuda or cuda:N (the N-th GPU).")
 @click.option("--storage", default="unorm8", show_default=True, type=click.Choice(["unorm8", "float16"]),
               help="Feature storage: 8-bit codes with a scale and offset per grid, or float16.")
-@click.option("--decode", "decode_mode", default="exact", show_default=True, type=click.Choice(["exact", "float"]),
+@click.option("--decode", "decode_mode", default="exact", show_default=True, type=click.Choice(VOLUME_DECODE_MODES),
               help="Decode mode shipped in the bundle (docs/decode-spec.md \"Volumes\"): exact is bit-defined.")
 @click.option("--batch-size", type=click.IntRange(64), show_default="2^14 on the CPU, 2^18 on CUDA",
               help="Points per step.")
@@ -122,10 +143,10 @@ def command(data: Path, out: Path, preset: str | None, grids: int | None, grid_r
         log.info(f"model: {cfg.grids} grids of {cfg.grid_res}^3 x {cfg.features} ({cfg.storage}), decoder "
                  f"{cfg.hidden_layers} x {cfg.hidden}, {cfg.decode_mode} decode; training for {limit}")
         result = _train_with_progress(vol, cfg)
-        from exporters.volume_bundle import write_volume_bundle
+        from ngsdk.exporters.neural_volume import write_neural_volume
 
         asset = result.asset
-        write_volume_bundle(asset, out)
+        write_neural_volume(asset, out)
         m = asset.provenance.metrics
         log.info(f"wrote {out}: {asset.decode_mode} decode PSNR {m['psnr_db']:.2f} dB (max error "
                  f"{m['max_abs_error']:.4f}), compression {m['compression_ratio']:.2f}:1 ({m['stored_bytes']:,} stored "

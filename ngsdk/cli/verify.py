@@ -6,9 +6,15 @@ from pathlib import Path
 
 import click
 
+from ngsdk import kinds
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.manifest import read_manifest
-from ngsdk.cli.common import fail, log, quiet, verbosity_options
+from ngsdk.cli.common import fail, kind_options, log, quiet, verbosity_options
+from ngsdk.verify.catalog import Status
+from ngsdk.verify.catalog import neural_texture as NT
+
+KIND_OPTIONS = ("mips", "engine", "profile")
+"""The options each kind's verifier takes or refuses (ngsdk.cli.common.kind_options)."""
 
 
 @click.command("verify")
@@ -26,8 +32,8 @@ from ngsdk.cli.common import fail, log, quiet, verbosity_options
               "the PSNR the trainer recorded (the report says which).")
 @click.option("--mip", "mips", type=int, multiple=True, show_default="all", help="Decode only these mips.")
 @click.option("--engine", type=click.Choice(["unreal", "vulkan", "generic"]),
-              help="Check the bundle's decode mode against this engine's sampler rules (NT008): exact, or bounded "
-                   "with the worst-case error.")
+              help=f"Check the bundle's decode mode against this engine's sampler rules ({NT.ENGINE}): exact, or "
+                   "bounded with the worst-case error.")
 @click.option("--profile", "profile", help="With --engine: a known sampler implementation instead of the engine's "
               "bounds (lavapipe, lavapipe-mesa25, nvidia, d3d11).")
 @click.option("--strict", is_flag=True, help="Fail when a check is skipped because a tool is missing (CI machines "
@@ -51,42 +57,18 @@ def command(bundle: Path, source: Path | None, json_out: str | None, html_out: P
         manifest = read_manifest(bundle, check_files=False)
     except AssetError as e:
         fail(str(e), code=1)
-    kind = manifest["kind"]
-    if (engine is not None or profile is not None) and kind != "neural_texture":
-        fail(f"{bundle}: --engine/--profile apply to neural textures, not {kind!r}")
-    if min_psnr is not None and source is None:
-        recorded = manifest["provenance"].get("metrics", {})
-        if recorded.get("psnr_fp16" if kind == "shading_mlp" else "psnr_db") is None:
-            fail(f"--min-psnr: {bundle} records no PSNR; give --source to measure it")
-    n_mips = len(mips) or manifest.get("texture", {}).get("mip_levels", 1)
-    steps = (n_mips + bool(html_out and source) if kind == "neural_texture" else 1) + len(manifest.get("exports", []))
-    with Counter(steps, "verify") as counter:
-        if kind == "neural_texture":
-            from ngsdk.verify.texture import verify_texture_bundle
-
-            rep = verify_texture_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews,
-                                        mips=list(mips) or None, engine=engine, profile=profile,
-                                        progress=counter.step, bcn=html_out is not None,
-                                        log=lambda s: log.debug("%s", s))
-        elif kind == "shading_mlp":
-            from ngsdk.verify.shading import verify_shading_bundle
-
-            counter.step("decode the shading MLP (fp16 and fp32)")
-            rep = verify_shading_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews,
-                                        log=lambda s: log.debug("%s", s))
-        elif kind == "neural_volume":
-            from ngsdk.verify.volume import verify_volume_bundle
-
-            counter.step("decode the volume")
-            rep = verify_volume_bundle(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews,
-                                       log=lambda s: log.debug("%s", s))
-        else:
-            fail(f"{bundle}: no verifier for asset kind {kind!r}", code=1)
-        rep.strict = strict
-        if rep.passed and manifest.get("exports"):
-            from ngsdk.verify.exports import verify_exports
-
-            verify_exports(rep, bundle, manifest, _asset(kind, bundle, manifest), progress=counter.step)
+    kind = kinds.of(manifest)
+    options = kind_options(kind, "verify", KIND_OPTIONS)
+    if "mips" in options:
+        options["mips"] = list(options["mips"])
+    with Counter(0, "verify") as counter:
+        try:
+            rep = kind.part("verify")(bundle, source, manifest=manifest, min_psnr=min_psnr, previews=previews,
+                                      log=lambda s: log.debug("%s", s), progress=counter,
+                                      context=html_out is not None, **options)
+        except ValueError as e:  # a usage error the verifier found before decoding: --min-psnr with no PSNR
+            fail(f"{bundle}: {e}")
+    rep.strict = strict
     if json_out:
         if json_out == "-":
             import json
@@ -104,17 +86,6 @@ def command(bundle: Path, source: Path | None, json_out: str | None, html_out: P
     failed = rep.failing()
     if failed:
         c = failed[0]
-        why = c.message if c.status == "fail" else f"skipped under --strict: {c.message}"
+        why = c.message if c.status == Status.FAIL else f"skipped under --strict: {c.message}"
         fail(f"{c.code} {c.name}: {why}", code=1)
 
-
-def _asset(kind: str, bundle: Path, manifest: dict):  # noqa: ANN202 - the loaded asset verify_exports compares with
-    if kind == "neural_texture":
-        from runtime_ref.bundle import load_neural_texture
-
-        return load_neural_texture(bundle, manifest)
-    if kind == "neural_volume":
-        from runtime_ref.neural_volume import load_neural_volume
-
-        return load_neural_volume(bundle, manifest)
-    return None

@@ -1,7 +1,7 @@
 """The torch shading MLP: contract encoding (frequency / triangle) + dense layers + sigmoid.
 
-The encodings use the contract's float32 arithmetic (ngsdk.asset.shading constants, the same op
-order as runtime_ref.shading), so on the CPU the encoded inputs are bit-identical to the
+The encodings use the contract's float32 arithmetic (ngsdk.asset.shading_mlp constants, the same op
+order as ngsdk.runtime_ref.shading_mlp), so on the CPU the encoded inputs are bit-identical to the
 reference. fp16 behaviour is either native (half tensors, CUDA) or emulated (float32 values
 rounded to fp16 after every stored tensor, with fp16-rounded gradients), see :class:`ShadingMLP`.
 """
@@ -14,16 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ngsdk.asset.shading import (
-    COS_PI_COEFFS,
-    MAX_ABS_INPUT,
-    SIN_PI_COEFFS,
+from ngsdk.asset.shading_mlp import (
     TRI_FRAC_BITS,
     TRI_MAX_ABS,
     ShadingEncoding,
     build_decoder,
 )
 from ngsdk.asset.types import Decoder
+from ngsdk.exporters.graph.shading_mlp import sin_cos_pi
 
 ACTIVATIONS = ("leaky_relu", "relu", "swish", "tanh")
 
@@ -43,31 +41,6 @@ class _RoundF16(torch.autograd.Function):
 def round_f16(x: torch.Tensor) -> torch.Tensor:
     """Straight-through fp16 storage rounding of a float32 tensor (emulates fp16 on the CPU)."""
     return _RoundF16.apply(x)
-
-
-def sin_cos_pi(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(sin(pi x), cos(pi x)) by the contract's float32 reduction and polynomials."""
-    x = x.float().clamp(-MAX_ABS_INPUT, MAX_ABS_INPUT)
-    y = x * 2.0
-    q = torch.floor(y + 0.5)
-    r = (y - q) * 0.5
-    z = r * r
-    s1, s3, s5, s7, s9 = SIN_PI_COEFFS
-    t = torch.full_like(z, s9)
-    for c in (s7, s5, s3, s1):
-        t = t * z
-        t = t + c
-    sp = t * r
-    c0, c2, c4, c6, c8, c10 = COS_PI_COEFFS
-    t = torch.full_like(z, c10)
-    for c in (c8, c6, c4, c2, c0):
-        t = t * z
-        t = t + c
-    cp = t
-    n = q - torch.floor(q * 0.25) * 4.0  # quadrant q mod 4, exact in float (no integer ops for graph export)
-    sin = torch.where(n == 0, sp, torch.where(n == 1, cp, torch.where(n == 2, -sp, -cp)))
-    cos = torch.where(n == 0, cp, torch.where(n == 1, -sp, torch.where(n == 2, -cp, sp)))
-    return sin, cos
 
 
 def encode(uv: torch.Tensor, encoding: ShadingEncoding, fp16: bool) -> torch.Tensor:

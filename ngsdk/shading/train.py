@@ -22,7 +22,7 @@ import torch
 
 from ngsdk import __version__
 from ngsdk.asset.digest import decode_hash, sha256_file
-from ngsdk.asset.shading import ShadingEncoding, ShadingMlpAsset
+from ngsdk.asset.shading_mlp import ShadingEncoding, ShadingMlpAsset
 from ngsdk.asset.types import Provenance
 from ngsdk.shading.images import load_image
 from ngsdk.shading.model import ShadingMLP
@@ -72,7 +72,7 @@ class ShadingTrainConfig:
     fastest on one thread, and a fixed count keeps CPU runs reproducible)."""
 
     def check(self) -> None:
-        from ngsdk.asset.shading import TARGET_FILTERS, TRANSFORMS
+        from ngsdk.asset.shading_mlp import TARGET_FILTERS, TRANSFORMS
         from ngsdk.shading.model import ACTIVATIONS
 
         for name, value, allowed in (
@@ -105,7 +105,7 @@ class TrainResult:
 
 
 def target_coords(uv: torch.Tensor, transform: str) -> torch.Tensor:
-    """Torch twin of runtime_ref.shading.target_coords."""
+    """Torch twin of ngsdk.runtime_ref.shading_mlp.target_coords."""
     if transform == "zoom":
         return uv * 0.5 + 0.25
     if transform == "flip":
@@ -114,7 +114,7 @@ def target_coords(uv: torch.Tensor, transform: str) -> torch.Tensor:
 
 
 def lookup(image: torch.Tensor, st: torch.Tensor, filter: str) -> torch.Tensor:
-    """Torch twin of runtime_ref.shading.lookup (image (H, W, C), st (N, 2) normalized)."""
+    """Torch twin of ngsdk.runtime_ref.shading_mlp.lookup (image (H, W, C), st (N, 2) normalized)."""
     h, w = image.shape[:2]
     s, t = st[:, 0], st[:, 1]
     if filter == "nearest":
@@ -191,7 +191,7 @@ class _Trainer:
             step_fn = torch.compile(step_fn, dynamic=False)
         self._compiled_loss = step_fn
         # fixed evaluation texels (centres) for the progress bar
-        from runtime_ref.shading import reference_image, texel_centres
+        from ngsdk.runtime_ref.shading_mlp import reference_image, texel_centres
 
         n = self.width * self.height
         idx = (
@@ -400,8 +400,8 @@ def _train(
         asset=asset, model=tr.model, steps=step, seconds=seconds, history=history, metrics=metrics
     )
     if exact_metrics:
-        from runtime_ref.shading import decode_image, reference_image
-        from runtime_ref.shading import psnr as np_psnr
+        from ngsdk.runtime_ref.shading_mlp import decode_image, reference_image
+        from ngsdk.runtime_ref.shading_mlp import psnr as np_psnr
 
         t1 = time.perf_counter()
         ref = reference_image(image, tr.width, tr.height, cfg.transform, cfg.target_filter)

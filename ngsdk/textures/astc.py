@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 from ngsdk.textures.bcn import normal_z, rebuild_normal_z
 from ngsdk.textures.metrics import texture_groups
 

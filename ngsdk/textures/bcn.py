@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 from ngsdk.textures.colour import srgb_to_linear
 from ngsdk.textures.metrics import texture_groups
 

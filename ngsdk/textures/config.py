@@ -20,6 +20,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ngsdk.asset.types import DECODE_MODES, DecodeMode
+
 LAYOUTS = ("auto", "pyramid", "grids")
 
 
@@ -84,7 +86,7 @@ class TextureTrainConfig:
     eval_every: int = 100
     seed: int = 0
     device: str = "auto"
-    decode_mode: str = "exact"
+    decode_mode: DecodeMode = "exact"
     qat_start: float | None = None
     """exact/hardware: fraction of the run after which the integer decoder trains (default: noise_fraction)."""
     cuda_graphs: bool = True
@@ -104,8 +106,8 @@ class TextureTrainConfig:
 
     def check(self) -> None:
         """Raise ValueError for settings a decode mode cannot use."""
-        if self.decode_mode not in ("float", "exact", "hardware"):
-            raise ValueError(f"decode mode must be float, exact or hardware, got {self.decode_mode!r}")
+        if self.decode_mode not in DECODE_MODES:
+            raise ValueError(f"decode mode must be one of {', '.join(DECODE_MODES)}, got {self.decode_mode!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"latent layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
         if self.decode_mode == "hardware" and (self.latent_bits != 8 or any(g.bits != 8 for g in self.grids)):

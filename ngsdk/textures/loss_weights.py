@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 
 
 def loss_weight_names(channels: Sequence[Channel]) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 from ngsdk.metrics import psnr
 from ngsdk.textures.colour import linear_to_srgb
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX, LOD_INPUT_MAX
+from ngsdk.asset.neural_texture import LOD_INPUT_MAX
+from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX, INTEGER_DECODE_MODES
 from ngsdk.textures import quant
 from ngsdk.textures.config import GridConfig, LatentPlan, TextureTrainConfig
 
@@ -224,7 +225,7 @@ class NeuralTextureModel(nn.Module):
         self.mlp = nn.Sequential(*layers)
         self.inputs = inputs
         self.decode_mode = cfg.decode_mode
-        if self.decode_mode in ("exact", "hardware"):
+        if self.decode_mode in INTEGER_DECODE_MODES:
             self.periods, self.phase_units = quant.encoding_terms(cfg.encoding_frequencies_cells,
                                                                   cfg.encoding_phases)
             scales = []

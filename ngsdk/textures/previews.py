@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ngsdk.asset.atomic import atomic_write_bytes
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 from ngsdk.metrics import psnr
 from ngsdk.textures.colour import to_uint8
 from ngsdk.textures.metrics import texture_groups, to_stored

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ngsdk.asset.types import Channel
+from ngsdk.asset.neural_texture import Channel
 from ngsdk.textures.colour import linear_to_srgb, srgb_to_linear
 
 

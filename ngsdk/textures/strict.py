@@ -2,8 +2,8 @@
 implementation of docs/decode-spec.md beside runtime_ref's NumPy one.
 
 ``float``: strict fp32, one rounding per op, no fused multiply-add, k-ascending accumulation
-(runtime_ref.neural_texture). ``exact`` and ``hardware``: the integer decoder in int64 tensors
-(runtime_ref.neural_texture_exact / _hw; the hardware mode's latents through the d3d11 sampler
+(ngsdk.runtime_ref.neural_texture). ``exact`` and ``hardware``: the integer decoder in int64 tensors
+(ngsdk.runtime_ref.neural_texture_exact / _hw; the hardware mode's latents through the d3d11 sampler
 arithmetic, the mode's reference profile). The hashes it records in the provenance are what
 ``ngsdk verify`` reproduces with NumPy.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from ngsdk.asset.types import NeuralTextureAsset
+from ngsdk.asset.neural_texture import NeuralTextureAsset
 
 F32 = torch.float32
 
@@ -235,7 +235,7 @@ def strict_decode_mip(asset: NeuralTextureAsset, mip: int, rows_per_chunk: int |
         if enc.kind != "none":
             parts.append(_encode(u, v, enc.frequencies, enc.phases, taps[0][1]))
         if asset.lod_inputs is not None:
-            # f32(lod) / f32(127): one correctly rounded division, as runtime_ref.neural_texture.lod_value
+            # f32(lod) / f32(127): one correctly rounded division, as ngsdk.runtime_ref.neural_texture.lod_value
             lod = torch.tensor(float(asset.lod_inputs[mip]), dtype=F32) / _c(127.0)
             parts.append(lod.expand(u.shape[0], 1))
         x = torch.cat(parts, dim=1)

@@ -31,16 +31,8 @@ import torch
 
 from ngsdk import __version__
 from ngsdk.asset.digest import decode_hash
-from ngsdk.asset.types import (
-    Decoder,
-    DecoderLayer,
-    Encoding,
-    FeatureGrid,
-    NeuralTextureAsset,
-    Provenance,
-    QuantizedDecoder,
-    SamplerState,
-)
+from ngsdk.asset.neural_texture import Encoding, FeatureGrid, NeuralTextureAsset, SamplerState
+from ngsdk.asset.types import INTEGER_DECODE_MODES, Decoder, DecoderLayer, Provenance, QuantizedDecoder
 from ngsdk.textures.checkpoint import load_checkpoint, save_checkpoint
 from ngsdk.textures.config import TextureTrainConfig, layout_for, plan_grids
 from ngsdk.textures.ingest import TextureSet
@@ -214,7 +206,7 @@ def train_texture(
         cfg.grids = plan_grids(ts.width, ts.height, nch, cfg)
     cfg.check()
     plan = layout_for(cfg.grids, len(mips), cfg)
-    integer = cfg.decode_mode in ("exact", "hardware")
+    integer = cfg.decode_mode in INTEGER_DECODE_MODES
     qat_start = cfg.noise_fraction if cfg.qat_start is None else cfg.qat_start
     model = NeuralTextureModel(cfg, plan, ts.width, ts.height, nch, cfg.seed).to(device)
     # integer modes output bytes in each channel's stored colour space: train against those values
@@ -308,7 +300,7 @@ def train_texture(
         save_checkpoint(checkpoint, model, stepper.opt, stepper.gen, step, seconds, history)
     asset = to_asset(model, ts, cfg)
     decoded0 = finalize_provenance(asset, mips, device)
-    # deterministic facts of the run for `ngsdk verify`'s convergence note (NT009): the steps and the
+    # deterministic facts of the run for `ngsdk verify`'s training check (convergence): the steps and the
     # evaluation PSNRs, no wall-clock times (same --seed and --steps must give the same bytes)
     asset.provenance.metrics["steps"] = step
     asset.provenance.metrics["eval_psnr"] = [[int(h["step"]), round(float(h["psnr"]), 4)] for h in history]
@@ -326,7 +318,7 @@ def to_asset(model: NeuralTextureModel, ts: TextureSet, cfg: TextureTrainConfig)
             levels=[c.numpy() for c in grid.codes()],
         ))
     linears = [m for m in model.mlp if isinstance(m, torch.nn.Linear)]
-    if cfg.decode_mode in ("exact", "hardware"):
+    if cfg.decode_mode in INTEGER_DECODE_MODES:
         with torch.no_grad():
             params = model.int_params()
         q = QuantizedDecoder(

@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.verify.catalog import Status
 from ngsdk.verify.report import Report
 
 _CSS = """body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0}
@@ -58,7 +59,7 @@ def _header_rows(rep: Report) -> list[tuple[str, str]]:
         for k, v in s.items():
             if k not in ("exports", "textures_db", "name"):
                 rows.append((k.replace("_", " "), _fmt(v)))
-    counts = {st: sum(1 for c in rep.checks if c.status == st) for st in ("pass", "warn", "skip", "fail")}
+    counts = {st: sum(1 for c in rep.checks if c.status == st) for st in Status}
     rows.append(("checks", ", ".join(f"{n} {st}" for st, n in counts.items() if n) or "none"))
     return rows
 
@@ -81,7 +82,7 @@ def _context(rep: Report) -> list[str]:
         out.append("<p class=context>Give <code>--source</code> to measure PSNR and see the BCn figure of the "
                    "same source beside it.</p>")
     for c in rep.checks:
-        if c.status == "warn":
+        if c.status == Status.WARN:
             out.append(f"<p class=warnbox><b>{e(c.code)} {e(c.name)}</b>: {e(c.message)}</p>")
     return out
 
@@ -96,7 +97,7 @@ def render_html(rep: Report) -> str:
              *_context(rep),
              "<h2>Checks</h2><table><tr><th>code</th><th>check</th><th>status</th><th>message</th></tr>"]
     for c in rep.checks:
-        parts.append(f"<tr><td>{e(c.code)}</td><td>{e(c.name)}</td><td class={e(c.status)}>{e(c.status.upper())}"
+        parts.append(f"<tr><td>{e(c.code)}</td><td>{e(c.name)}</td><td class={c.status.value}>{c.status.value.upper()}"
                      f"</td><td>{e(c.message)}</td></tr>")
     parts.append("</table>")
     for c in rep.checks:

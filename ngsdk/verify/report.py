@@ -5,18 +5,40 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.verify.catalog import Code, Status
+
+
+class Progress(Protocol):
+    """How a verifier announces its long steps (``ngsdk verify`` shows them as a bar or numbered lines)."""
+
+    def expect(self, items: int) -> None:
+        """``items`` more steps will be announced."""
+
+    def step(self, item: str) -> None:
+        """The previous step is done; ``item`` starts now."""
+
+
+class Silent:
+    """A :class:`Progress` that shows nothing (library calls)."""
+
+    def expect(self, items: int) -> None:
+        pass
+
+    def step(self, item: str) -> None:
+        pass
 
 
 @dataclass
 class Check:
-    """One check. ``code`` is stable across versions (e.g. ``NT001``) so CI can match on it."""
+    """One check: its catalog code (stable across versions, CI matches on it), a name (the entry's title, or
+    what the check is about: the export it ran), status, message and details."""
 
     code: str
     name: str
-    status: str  # "pass", "fail", "warn", "skip"
+    status: Status
     message: str
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -33,15 +55,16 @@ class Report:
     previews: list[str] = field(default_factory=list)
     strict: bool = False
 
-    def add(self, code: str, name: str, status: str, message: str, **details: Any) -> Check:
-        c = Check(code, name, status, message, details)
+    def add(self, entry: Code, status: Status, message: str, *, name: str | None = None, **details: Any) -> Check:
+        """Record a check of the catalog ``entry`` (named by its title unless ``name`` says what it is about)."""
+        c = Check(entry.code, name or entry.title, Status(status), message, details)
         self.checks.append(c)
         return c
 
     def failing(self) -> list[Check]:
         """The checks that make the report FAIL: failures, and under ``strict`` skips for a missing tool."""
         return [c for c in self.checks
-                if c.status == "fail" or (self.strict and c.status == "skip" and c.details.get("needs"))]
+                if c.status == Status.FAIL or (self.strict and c.status == Status.SKIP and c.details.get("needs"))]
 
     @property
     def passed(self) -> bool:
@@ -58,7 +81,7 @@ class Report:
     def text(self) -> str:
         lines = [f"{self.bundle} ({self.kind})"]
         for c in self.checks:
-            lines.append(f"  [{c.status.upper():4}] {c.code} {c.name}: {c.message}")
+            lines.append(f"  [{c.status.value.upper():4}] {c.code} {c.name}: {c.message}")
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -66,14 +89,21 @@ class Report:
         """``PASS``, ``PASS (2 checks skipped: ...)`` or ``FAIL``: the last line of the text report."""
         if not self.passed:
             return "FAIL"
-        needs = sorted({c.details["needs"] for c in self.checks if c.status == "skip" and c.details.get("needs")})
-        skipped = sum(1 for c in self.checks if c.status == "skip" and c.details.get("needs"))
+        needs = sorted({c.details["needs"] for c in self.checks if c.status == Status.SKIP and c.details.get("needs")})
+        skipped = sum(1 for c in self.checks if c.status == Status.SKIP and c.details.get("needs"))
         if not skipped:
             return "PASS"
         return f"PASS ({skipped} check{'s' if skipped > 1 else ''} skipped: {'; '.join(needs)}; --strict fails them)"
 
 
-def check_recorded_psnr(rep: Report, code: str, recorded: float | None, min_psnr: float | None,
+def require_recorded_psnr(recorded: float | None, min_psnr: float | None, source: object) -> None:
+    """A ``min_psnr`` without a source is checked against the PSNR the trainer recorded: ValueError (a usage
+    error: give --source) when the bundle records none. Verifiers call this before decoding anything."""
+    if min_psnr is not None and source is None and recorded is None:
+        raise ValueError("--min-psnr: the bundle records no PSNR; give --source to measure it")
+
+
+def check_recorded_psnr(rep: Report, entry: Code, recorded: float | None, min_psnr: float | None,
                         what: str = "mip-0 PSNR") -> None:
     """Without a source, check ``min_psnr`` against the PSNR the trainer recorded, and say so.
 
@@ -83,35 +113,35 @@ def check_recorded_psnr(rep: Report, code: str, recorded: float | None, min_psnr
     """
     if min_psnr is None:
         return
-    if recorded is None:
-        raise ValueError("--min-psnr: the bundle records no PSNR; give --source to measure it")
-    status = "pass" if recorded >= min_psnr else "fail"
-    below = "below" if status == "fail" else "at or above"
-    rep.add(code, "quality (recorded)", status,
+    require_recorded_psnr(recorded, min_psnr, None)
+    status = Status.PASS if recorded >= min_psnr else Status.FAIL
+    below = "below" if status == Status.FAIL else "at or above"
+    rep.add(entry, status,
             f"{what} {recorded:.2f} dB as recorded by the trainer (no --source: not measured here), {below} "
-            f"--min-psnr {min_psnr:g}", recorded_psnr_db=recorded, min_psnr=min_psnr)
+            f"--min-psnr {min_psnr:g}", name=f"{entry.title} (recorded)", recorded_psnr_db=recorded,
+            min_psnr=min_psnr)
     rep.summary.setdefault("psnr_db", recorded)
     rep.summary["psnr_source"] = "recorded by the trainer"
 
 
-def check_manifest_and_files(rep: Report, bundle: Path, manifest: dict[str, Any] | None,
-                             prefix: str) -> dict[str, Any] | None:
-    """Checks ``{prefix}001`` (manifest: JSON, version, schema) and ``{prefix}002`` (files: sizes and
-    sha256); returns the manifest, or None after recording the failure."""
+def check_manifest_and_files(rep: Report, bundle: Path, manifest: dict[str, Any] | None, manifest_entry: Code,
+                             files_entry: Code) -> dict[str, Any] | None:
+    """Checks ``manifest_entry`` (JSON, version, schema) and ``files_entry`` (sizes and sha256); returns the
+    manifest, or None after recording the failure."""
     from ngsdk.asset.errors import AssetError
-    from ngsdk.asset.manifest import read_manifest, validate_manifest
+    from ngsdk.asset.manifest import read_manifest, validate_manifest, verify_files
 
     try:
         manifest = manifest or read_manifest(bundle, check_files=False)
         validate_manifest(manifest, bundle / "manifest.json")
     except AssetError as e:
-        rep.add(f"{prefix}001", "manifest", "fail", str(e))
+        rep.add(manifest_entry, Status.FAIL, str(e))
         return None
-    rep.add(f"{prefix}001", "manifest", "pass", f"format {manifest['format_version']}, schema valid")
+    rep.add(manifest_entry, Status.PASS, f"format {manifest['format_version']}, schema valid")
     try:
-        read_manifest(bundle, check_files=True)
+        verify_files(bundle, manifest)
     except AssetError as e:
-        rep.add(f"{prefix}002", "files", "fail", str(e))
+        rep.add(files_entry, Status.FAIL, str(e))
         return None
-    rep.add(f"{prefix}002", "files", "pass", f"{len(manifest['files'])} files, sizes and sha256 match")
+    rep.add(files_entry, Status.PASS, f"{len(manifest['files'])} files, sizes and sha256 match")
     return manifest

@@ -18,17 +18,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from ngsdk.asset.neural_volume import Box
 from ngsdk.metrics import psnr
 from ngsdk.training import TrainProgress, pick_device
+from ngsdk.volumes.assemble import TrainResult, finalize_asset, make_asset
 from ngsdk.volumes.config import VolumeTrainConfig
-from ngsdk.volumes.train import (
-    Box,
-    TrainResult,
-    finalize_asset,
-    fit_volume,
-    make_asset,
-    model_brick,
-)
+from ngsdk.volumes.fit import fit_volume, model_brick
 
 
 def partition(shape: tuple[int, int, int], counts: tuple[int, int, int], ghost: int) -> list[tuple[Box, Box]]:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES
+from ngsdk.asset.types import DecodeMode
+
 PRESETS: dict[str, tuple[int, int, int]] = {
     "tiny": (16, 16, 1),
     "small": (16, 16, 4),
@@ -22,7 +25,6 @@ PRESETS: dict[str, tuple[int, int, int]] = {
 """Model sizes (grids, grid resolution, features), spanning the seed paper's 16 x 16^3 x 1 to 16 x 64^3 x 4."""
 
 STORAGES = ("unorm8", "float16")
-DECODE_MODES = ("exact", "float")
 
 
 @dataclass
@@ -35,7 +37,7 @@ class VolumeTrainConfig:
     hidden: int = 64
     hidden_layers: int = 2
     storage: str = "unorm8"
-    decode_mode: str = "exact"
+    decode_mode: DecodeMode = "exact"
     steps: int | None = None
     time_budget: float | None = None
     batch_size: int | None = None
@@ -75,8 +77,8 @@ class VolumeTrainConfig:
             raise ValueError(f"--features must lie in 1..4 (one 4-component texel per node), got {self.features}")
         if self.storage not in STORAGES:
             raise ValueError(f"--storage must be one of {', '.join(STORAGES)}, got {self.storage!r}")
-        if self.decode_mode not in DECODE_MODES:
-            raise ValueError(f"--decode must be one of {', '.join(DECODE_MODES)}, got {self.decode_mode!r}")
+        if self.decode_mode not in VOLUME_DECODE_MODES:
+            raise ValueError(f"--decode must be one of {', '.join(VOLUME_DECODE_MODES)}, got {self.decode_mode!r}")
         if self.hidden < 1 or self.hidden_layers < 0:
             raise ValueError("the decoder needs hidden >= 1 and hidden_layers >= 0")
         if self.steps is None and self.time_budget is None:

@@ -290,7 +290,7 @@ class FastDecoder:
                  compile: bool = False):
         self.asset, self.device, self.dtype = asset, torch.device(device), dtype
         self.compile_error: str | None = None
-        from ngsdk.asset.volume import local_transform
+        from ngsdk.asset.neural_volume import local_transform
 
         self.bricks = []
         for brick in asset.bricks:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ngsdk.asset.volume import local_transform, select_bricks, voxel_positions
+from ngsdk.asset.neural_volume import local_transform, select_bricks, voxel_positions
 
 F32 = torch.float32
 I32 = torch.int32
@@ -31,7 +31,7 @@ def _c(x: float, device: torch.device) -> torch.Tensor:
 def voxel_points(shape: tuple[int, int, int], box: tuple[int, ...] | None = None,
                  device: torch.device | str = "cpu") -> torch.Tensor:
     """Volume coordinates (N, 3) as x, y, z of the voxels in ``box`` (z0, z1, y0, y1, x0, x1; default
-    all), z-major, at the spec's float32 voxel positions (``ngsdk.asset.volume.voxel_positions``)."""
+    all), z-major, at the spec's float32 voxel positions (``ngsdk.asset.neural_volume.voxel_positions``)."""
     d, h, w = shape
     box = box or (0, d, 0, h, 0, w)
     axes = [torch.from_numpy(voxel_positions(n)[box[2 * a]:box[2 * a + 1]]).to(device)
@@ -219,7 +219,7 @@ def decode_brick(brick: Any, p_local: torch.Tensor, mode: str = "exact") -> torc
 
 def brick_local(p: torch.Tensor, shape: tuple[int, int, int], fit: tuple[int, ...]) -> torch.Tensor:
     """Volume coordinates (N, 3) to the brick frame: ``f32(f32(p * s) + o)`` per axis with the asset's
-    float32 (s, o) (``ngsdk.asset.volume.local_transform``; the identity for a whole-volume fit box)."""
+    float32 (s, o) (``ngsdk.asset.neural_volume.local_transform``; the identity for a whole-volume fit box)."""
     scale, offset = local_transform(shape, tuple(fit))
     s = torch.from_numpy(scale).to(p.device)
     o = torch.from_numpy(offset).to(p.device)
@@ -227,7 +227,7 @@ def brick_local(p: torch.Tensor, shape: tuple[int, int, int], fit: tuple[int, ..
 
 
 def brick_of_points(asset: Any, p: torch.Tensor) -> torch.Tensor:
-    """Index (N,) of the brick decoding each point (:func:`ngsdk.asset.volume.select_bricks`)."""
+    """Index (N,) of the brick decoding each point (:func:`ngsdk.asset.neural_volume.select_bricks`)."""
     sel = select_bricks(asset, p.detach().to("cpu", torch.float32).numpy())
     return torch.from_numpy(sel.astype(np.int64)).to(p.device)
 

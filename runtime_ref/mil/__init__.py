@@ -4,8 +4,8 @@ Reads Model.mlmodel with a built-in protobuf wire decoder (no coremltools, no pr
 weights from weight.bin directly.
 """
 
-from runtime_ref.mil.interpreter import UnsupportedOpError, check_supported, run_program, supported_ops
-from runtime_ref.mil.package import MilPackage, load_mlpackage
+from ngsdk.runtime_ref.mil.interpreter import UnsupportedOpError, check_supported, run_program, supported_ops
+from ngsdk.runtime_ref.mil.package import MilPackage, load_mlpackage
 
 __all__ = [
     "MilPackage",

@@ -14,13 +14,13 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
-from runtime_ref.mil.ops import OPS, Args, OpArgumentError
-from runtime_ref.mil.package import MilPackage, load_mlpackage
-from runtime_ref.mil.spec import Function, Operation, TensorType
+from ngsdk.runtime_ref.mil.ops import OPS, Args, OpArgumentError
+from ngsdk.runtime_ref.mil.package import MilPackage, load_mlpackage
+from ngsdk.runtime_ref.mil.spec import Function, Operation, TensorType
 
 
 class UnsupportedOpError(AssetError):
-    """The program uses a MIL op (or op input) that runtime_ref.mil cannot evaluate."""
+    """The program uses a MIL op (or op input) that ngsdk.runtime_ref.mil cannot evaluate."""
 
 
 def supported_ops() -> list[str]:
@@ -60,7 +60,7 @@ def check_supported(pkg: MilPackage, function: str = "main") -> None:
     if problems:
         raise UnsupportedOpError(
             pkg.model_file,
-            "runtime_ref.mil cannot evaluate this program: "
+            "ngsdk.runtime_ref.mil cannot evaluate this program: "
             + "; ".join(problems)
             + f". Supported ops: {', '.join(supported_ops())}",
         )

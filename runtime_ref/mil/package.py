@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
-from runtime_ref.mil.spec import BlobRef, ModelSpec, SpecError, Value, decode_model
+from ngsdk.runtime_ref.mil.spec import BlobRef, ModelSpec, SpecError, Value, decode_model
 
 BLOB_SENTINEL = 0xDEADBEEF
 # weight.bin per-blob dtype codes (Core ML's MIL blob storage); only the ones our exporters write.
@@ -60,7 +60,7 @@ class MilPackage:
             raise AssetError(path, f"{what}: no blob record at offset {ref.offset} (sentinel {sentinel:#x})")
         dtype = BLOB_DTYPES.get(code)
         if dtype is None:
-            raise AssetError(path, f"{what}: blob dtype code {code} is not supported by runtime_ref.mil")
+            raise AssetError(path, f"{what}: blob dtype code {code} is not supported by ngsdk.runtime_ref.mil")
         declared = value.type.np_dtype if value.type is not None else None
         if declared != dtype:
             raise AssetError(path, f"{what}: blob holds {dtype} but the spec declares {declared}")

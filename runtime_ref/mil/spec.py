@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from runtime_ref.mil import protowire as pw
+from ngsdk.runtime_ref.mil import protowire as pw
 
 # MIL.proto DataType -> NumPy dtype (None: not a numeric tensor type runtime_ref evaluates).
 MIL_DTYPES: dict[int, str | None] = {
@@ -271,7 +271,7 @@ def decode_model(data: bytes) -> ModelSpec:
         if prog is None:
             kinds = sorted(k for k in m if k >= 200)
             raise SpecError(
-                f"not an ML Program (model type field {kinds}); runtime_ref.mil reads ML Programs only"
+                f"not an ML Program (model type field {kinds}); ngsdk.runtime_ref.mil reads ML Programs only"
             )
         functions = {k: _function(v or {}) for k, v in _map_entries(pw.messages(prog, 2))}
         return ModelSpec(

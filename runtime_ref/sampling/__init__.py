@@ -7,13 +7,13 @@ textures with mip chains, under named profiles: ``ideal`` (the spec's real arith
 sampler). NumPy by default; ``backend="cupy"`` runs the same code on a GPU. See docs/samplers.md.
 """
 
-from runtime_ref.sampling.address import ADDRESS_MODES
-from runtime_ref.sampling.api import CHUNK, sample
-from runtime_ref.sampling.bounded import BoundedSpec
-from runtime_ref.sampling.nvidia import NotMeasuredError
-from runtime_ref.sampling.profiles import PROFILES, Profile, get_profile
-from runtime_ref.sampling.state import FILTERS, SamplerState
-from runtime_ref.sampling.texture import SampledTexture, prepare
+from ngsdk.runtime_ref.sampling.address import ADDRESS_MODES
+from ngsdk.runtime_ref.sampling.api import CHUNK, sample
+from ngsdk.runtime_ref.sampling.bounded import BoundedSpec
+from ngsdk.runtime_ref.sampling.nvidia import NotMeasuredError
+from ngsdk.runtime_ref.sampling.profiles import PROFILES, Profile, get_profile
+from ngsdk.runtime_ref.sampling.state import FILTERS, SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture, prepare
 
 __all__ = [
     "ADDRESS_MODES", "CHUNK", "FILTERS", "PROFILES", "BoundedSpec", "NotMeasuredError", "Profile",

@@ -7,10 +7,10 @@ from types import ModuleType
 import numpy as np
 
 from ngsdk.asset.texture import TextureData
-from runtime_ref.sampling.backend import get_xp, xp_of
-from runtime_ref.sampling.profiles import Profile, get_profile
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture, prepare
+from ngsdk.runtime_ref.sampling.backend import get_xp, xp_of
+from ngsdk.runtime_ref.sampling.profiles import Profile, get_profile
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture, prepare
 
 # samples per chunk: intermediates of one chunk (a few dozen arrays of 8 bytes per sample) stay in
 # the L2 cache, which is what keeps the NumPy path at >= 10 M bilinear samples/s on one core
@@ -43,7 +43,7 @@ def sample(
         address: ``repeat``, ``mirror``, ``clamp`` (to edge) or ``border`` on every axis.
         border: RGBA border colour for ``border`` (default transparent black).
         profile: ``ideal``, ``d3d11``, ``lavapipe``, ``lavapipe-mesa25``, ``nvidia`` or ``bounded``
-            (see :mod:`runtime_ref.sampling.profiles`), or a :class:`Profile` object.
+            (see :mod:`ngsdk.runtime_ref.sampling.profiles`), or a :class:`Profile` object.
         backend: ``numpy`` or ``cupy``; default: the backend of ``uv`` (or of a prepared texture).
         chunk: samples per vectorised step.
 

@@ -34,12 +34,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from runtime_ref.sampling import taps
-from runtime_ref.sampling.backend import round_down_f32, round_up_f32
-from runtime_ref.sampling.decode import decode_bounds, format_bits
-from runtime_ref.sampling.lod import LOD_MAX_CLAMP
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import taps
+from ngsdk.runtime_ref.sampling.backend import round_down_f32, round_up_f32
+from ngsdk.runtime_ref.sampling.decode import decode_bounds, format_bits
+from ngsdk.runtime_ref.sampling.lod import LOD_MAX_CLAMP
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 _ULP_SLACK = 2.0**-22        # four float32 half-ulps, relative
 

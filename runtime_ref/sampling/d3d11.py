@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from runtime_ref.sampling import lod as lodmod
-from runtime_ref.sampling import taps
-from runtime_ref.sampling.address import wrap
-from runtime_ref.sampling.backend import F32
-from runtime_ref.sampling.decode import format_bits, pad_rgba
-from runtime_ref.sampling.lavapipe_fixed import _f32
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import lod as lodmod
+from ngsdk.runtime_ref.sampling import taps
+from ngsdk.runtime_ref.sampling.address import wrap
+from ngsdk.runtime_ref.sampling.backend import F32
+from ngsdk.runtime_ref.sampling.decode import format_bits, pad_rgba
+from ngsdk.runtime_ref.sampling.lavapipe_fixed import _f32
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 
 def _integer_codes(tex: SampledTexture) -> bool:

@@ -26,7 +26,7 @@ from types import ModuleType
 import numpy as np
 
 from ngsdk.asset.dxgi import DxgiFormat
-from runtime_ref.sampling.backend import F32, fma_f32
+from ngsdk.runtime_ref.sampling.backend import F32, fma_f32
 
 # Mesa lp_bld_format_srgb.c, lp_build_srgb_to_linear: the polynomial
 # 0.3012 x^3 + 0.6935 x^2 + 0.0030 x + 0.0023 on x = code / 255, with the 1/255 folded into the

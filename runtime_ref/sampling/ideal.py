@@ -14,10 +14,10 @@ This is the mathematical reference: real samplers differ from it by their subtex
 
 from __future__ import annotations
 
-from runtime_ref.sampling import lod as lodmod
-from runtime_ref.sampling import taps
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import lod as lodmod
+from ngsdk.runtime_ref.sampling import taps
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 
 def _positions(xp, coords, geom, dims, linear: bool):

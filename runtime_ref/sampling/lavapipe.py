@@ -19,9 +19,9 @@ in float lerps and the sRGB polynomial); llvmpipe on a CPU without FMA rounds fl
 
 from __future__ import annotations
 
-from runtime_ref.sampling import lavapipe_fixed, lavapipe_float
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import lavapipe_fixed, lavapipe_float
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 
 def uses_fixed_path(tex: SampledTexture, state: SamplerState) -> bool:

@@ -31,10 +31,10 @@ from types import ModuleType
 
 import numpy as np
 
-from runtime_ref.sampling import lod as lodmod
-from runtime_ref.sampling.backend import F32
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import lod as lodmod
+from ngsdk.runtime_ref.sampling.backend import F32
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 _ROUND = np.uint64(0x0080_0080_0080_0080)
 _LANES = np.uint64(0x00FF_00FF_00FF_00FF)

@@ -22,11 +22,11 @@ Nearest: ``floor(u*n)`` (power-of-two repeat, masked; border), ``trunc(min(fract
 
 from __future__ import annotations
 
-from runtime_ref.sampling import lod as lodmod
-from runtime_ref.sampling.backend import F32, fma_f32
-from runtime_ref.sampling.lavapipe_fixed import _FRACT_SAFE_MAX, _f32, _uniform
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import lod as lodmod
+from ngsdk.runtime_ref.sampling.backend import F32, fma_f32
+from ngsdk.runtime_ref.sampling.lavapipe_fixed import _FRACT_SAFE_MAX, _f32, _uniform
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 _HALF = F32(0.5)
 

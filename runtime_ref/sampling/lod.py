@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from runtime_ref.sampling.backend import F32
+from ngsdk.runtime_ref.sampling.backend import F32
 
 LOD_MAX_CLAMP = 32.0
 

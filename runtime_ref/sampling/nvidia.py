@@ -35,9 +35,9 @@ yet modelled), and clamp-to-border (wgpu cannot set a border colour).
 
 from __future__ import annotations
 
-from runtime_ref.sampling import taps
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import taps
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 _COORD_BITS = 21
 

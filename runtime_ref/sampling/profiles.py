@@ -11,7 +11,7 @@
 
 A :class:`Profile` couples a name with its sampling function; build one with other parameters
 (``Profile.for_lavapipe(mesa=25)``, ``Profile.for_bounds(BoundedSpec(subtexel_bits=6))``) and pass it to
-:func:`runtime_ref.sampling.sample` in place of a name.
+:func:`ngsdk.runtime_ref.sampling.sample` in place of a name.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runtime_ref.sampling import bounded, d3d11, ideal, lavapipe, nvidia
-from runtime_ref.sampling.state import SamplerState
-from runtime_ref.sampling.texture import SampledTexture
+from ngsdk.runtime_ref.sampling import bounded, d3d11, ideal, lavapipe, nvidia
+from ngsdk.runtime_ref.sampling.state import SamplerState
+from ngsdk.runtime_ref.sampling.texture import SampledTexture
 
 
 def _no_check(tex: SampledTexture, state: SamplerState, has_lod: bool) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from runtime_ref.sampling.address import ADDRESS_MODES
+from ngsdk.runtime_ref.sampling.address import ADDRESS_MODES
 
 FILTERS = ("nearest", "linear", "trilinear")
 

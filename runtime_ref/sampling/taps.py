@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from itertools import product
 
-from runtime_ref.sampling.address import wrap
-from runtime_ref.sampling.texture import LevelGeometry
+from ngsdk.runtime_ref.sampling.address import wrap
+from ngsdk.runtime_ref.sampling.texture import LevelGeometry
 
 
 def flat_index(geom: LevelGeometry, ix):

@@ -14,8 +14,8 @@ from types import ModuleType
 import numpy as np
 
 from ngsdk.asset.texture import TextureData
-from runtime_ref.sampling import decode
-from runtime_ref.sampling.backend import get_xp
+from ngsdk.runtime_ref.sampling import decode
+from ngsdk.runtime_ref.sampling.backend import get_xp
 
 # formats the 8-bit integer paths accept: one byte per component, unsigned, normalized
 _BYTE_UNORM = {"u1"}

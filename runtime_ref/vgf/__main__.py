@@ -1,5 +1,5 @@
-"""``python -m runtime_ref.vgf [--dir DIR] [--any-driver]``: print shell exports for the emulation layer."""
+"""``python -m ngsdk.runtime_ref.vgf [--dir DIR] [--any-driver]``: print shell exports for the emulation layer."""
 
-from runtime_ref.vgf.layers import main
+from ngsdk.runtime_ref.vgf.layers import main
 
 raise SystemExit(main())

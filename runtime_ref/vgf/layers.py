@@ -6,7 +6,7 @@ above the Graph layer and graph dispatch fails. The workaround: give each manife
 Graph layer's folder first in VK_LAYER_PATH. The copied manifests point at the wheel's libraries by absolute
 path; the library folder also goes on LD_LIBRARY_PATH.
 
-Command line (for shells and CI): ``eval "$(python -m runtime_ref.vgf --dir DIR)"``.
+Command line (for shells and CI): ``eval "$(python -m ngsdk.runtime_ref.vgf --dir DIR)"``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shlex
 from pathlib import Path
 
 from ngsdk.asset.atomic import atomic_write_bytes
-from runtime_ref.toolchain import ToolchainError, install_hint
+from ngsdk.toolchain import ToolchainError, install_hint
 
 LAYERS = (
     ("graph", "VkLayer_Graph", "VK_LAYER_ML_Graph_Emulation"),

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
-from runtime_ref.toolchain import ToolchainError, require_executable
-from runtime_ref.vgf.layers import emulation_layer_env
-from runtime_ref.vgf.reader import VgfInfo, read_vgf
+from ngsdk.asset.vgf import VgfInfo, read_vgf
+from ngsdk.runtime_ref.vgf.layers import emulation_layer_env
+from ngsdk.toolchain import ToolchainError, require_executable
 
 
 def scenario_for(

@@ -14,7 +14,7 @@ import os
 import numpy as np
 import pytest
 
-from runtime_ref.sampling import NotMeasuredError, sample
+from ngsdk.runtime_ref.sampling import NotMeasuredError, sample
 
 
 def open_driver():

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from ngsdk.asset.digest import decode_hash
+from ngsdk.runtime_ref.sampling import NotMeasuredError
 from ngsdk.textures.ingest import TextureSet, load_texture_set
-from runtime_ref.sampling import NotMeasuredError
 from tests.conformance.sampler_driver import record
 
 pytestmark = pytest.mark.conformance
@@ -40,7 +40,7 @@ SOURCES = ("wgsl", "hlsl")
 
 
 def _train(shared_data: Path, out: Path, spec) -> Path:
-    from exporters.bundle import write_bundle
+    from ngsdk.exporters.neural_texture import write_neural_texture
     from ngsdk.textures.config import TextureTrainConfig
     from ngsdk.textures.train import train_texture
 
@@ -52,14 +52,14 @@ def _train(shared_data: Path, out: Path, spec) -> Path:
     layout = dict(layout="grids") if mode == "hardware" else dict(latent_features=max(8, 32 // bits))
     cfg = TextureTrainConfig(bpp=40, hidden=32, steps=30, batch_size=2048, device="cpu", seed=seed,
                              decode_mode=mode, latent_bits=bits, address=address, eval_every=1000, **layout)
-    write_bundle(train_texture(ts, cfg).asset, out)
+    write_neural_texture(train_texture(ts, cfg).asset, out)
     return out
 
 
 @pytest.fixture(scope="module")
 def bundles(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     pytest.importorskip("torch")
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     root = tmp_path_factory.mktemp("decode_bundles")
     return {name: load_neural_texture(_train(shared_data, root / f"{name}.ngasset", spec))
@@ -136,7 +136,7 @@ def _edge_uvs(asset, n: int, seed: int) -> np.ndarray:
 
 @pytest.mark.parametrize("name", EXACT)
 def test_exact_whole_mips_equal_runtime_ref_and_recorded_hashes(shader, bundles, name):
-    from runtime_ref.neural_texture_exact import decode_mip
+    from ngsdk.runtime_ref.neural_texture_exact import decode_mip
 
     asset = bundles[name]
     for m in range(asset.mip_levels):
@@ -149,7 +149,7 @@ def test_exact_whole_mips_equal_runtime_ref_and_recorded_hashes(shader, bundles,
 
 @pytest.mark.parametrize("name", EXACT)
 def test_exact_coordinates_equal_runtime_ref(shader, bundles, name):
-    from runtime_ref.neural_texture_exact import decode_uv
+    from ngsdk.runtime_ref.neural_texture_exact import decode_uv
 
     asset = bundles[name]
     uv = _edge_uvs(asset, 4000, seed=7)
@@ -162,7 +162,7 @@ def test_exact_coordinates_equal_runtime_ref(shader, bundles, name):
 
 @pytest.mark.parametrize("name", HARDWARE)
 def test_hardware_whole_mips_match_profile_and_bounds(shader, bundles, name):
-    from runtime_ref.neural_texture_hw import HardwareDecoder
+    from ngsdk.runtime_ref.neural_texture_hw import HardwareDecoder
 
     asset = bundles[name]
     profile = _driver_profile(shader)
@@ -183,7 +183,7 @@ def test_hardware_whole_mips_match_profile_and_bounds(shader, bundles, name):
 @pytest.mark.parametrize("filter", ["linear", "trilinear"])
 @pytest.mark.parametrize("name", HARDWARE)
 def test_hardware_coordinates_match_profile_and_bounds(shader, bundles, name, filter):
-    from runtime_ref.neural_texture_hw import HardwareDecoder
+    from ngsdk.runtime_ref.neural_texture_hw import HardwareDecoder
 
     asset = bundles[name]
     profile = _driver_profile(shader)
@@ -210,8 +210,8 @@ def test_hardware_coordinates_match_profile_and_bounds(shader, bundles, name, fi
 @pytest.mark.parametrize("address", ["wrap", "clamp"])
 def test_vector_asset(shader, mode, layout, address):
     """The fixed assets of docs/decode-spec.md's test vectors decode identically on the driver."""
-    from runtime_ref.neural_texture_modes import decode_mip, decode_uv
-    from tools.decode_vectors import tiny_asset, vector_uvs
+    from ngsdk.runtime_ref.neural_texture_modes import decode_mip, decode_uv
+    from tests.fixtures.decode_vectors import tiny_asset, vector_uvs
 
     asset = tiny_asset(mode, address, layout)
     profile = "exact" if mode == "exact" else _driver_profile(shader)

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime_ref.sampling import NotMeasuredError, sample
-from tools.gpu.capture_sampler import random_cases
+from ngsdk.runtime_ref.sampling import NotMeasuredError, sample
+from tests.fixtures.sampler_cases import random_cases
 
 pytestmark = pytest.mark.conformance
 RECORD = json.loads((Path(__file__).parent / "nvidia_h100_capture.json").read_text(encoding="utf-8"))

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from exporters.dds import write_dds
 from ngsdk.cli import main
+from ngsdk.exporters.dds import write_dds
 from tests.conformance.sampler_driver import compare, open_driver
-from tools.sampler_corpus import random_texture
+from tests.fixtures.sampler_cases import FORMATS, acceptance_cases, case_id, random_texture
 
 pytestmark = pytest.mark.conformance
 
@@ -44,53 +44,18 @@ def _cli(tmp_path, tex, uv, lod, filter, address, profile):
     return np.load(tmp_path / f"{profile}.npy", allow_pickle=False)
 
 
-def _acceptance_cases():
-    cases = []
-    for w, h in ((5, 3), (16, 16), (37, 23), (128, 64), (256, 256)):
-        for filt in ("nearest", "linear"):
-            for address in ("repeat", "clamp"):
-                cases.append(("R8G8B8A8_UNORM", (w, h, 1), "2d", 1, filt, address))
-    for w, h in ((37, 23), (64, 64)):
-        for filt in ("nearest", "linear", "trilinear"):
-            for address in ("repeat", "clamp"):
-                cases.append(("R8G8B8A8_UNORM", (w, h, 1), "2d", 0, filt, address))
-    for size in ((7, 5, 3), (16, 16, 16)):
-        for filt in ("nearest", "linear"):
-            for address in ("repeat", "clamp"):
-                cases.append(("R8G8B8A8_UNORM", size, "3d", 1, filt, address))
-    cases.append(("R8G8B8A8_UNORM", (9, 12, 6), "3d", 0, "trilinear", "repeat"))
-    for w, h in ((5, 3), (37, 23), (256, 256)):
-        for filt in ("nearest", "linear"):
-            for address in ("repeat", "clamp", "mirror"):
-                cases.append(("R8G8B8A8_UNORM_SRGB", (w, h, 1), "2d", 1, filt, address))
-            cases.append(("R8G8B8A8_UNORM", (w, h, 1), "2d", 1, filt, "mirror"))
-    cases.append(("R8G8B8A8_UNORM_SRGB", (37, 23, 1), "2d", 0, "trilinear", "mirror"))
-    cases.append(("R8G8B8A8_UNORM_SRGB", (7, 5, 3), "3d", 1, "linear", "mirror"))
-    return cases
-
-
-def _case_id(case):
-    fmt, size, dim, mips, filt, address = case
-    return f"{fmt}-{dim}-{'x'.join(map(str, size))}-{'mips' if mips != 1 else 'nomip'}-{filt}-{address}"
-
-
-@pytest.mark.parametrize("case", _acceptance_cases(), ids=_case_id)
+@pytest.mark.parametrize("case", acceptance_cases(), ids=case_id)
 def test_cli_matches_driver_and_stays_bounded(driver, tmp_path, case):
     drv, profile = driver
     fmt, size, dim, mips, filt, address = case
-    rng = np.random.default_rng(zlib.crc32(_case_id(case).encode()))
+    rng = np.random.default_rng(zlib.crc32(case_id(case).encode()))
     tex = random_texture(rng, fmt, size, dim, mips)
     uv = rng.uniform(-3, 4, (N, 3 if dim == "3d" else 2)).astype(np.float32)
     lod = rng.uniform(-1, tex.mip_count + 0.5, N).astype(np.float32) if tex.mip_count > 1 else None
     ours = _cli(tmp_path, tex, uv, lod, filt, address, profile)
     bounds = _cli(tmp_path, tex, uv, lod, filt, address, "bounded")
-    compare(drv, profile, _case_id(case), tex, uv, lod, filter=filt, address=address, ours=ours,
+    compare(drv, profile, case_id(case), tex, uv, lod, filter=filt, address=address, ours=ours,
             bounds=bounds)
-
-
-FORMATS = ["B8G8R8A8_UNORM", "B8G8R8A8_UNORM_SRGB", "R8G8B8A8_SNORM", "R16G16B16A16_UNORM",
-           "R16G16B16A16_FLOAT", "R32G32B32A32_FLOAT", "R32G32_FLOAT", "R32_FLOAT", "R8G8_UNORM",
-           "R16_FLOAT", "R8_UNORM"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -14,11 +14,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from exporters.shading.binary import encode_network
-from exporters.shading.glsl import generate_glsl
-from exporters.shading.hlsl import generate_hlsl
-from exporters.shading.wgsl import generate_wgsl
-from runtime_ref.shading import evaluate
+from ngsdk.exporters.shading_mlp_portable.binary import encode_network
+from ngsdk.exporters.shading_mlp_portable.glsl import generate_glsl
+from ngsdk.exporters.shading_mlp_portable.hlsl import generate_hlsl
+from ngsdk.exporters.shading_mlp_portable.wgsl import generate_wgsl
+from ngsdk.runtime_ref.shading_mlp import evaluate
 from tests.unit.test_shading_exports import CONFIGS, random_asset, sample_uvs
 
 pytestmark = pytest.mark.conformance

@@ -43,7 +43,7 @@ def layout_options(mode: str, bits: int) -> dict:
 def train_bundle(material: Path, out: Path, *, mode: str, address: str, bits: int, seed: int = 0,
                  steps: int = 30) -> Path:
     """Train a small bundle in decode mode ``mode`` through the trainer API (as `ngsdk train texture` does)."""
-    from exporters.bundle import write_bundle
+    from ngsdk.exporters.neural_texture import write_neural_texture
     from ngsdk.textures.config import TextureTrainConfig
     from ngsdk.textures.ingest import load_texture_set
     from ngsdk.textures.train import train_texture
@@ -52,7 +52,7 @@ def train_bundle(material: Path, out: Path, *, mode: str, address: str, bits: in
     cfg = TextureTrainConfig(bpp=16 if bits == 8 else 12, latent_bits=bits, hidden=32, steps=steps, seed=seed,
                              device="cpu", batch_size=4096, address=address, decode_mode=mode,
                              **layout_options(mode, bits))
-    write_bundle(train_texture(ts, cfg).asset, out)
+    write_neural_texture(train_texture(ts, cfg).asset, out)
     return out
 
 

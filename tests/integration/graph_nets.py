@@ -89,7 +89,7 @@ def make_convnet(seed: int = 0, *, align_corners: bool = False):  # noqa: ANN201
 
 
 def mlp_io():  # noqa: ANN201
-    from exporters.graph.io import IODescription, TensorIO
+    from ngsdk.exporters.graph.io import IODescription, TensorIO
 
     return IODescription(
         inputs=(
@@ -116,7 +116,7 @@ def mlp_io():  # noqa: ANN201
 
 
 def conv_io():  # noqa: ANN201
-    from exporters.graph.io import IODescription, TensorIO
+    from ngsdk.exporters.graph.io import IODescription, TensorIO
 
     return IODescription(
         inputs=(

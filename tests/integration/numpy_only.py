@@ -1,5 +1,6 @@
 """A real interpreter with only what ``pip install .`` installs: numpy, click, jsonschema and pillow (with their
-own dependencies) and this checkout, nothing of the extras (no torch, onnx, coremltools, ExecuTorch, tqdm).
+own dependencies) and this checkout installed (tests.integration.installed), nothing of the extras (no torch,
+onnx, coremltools, ExecuTorch, tqdm).
 
 Built as a virtual environment without pip whose site-packages point (a .pth file) at a folder of links to
 exactly those distributions of the test interpreter, so no download is needed and nothing else leaks in.
@@ -13,7 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.integration.installed import install_checkout
+
 CORE = ("numpy", "click", "jsonschema", "pillow")
 
 
@@ -51,7 +53,7 @@ def numpy_only_python(root: Path) -> Path:
                 (site / top).symlink_to(src)
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                              check=True, capture_output=True, text=True).stdout.strip()
-    Path(purelib, "ngsdk_test_core.pth").write_text(f"{site}\n{REPO}\n")
+    Path(purelib, "ngsdk_test_core.pth").write_text(f"{site}\n{install_checkout(root / 'ngsdk')}\n")
     return python
 
 

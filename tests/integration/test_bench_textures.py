@@ -85,15 +85,20 @@ def test_roundtrip_constant_blocks_are_exact(bench):
         assert nbytes == 6 * {"BC7": 16, "BC5": 16, "BC4": 8}[fmt]
 
 
-def test_docs_section_is_replaced_and_others_kept(bench):
+def test_docs_section_is_replaced_and_others_kept():
+    from tools.bench_common import replace_section
+
     other = "# Benchmarks\n\n## Volumes\n\nby someone else\n"
-    once = bench.replace_section(other, "nt-vs-bcn", "## Neural texture compression vs BCn\n\nv1")
+    once = replace_section(other, "bench_textures", "nt-vs-bcn", "## Neural texture compression vs BCn\n\nv1")
     assert once.startswith(other.rstrip("\n")) and "v1" in once
-    twice = bench.replace_section(once + "\n## Later section\n\nkept\n", "nt-vs-bcn", "## NTC\n\nv2")
+    twice = replace_section(once + "\n## Later section\n\nkept\n", "bench_textures", "nt-vs-bcn", "## NTC\n\nv2")
     assert "v1" not in twice and "v2" in twice and "by someone else" in twice and "kept" in twice
     assert twice.count("<!-- BEGIN bench_textures:nt-vs-bcn") == 1
+    legacy = "<!-- BEGIN bench_decode_modes:quality -->\nold\n<!-- END bench_decode_modes:quality -->\n"
+    assert "old" not in replace_section(legacy, "bench_decode_modes", "quality", "new")  # markers without a note
     with pytest.raises(ValueError, match="begin marker"):
-        bench.replace_section(twice.replace("<!-- END bench_textures:nt-vs-bcn -->", ""), "nt-vs-bcn", "x")
+        replace_section(twice.replace("<!-- END bench_textures:nt-vs-bcn -->", ""), "bench_textures", "nt-vs-bcn",
+                        "x")
 
 
 def test_convergence_time(bench):

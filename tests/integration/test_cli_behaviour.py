@@ -1,6 +1,6 @@
 """Issue 12: what a new user hits on the command line, on a small real bundle (a 256x256 crop of Ground068).
 
-- item 2: ``verify --source`` with a material the bundle was not trained on FAILs NT006 naming the files;
+- item 2: ``verify --source`` with a material the bundle was not trained on FAILs the source check naming the files;
 - item 3: ``verify --min-psnr`` without ``--source`` checks the PSNR the trainer recorded and says so;
 - item 4: a mistyped ``--loss-weight`` name is an error listing the material's names;
 - item 5: ``--device cuda:N`` reaches the trainer;
@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from ngsdk.cli import main
+from ngsdk.verify.catalog import neural_texture as NT
 from tests.integration.conftest import SMALL, train_small
 
 
@@ -58,12 +59,12 @@ def test_verify_against_another_material_fails_nt006(small_bundle: Path, bark: P
     res = cli("verify", small_bundle, "--source", bark, "--json", report)
     assert res.exit_code == 1
     checks = {c["code"]: c for c in json.loads(report.read_text())["checks"]}
-    assert checks["NT006"]["status"] == "fail"
-    msg = checks["NT006"]["message"]
+    assert checks[NT.SOURCE.code]["status"] == "fail"
+    msg = checks[NT.SOURCE.code]["message"]
     assert "not among the trained files: albedo.png, ao.png, displacement.png, normal.png, roughness.png" in msg
     assert "missing: Ground068_1K-JPG_AmbientOcclusion.png, Ground068_1K-JPG_Color.png" in msg
-    assert checks["NT007"]["status"] == "skip"  # no PSNR against the wrong material
-    assert one_error_line(res).startswith("error: NT006 source: ")
+    assert checks[NT.QUALITY.code]["status"] == "skip"  # no PSNR against the wrong material
+    assert one_error_line(res).startswith(f"error: {NT.SOURCE} source: ")
 
 
 def test_verify_names_a_changed_source_file(small_bundle: Path, small_material: Path, tmp_path: Path) -> None:
@@ -79,7 +80,7 @@ def test_verify_names_a_changed_source_file(small_bundle: Path, small_material: 
 
 
 def test_source_mismatch_rules() -> None:
-    from ngsdk.verify.texture import source_mismatch
+    from ngsdk.verify.neural_texture import source_mismatch
 
     rec = {"a.png": "1" * 64, "b.png": "2" * 64}
     assert source_mismatch(rec, dict(rec)) is None
@@ -96,7 +97,7 @@ def test_min_psnr_without_source_uses_the_recorded_psnr(small_bundle: Path, tmp_
     report = tmp_path / "r.json"
     res = cli("verify", small_bundle, "--min-psnr", f"{recorded + 1:.2f}", "--json", report)
     assert res.exit_code == 1
-    nt7 = {c["code"]: c for c in json.loads(report.read_text())["checks"]}["NT007"]
+    nt7 = {c["code"]: c for c in json.loads(report.read_text())["checks"]}[NT.QUALITY.code]
     assert nt7["status"] == "fail" and nt7["name"] == "quality (recorded)"
     assert "recorded by the trainer" in nt7["message"] and "below --min-psnr" in nt7["message"]
     res = cli("verify", small_bundle, "--min-psnr", f"{recorded - 1:.2f}")

@@ -1,8 +1,8 @@
 """The C++ loader (engine_plugins/common) against the reference runtime, on real trained bundles.
 
 Every mip of every bundle is decoded by the C++ CPU decoder (``ngsdk_decode``) and compared byte for
-byte with runtime_ref: the float mode with runtime_ref.neural_texture.decode_mip, the exact mode with
-runtime_ref.neural_texture_exact.decode_mip. Damaged bundles must be refused by both readers, the C++
+byte with runtime_ref: the float mode with ngsdk.runtime_ref.neural_texture.decode_mip, the exact mode with
+ngsdk.runtime_ref.neural_texture_exact.decode_mip. Damaged bundles must be refused by both readers, the C++
 one with a one-line error naming the file; a mutation run (under ASan/UBSan when that build exists)
 must end without a crash.
 """
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 from ngsdk.asset.errors import AssetError
-from runtime_ref import neural_texture, neural_texture_exact
-from runtime_ref.bundle import load_neural_texture
+from ngsdk.runtime_ref import neural_texture, neural_texture_exact
+from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
 from .engine_build import REPO, VARIANTS, build_root, cmake_build, train_variants
 
@@ -74,7 +74,7 @@ def test_cpp_float_view_of_an_integer_decoder_matches(bundles, loader_build: Pat
 @pytest.mark.parametrize("name", ["exact-clamp-8bit", "hardware-wrap-8bit"])
 def test_cpp_shader_parameters_match_runtime_ref(name: str, bundles, loader_build: Path, tmp_path: Path):
     """The int32 array the shaders read, built by the C++ loader, equals runtime_ref's param_blob."""
-    from runtime_ref.neural_texture_int import param_blob
+    from ngsdk.runtime_ref.neural_texture_int import param_blob
 
     res = run_decode(loader_build, bundles[name], "--params", tmp_path / "p.bin")
     assert res.returncode == 0, res.stderr
@@ -88,8 +88,8 @@ def test_cpp_decodes_the_spec_vector_assets(layout: str, address: str, loader_bu
     """docs/decode-spec.md's vector assets in both latent layouts (one tap per grid; two taps of one pyramid
     + LOD input): every mip in the exact mode and in the float view equals runtime_ref, and the shader
     parameters equal param_blob."""
-    from runtime_ref.neural_texture_int import param_blob
-    from tools.decode_vectors import tiny_asset, write_vector_bundle
+    from ngsdk.runtime_ref.neural_texture_int import param_blob
+    from tests.fixtures.decode_vectors import tiny_asset, write_vector_bundle
 
     bundle = write_vector_bundle(tiny_asset("exact", address, layout), tmp_path / "v.ngasset")
     asset = load_neural_texture(bundle)  # the float view is of the stored (float32) input scales
@@ -109,7 +109,7 @@ def test_cpp_decodes_the_spec_vector_assets(layout: str, address: str, loader_bu
 def test_cpp_reads_format_1x_bundles_like_their_2x_form(mode: str, loader_build: Path, tmp_path: Path):
     """A 1.x bundle (texture.grid_levels) loads in C++ as its 2.0 form (mip_inputs): same shader parameters,
     the same decoded bytes, the trainer's reference hashes."""
-    from tools.decode_vectors import tiny_asset, write_vector_bundle
+    from tests.fixtures.decode_vectors import tiny_asset, write_vector_bundle
 
     v1 = write_vector_bundle(tiny_asset(mode, "wrap"), tmp_path / "v1.ngasset", format_1x=True)
     v2 = write_vector_bundle(tiny_asset(mode, "wrap"), tmp_path / "v2.ngasset")

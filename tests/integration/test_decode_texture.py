@@ -14,9 +14,9 @@ from PIL import Image
 
 from ngsdk.cli import main
 from ngsdk.metrics import psnr
+from ngsdk.runtime_ref.neural_texture import load_neural_texture
+from ngsdk.runtime_ref.neural_texture_modes import decode_mip
 from ngsdk.textures.stored import bytes_to_linear
-from runtime_ref.bundle import load_neural_texture
-from runtime_ref.neural_texture_modes import decode_mip
 
 GROUPS = {"albedo": [0, 1, 2], "normal": [3, 4, 5], "roughness": [6], "ao": [7], "displacement": [8]}
 
@@ -49,7 +49,7 @@ def test_png_maps_are_the_decoded_bytes(small_bundle: Path, reference, tmp_path:
 def test_exr_maps_are_linear_float(small_bundle: Path, reference, tmp_path: Path) -> None:
     import OpenEXR
 
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     res = decode(small_bundle, "--out", tmp_path, "--format", "exr", "--mip", "1")
     assert res.exit_code == 0, res.output
@@ -62,7 +62,7 @@ def test_exr_maps_are_linear_float(small_bundle: Path, reference, tmp_path: Path
 
 
 def test_dds_maps_hold_the_mip_chain(small_bundle: Path, reference, tmp_path: Path) -> None:
-    from runtime_ref.dds import read_dds
+    from ngsdk.runtime_ref.dds import read_dds
 
     res = decode(small_bundle, "--out", tmp_path, "--format", "dds")
     assert res.exit_code == 0, res.output
@@ -76,8 +76,8 @@ def test_dds_maps_hold_the_mip_chain(small_bundle: Path, reference, tmp_path: Pa
 
 
 def test_bc_maps_are_the_fallback_textures(small_bundle: Path, reference, tmp_path: Path) -> None:
+    from ngsdk.runtime_ref.dds import decode_block_dds
     from ngsdk.textures.bcn import bc_decode, rebuild_normal_z
-    from runtime_ref.dds import decode_block_dds
 
     res = decode(small_bundle, "--out", tmp_path, "--format", "bc")
     assert res.exit_code == 0, res.output

@@ -1,7 +1,7 @@
 """ONNX, Core ML and VGF exports of two stand-in nets, verified for real on Linux.
 
 ONNX: onnx.checker + onnxruntime + onnx.reference; Core ML: runtime_ref's MIL interpreter; VGF: vgfpy parse,
-a run on lavapipe through the ML emulation layer. Bounds are runtime_ref.graph_verify.BOUNDS (derivation in
+a run on lavapipe through the ML emulation layer. Bounds are ngsdk.runtime_ref.graph_verify.BOUNDS (derivation in
 docs/graph-exports.md); measured errors are printed (pytest -s) for the docs.
 """
 
@@ -28,7 +28,7 @@ def toolchain() -> None:
 def mlp_bundle(tmp_path_factory: pytest.TempPathFactory, toolchain: None):
     import torch
 
-    from exporters.graph import export_all
+    from ngsdk.exporters.graph import export_all
 
     torch.manual_seed(1)
     model = make_mlp()
@@ -55,7 +55,7 @@ def conv_bundle(tmp_path_factory: pytest.TempPathFactory, toolchain: None):
     """Float formats from the half-pixel-bilinear net; int8 VGF from the align-corners net (exact in int8)."""
     import torch
 
-    from exporters.graph import export_all
+    from ngsdk.exporters.graph import export_all
 
     torch.manual_seed(2)
     out = tmp_path_factory.mktemp("conv_bundle")
@@ -94,7 +94,7 @@ def _by(records, fmt: str, precision: str):  # noqa: ANN001, ANN202
 
 
 def _verify_all(out: Path, records) -> dict[str, dict]:  # noqa: ANN001
-    from runtime_ref.graph_verify import verify_export
+    from ngsdk.runtime_ref.graph_verify import verify_export
 
     reports = {}
     for rec in records:
@@ -108,7 +108,7 @@ def _verify_all(out: Path, records) -> dict[str, dict]:  # noqa: ANN001
 
 
 def test_mlp_all_formats_verify(mlp_bundle) -> None:  # noqa: ANN001
-    from runtime_ref.graph_verify import BOUNDS
+    from ngsdk.runtime_ref.graph_verify import BOUNDS
 
     out, records, _ = mlp_bundle
     assert [(r.format, r.precision) for r in records] == [
@@ -149,7 +149,7 @@ def test_conv_all_formats_verify(conv_bundle) -> None:  # noqa: ANN001
 
 
 def test_records_list_every_file_with_digests(mlp_bundle, conv_bundle) -> None:  # noqa: ANN001
-    from exporters.graph.io import ExportRecord, file_sha256, tree_sha256
+    from ngsdk.exporters.graph.io import ExportRecord, file_sha256, tree_sha256
 
     for out, records in ((mlp_bundle[0], mlp_bundle[1]), conv_bundle):
         for rec in records:
@@ -172,7 +172,7 @@ def test_records_list_every_file_with_digests(mlp_bundle, conv_bundle) -> None: 
 
 
 def test_onnx_single_file_opset_metadata_dynamic_batch(mlp_bundle, conv_bundle) -> None:  # noqa: ANN001
-    from runtime_ref.onnx_check import check_onnx
+    from ngsdk.runtime_ref.onnx_check import check_onnx
 
     for out, rec, io in (
         (mlp_bundle[0], _by(mlp_bundle[1], "onnx", "fp32"), mlp_io()),
@@ -195,9 +195,9 @@ def test_onnx_single_file_opset_metadata_dynamic_batch(mlp_bundle, conv_bundle) 
 def test_onnx_opset_is_configurable(tmp_path: Path, toolchain: None) -> None:
     import torch
 
-    from exporters.graph.onnx_export import export_onnx
-    from runtime_ref.graph_verify import verify_export
-    from runtime_ref.onnx_check import check_onnx
+    from ngsdk.exporters.graph.onnx_export import export_onnx
+    from ngsdk.runtime_ref.graph_verify import verify_export
+    from ngsdk.runtime_ref.onnx_check import check_onnx
 
     rec = export_onnx(make_convnet(), (torch.rand(2, 3, 16, 16),), conv_io(), tmp_path, name="c18", opset=18)
     assert check_onnx(tmp_path / rec.path)["opset"]["ai.onnx"] == 18 and rec.details["exporter"] == "dynamo"
@@ -209,7 +209,7 @@ def test_onnx_opset_is_configurable(tmp_path: Path, toolchain: None) -> None:
 
 
 def test_coreml_package_metadata(mlp_bundle) -> None:  # noqa: ANN001
-    from runtime_ref.mil import load_mlpackage
+    from ngsdk.runtime_ref.mil import load_mlpackage
 
     out, records, _ = mlp_bundle
     for prec in ("fp32", "fp16"):
@@ -231,7 +231,7 @@ def test_coreml_package_metadata(mlp_bundle) -> None:  # noqa: ANN001
 
 
 def test_vgf_sidecar_and_parse(mlp_bundle, conv_bundle) -> None:  # noqa: ANN001
-    from runtime_ref.vgf import read_vgf
+    from ngsdk.asset.vgf import read_vgf
 
     for out, records in ((mlp_bundle[0], mlp_bundle[1]), conv_bundle):
         for rec in (r for r in records if r.format == "vgf"):
@@ -263,9 +263,9 @@ def test_int8_vgf_equals_quantized_torch_model(tmp_path: Path, toolchain: None) 
     requantization (int8_reference), bit for bit; the float-simulated model is at most 1 step away."""
     import torch
 
-    from exporters.graph.int8_reference import float_simulation_gap, int8_reference
-    from exporters.graph.vgf_export import export_vgf, quantize_ptq
-    from runtime_ref.graph_verify import verify_export
+    from ngsdk.exporters.graph.int8_reference import float_simulation_gap, int8_reference
+    from ngsdk.exporters.graph.vgf_export import export_vgf, quantize_ptq
+    from ngsdk.runtime_ref.graph_verify import verify_export
 
     torch.manual_seed(3)
     net = make_convnet(align_corners=True)
@@ -288,10 +288,10 @@ def test_int8_vgf_equals_quantized_torch_model(tmp_path: Path, toolchain: None) 
 def test_qat_model_exports_to_exact_int8_vgf(tmp_path: Path, toolchain: None) -> None:
     import torch
 
-    from exporters.graph import export_all
-    from exporters.graph.int8_reference import int8_reference
-    from exporters.graph.vgf_export import prepare_qat, to_quantized
-    from runtime_ref.graph_verify import verify_export
+    from ngsdk.exporters.graph import export_all
+    from ngsdk.exporters.graph.int8_reference import int8_reference
+    from ngsdk.exporters.graph.vgf_export import prepare_qat, to_quantized
+    from ngsdk.runtime_ref.graph_verify import verify_export
 
     torch.manual_seed(4)
     x = torch.rand(32, 12)
@@ -319,8 +319,8 @@ def test_int8_half_pixel_bilinear_differs_only_on_ties(tmp_path: Path, toolchain
     model rounds half to even, so half-pixel bilinear in int8 is off by +1 on ties and nowhere else."""
     import torch
 
-    from exporters.graph.vgf_export import export_vgf, quantize_ptq
-    from runtime_ref.graph_verify import verify_export
+    from ngsdk.exporters.graph.vgf_export import export_vgf, quantize_ptq
+    from ngsdk.runtime_ref.graph_verify import verify_export
 
     torch.manual_seed(5)
     net = make_convnet(align_corners=False)
@@ -339,7 +339,7 @@ def test_int8_half_pixel_bilinear_differs_only_on_ties(tmp_path: Path, toolchain
 
 
 def test_verify_fails_loudly_on_tampering_and_wrong_outputs(mlp_bundle, tmp_path: Path) -> None:  # noqa: ANN001
-    from runtime_ref.graph_verify import load_reference, verify_export
+    from ngsdk.runtime_ref.graph_verify import load_reference, verify_export
 
     out, records, _ = mlp_bundle
     rec = _by(records, "onnx", "fp32")
@@ -359,8 +359,8 @@ def test_verify_fails_loudly_on_tampering_and_wrong_outputs(mlp_bundle, tmp_path
 def test_unknown_mil_op_is_a_clear_error(mlp_bundle, tmp_path: Path) -> None:  # noqa: ANN001
     import coremltools as ct
 
-    from runtime_ref.graph_verify import verify_export
-    from runtime_ref.mil import UnsupportedOpError, run_program
+    from ngsdk.runtime_ref.graph_verify import verify_export
+    from ngsdk.runtime_ref.mil import UnsupportedOpError, run_program
 
     out, records, _ = mlp_bundle
     rec = _by(records, "coreml", "fp32")
@@ -383,7 +383,7 @@ def test_unknown_mil_op_is_a_clear_error(mlp_bundle, tmp_path: Path) -> None:  #
 
 
 def _reference(out: Path, rec):  # noqa: ANN001, ANN202
-    from runtime_ref.graph_verify import load_reference
+    from ngsdk.runtime_ref.graph_verify import load_reference
 
     return load_reference(rec.to_json(), out)
 
@@ -391,7 +391,7 @@ def _reference(out: Path, rec):  # noqa: ANN001, ANN202
 def test_exports_are_byte_reproducible(mlp_bundle, tmp_path: Path) -> None:  # noqa: ANN001
     import torch
 
-    from exporters.graph import export_all
+    from ngsdk.exporters.graph import export_all
 
     out, records, model = mlp_bundle
     torch.manual_seed(1)

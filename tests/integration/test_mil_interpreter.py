@@ -121,8 +121,8 @@ def indexing(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     require_toolchain()
     import torch
 
-    from exporters.graph.coreml_export import export_coreml
-    from exporters.graph.io import IODescription, TensorIO
+    from ngsdk.exporters.graph.coreml_export import export_coreml
+    from ngsdk.exporters.graph.io import IODescription, TensorIO
 
     io = IODescription([TensorIO("x", ("batch", 8))], [TensorIO("y", ("batch", 20))])
     net = _indexing_net()
@@ -137,7 +137,7 @@ def indexing(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 def test_mil_interpreter_indexing_ops(indexing, precision: str, bound: float) -> None:  # noqa: ANN001
     import torch
 
-    from runtime_ref.mil import run_program
+    from ngsdk.runtime_ref.mil import run_program
 
     net, out, recs = indexing
     assert EXPECTED_OPS_2 <= set(recs[precision].details["mil_ops"])
@@ -155,8 +155,8 @@ def sink(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     require_toolchain()
     import torch
 
-    from exporters.graph.coreml_export import export_coreml
-    from exporters.graph.io import IODescription, TensorIO
+    from ngsdk.exporters.graph.coreml_export import export_coreml
+    from ngsdk.exporters.graph.io import IODescription, TensorIO
 
     io = IODescription([TensorIO("x", ("batch", 4, 8, 8), layout="NCHW")], [TensorIO("y", ("batch", 160))])
     net = _kitchen_sink()
@@ -172,7 +172,7 @@ def sink(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 def test_mil_interpreter_matches_torch(sink, precision: str, bound: float) -> None:  # noqa: ANN001
     import torch
 
-    from runtime_ref.mil import run_program
+    from ngsdk.runtime_ref.mil import run_program
 
     net, out, recs = sink
     assert EXPECTED_OPS <= set(recs[precision].details["mil_ops"])
@@ -189,7 +189,7 @@ def test_mil_interpreter_matches_torch(sink, precision: str, bound: float) -> No
 def test_fp16_program_rounds_every_op_to_half(sink) -> None:  # noqa: ANN001
     import torch
 
-    from runtime_ref.mil import run_program
+    from ngsdk.runtime_ref.mil import run_program
 
     _, out, recs = sink
     x = torch.rand(2, 4, 8, 8).numpy()
@@ -225,9 +225,9 @@ def test_concat_of_scalars_builds_a_vector(tmp_path: Path, precision: str, bound
     require_toolchain()
     import torch
 
-    from exporters.graph.coreml_export import export_coreml
-    from exporters.graph.io import IODescription, TensorIO
-    from runtime_ref.mil import load_mlpackage, run_program
+    from ngsdk.exporters.graph.coreml_export import export_coreml
+    from ngsdk.exporters.graph.io import IODescription, TensorIO
+    from ngsdk.runtime_ref.mil import load_mlpackage, run_program
 
     io = IODescription([TensorIO("x", ("batch", 2, 3, 4), layout="NCHW")],
                        [TensorIO("y", ("batch", 2, 3, 4), layout="NCHW")])

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from ngsdk.verify.catalog import graph_exports as GX
+from ngsdk.verify.catalog import neural_texture as NT
 from tests.integration.engine_build import REPO, cmake_build
 from tests.integration.graph_nets import require_toolchain
 from tests.integration.numpy_only import clean_env, numpy_only_python
@@ -40,9 +42,10 @@ def clean_path() -> str:
     return os.pathsep.join(dirs)
 
 
-def ngsdk(*args: object, python: str | Path = sys.executable, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``python -m ngsdk ARGS`` in the checkout, as a user runs it (no venv activated)."""
-    return subprocess.run([str(python), "-m", "ngsdk", *map(str, args)], capture_output=True, text=True, cwd=REPO,
+def ngsdk(*args: object, python: str | Path = sys.executable, env: dict | None = None,
+          cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """``python -m ngsdk ARGS`` in the checkout (or ``cwd``), as a user runs it (no venv activated)."""
+    return subprocess.run([str(python), "-m", "ngsdk", *map(str, args)], capture_output=True, text=True, cwd=cwd,
                           env=env or clean_env(PATH=clean_path()))
 
 
@@ -66,7 +69,7 @@ def test_export_finds_the_converter_beside_the_interpreter(exported) -> None:
 
 
 def test_missing_converter_names_the_package() -> None:
-    from runtime_ref.toolchain import ToolchainError, require_executable
+    from ngsdk.toolchain import ToolchainError, require_executable
 
     with pytest.raises(ToolchainError) as e:
         require_executable("ngsdk-no-such-converter", "pip package 'ai-ml-sdk-model-converter'")
@@ -99,8 +102,8 @@ def test_quickstart_bundle_is_small(exported) -> None:
         with zipfile.ZipFile(bundle / name) as z:
             assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in z.infolist()), name
     mip_ref = next(n for n in verification if n.startswith("nt_mip0."))
-    from exporters.graph.reference import SAMPLE_SIZE
-    from runtime_ref.graph_verify import Sampled, load_reference
+    from ngsdk.exporters.graph.reference import SAMPLE_SIZE
+    from ngsdk.runtime_ref.graph_verify import Sampled, load_reference
 
     rec = next(e for e in manifest["exports"] if e["graph"] == "nt_mip0")["details"]["record"]
     _, expected = load_reference(rec, bundle)
@@ -111,7 +114,7 @@ def test_quickstart_bundle_is_small(exported) -> None:
 
 
 def test_cpp_loader_accepts_every_export(exported) -> None:
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     bundle, _ = exported
     kinds = {(e["format"], e["precision"]) for e in json.loads((bundle / "manifest.json").read_text())["exports"]}
@@ -126,8 +129,8 @@ def test_cpp_loader_accepts_every_export(exported) -> None:
 def test_vulkan_sample_accepts_every_export(exported, tmp_path: Path) -> None:
     import numpy as np
 
-    from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.neural_texture_exact import decode_mip
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture_exact import decode_mip
 
     bundle, _ = exported
     exe = cmake_build(REPO / "engine_plugins" / "vulkan", "vulkan") / "ngsdk_vulkan_sample"
@@ -144,7 +147,7 @@ def test_verify_json_goes_to_stdout(exported) -> None:
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads(res.stdout)
     assert report["result"] == "PASS" and report["kind"] == "neural_texture"
-    assert "NT004 decode consistency" in res.stderr  # the text report moved to stderr
+    assert f"{NT.DECODE_CONSISTENCY} {NT.DECODE_CONSISTENCY.title}" in res.stderr  # the text report moved to stderr
 
 
 @pytest.fixture(scope="module")
@@ -158,29 +161,32 @@ def numpy_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_numpy_only_verify_skips_export_runs(exported, numpy_only: Path, tmp_path: Path) -> None:
     bundle, _ = exported
     report = tmp_path / "r.json"
-    res = ngsdk("verify", bundle, "--json", report, python=numpy_only, env=clean_env(PATH=clean_path()))
+    res = ngsdk("verify", bundle, "--json", report, python=numpy_only, env=clean_env(PATH=clean_path()), cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.rstrip().splitlines()[-1].startswith("PASS (4 checks skipped: pip install 'ngsdk[export]'")
     checks = json.loads(report.read_text())["checks"]
-    status = {c["name"]: c["status"] for c in checks if c["code"] == "GX001"}
+    status = {c["name"]: c["status"] for c in checks if c["code"] == GX.RECORDED_REFERENCE.code}
     assert status == {"onnx fp32 nt_decoder": "skip", "onnx fp32 nt_mip0": "skip", "vgf fp32 nt_decoder": "skip",
                       "vgf int8 nt_decoder": "skip", "coreml fp32 nt_decoder": "pass", "coreml fp16 nt_decoder": "pass",
                       "coreml fp32 nt_mip0": "pass", "coreml fp16 nt_mip0": "pass"}
     for c in checks:
         if c["status"] == "skip":
             assert "files match their sha256" in c["message"] and "pip install 'ngsdk[export]'" in c["message"]
-    strict = ngsdk("verify", bundle, "--strict", "-q", python=numpy_only, env=clean_env(PATH=clean_path()))
+    strict = ngsdk("verify", bundle, "--strict", "-q", python=numpy_only, env=clean_env(PATH=clean_path()),
+                   cwd=tmp_path)
     assert strict.returncode == 1 and "skipped under --strict" in strict.stderr
 
 
 def test_numpy_only_export_and_train_name_the_extra(exported, numpy_only: Path, tmp_path: Path) -> None:
     bundle, _ = exported
     env = clean_env(PATH=clean_path())
-    res = ngsdk("export", bundle, "--format", "onnx", "--out", tmp_path / "copy.ngasset", python=numpy_only, env=env)
+    res = ngsdk("export", bundle, "--format", "onnx", "--out", tmp_path / "copy.ngasset", python=numpy_only, env=env,
+                cwd=tmp_path)
     assert res.returncode == 2
     assert res.stderr.strip().splitlines() == [res.stderr.strip()] and "pip install 'ngsdk[export]'" in res.stderr
     assert not (tmp_path / "copy.ngasset").exists()
-    res = ngsdk("train", "texture", SAMPLE, "--out", tmp_path / "t.ngasset", "--steps", "1", python=numpy_only, env=env)
+    res = ngsdk("train", "texture", SAMPLE, "--out", tmp_path / "t.ngasset", "--steps", "1", python=numpy_only, env=env,
+                cwd=tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert res.stderr.strip() == ("error: this command needs PyTorch (module 'torch' is not installed): "
                                   "pip install 'ngsdk[train]'")

@@ -1,6 +1,7 @@
 """Issue 12 item 9: the quickstart needs nothing beside the checkout. The sample material ships in the package
 (ngsdk/samples/ground068_512, CC0, with its licence), and tools/quickstart.sh runs end to end in a copy of the
-checkout that has no ../shared beside it (its steps; tools/setup.sh is what the README command adds)."""
+checkout that has no ../shared beside it, installed from that copy (its steps; tools/setup.sh is what the README
+command adds)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from tests.integration.engine_build import REPO
 from tests.integration.graph_nets import require_toolchain
+from tests.integration.installed import copy_checkout, pip_target
 from tests.integration.numpy_only import clean_env
 
 SAMPLE = REPO / "ngsdk" / "samples" / "ground068_512"
@@ -35,20 +37,13 @@ def test_sample_material_ships_with_its_licence() -> None:
 
 def test_quickstart_runs_in_a_copy_without_shared(tmp_path: Path) -> None:
     require_toolchain()
-    clone = tmp_path / "clone" / "ngsdk"
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"], cwd=REPO,
-                            capture_output=True, check=True).stdout.decode().split("\0")
-    for rel in filter(None, listed):
-        src = REPO / rel
-        if src.is_file():
-            dst = clone / rel
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_bytes(src.read_bytes())
-            os.chmod(dst, src.stat().st_mode)
+    clone = copy_checkout(tmp_path / "clone" / "ngsdk")
     assert not (clone.parent / "shared").exists() and not (clone / ".venv").exists()
+    site = tmp_path / "site"
+    pip_target(site, str(clone))  # the copy's code, installed as pip installs it
     shim = tmp_path / "bin"
     shim.mkdir()
-    (shim / "ngsdk").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m ngsdk "$@"\n')  # the copy's code: cwd first
+    (shim / "ngsdk").write_text(f'#!/bin/sh\nPYTHONPATH="{site}" exec "{site}/bin/ngsdk" "$@"\n')
     (shim / "ngsdk").chmod(0o755)
     env = clean_env(PATH=f"{shim}{os.pathsep}/usr/local/bin:/usr/bin:/bin")
     res = subprocess.run(["bash", "tools/quickstart.sh", "--no-setup", "--time-budget", "5"], cwd=clone, env=env,
@@ -58,6 +53,6 @@ def test_quickstart_runs_in_a_copy_without_shared(tmp_path: Path) -> None:
     assert json.loads((out / "report.json").read_text())["result"] == "PASS"
     assert (out / "report.html").is_file() and (out / "maps" / "albedo.png").is_file()
     assert "engine payload" in res.stdout
-    where = subprocess.run([sys.executable, "-c", "import ngsdk; print(ngsdk.__file__)"], cwd=clone, env=env,
-                           capture_output=True, text=True).stdout
-    assert where.startswith(str(clone)), where  # the run used the copy, not the checkout
+    where = subprocess.run([sys.executable, "-c", "import ngsdk.runtime_ref; print(ngsdk.runtime_ref.__file__)"],
+                           cwd=tmp_path, env={**env, "PYTHONPATH": str(site)}, capture_output=True, text=True).stdout
+    assert where.startswith(str(site)), where  # the run used the installed copy, not the checkout

@@ -1,6 +1,6 @@
 """Graph exports of a shading MLP bundle (ONNX, Core ML fp32/fp16, VGF fp32/int8) through the real CLI:
-train a tiny network on a crop of kodim05, export every format, and ``ngsdk verify`` them (GX001 against
-the stored torch references, GX002 against runtime_ref's fp32 evaluate). A failing format library gives a
+train a tiny network on a crop of kodim05, export every format, and ``ngsdk verify`` them (against
+the stored torch references and against runtime_ref's fp32 evaluate). A failing format library gives a
 one-line error and exit code 2."""
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from ngsdk.asset.shading import ShadingEncoding  # noqa: E402
+from ngsdk.asset.shading_mlp import ShadingEncoding  # noqa: E402
 from ngsdk.cli import main  # noqa: E402
-from ngsdk.shading.graph import graph_encode  # noqa: E402
-from runtime_ref.shading import encode, texel_centres  # noqa: E402
+from ngsdk.exporters.graph.shading_mlp import graph_encode  # noqa: E402
+from ngsdk.runtime_ref.shading_mlp import encode, texel_centres  # noqa: E402
+from ngsdk.verify.catalog import graph_exports as GX  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,7 +80,7 @@ def test_verify_passes_with_bounded_errors(exported: tuple[Path, str], crop: Pat
     checks = json.loads(report.read_text())["checks"]
     gx = {(c["code"], c["name"]): c for c in checks if c["code"].startswith("GX")}
     assert all(c["status"] == "pass" for c in gx.values()), res.output
-    assert {n for code, n in gx if code == "GX002"} == {
+    assert {n for code, n in gx if code == GX.RUNTIME_REF.code} == {
         "onnx fp32 shading_mlp", "coreml fp32 shading_mlp", "vgf fp32 shading_mlp"}
 
     def max_error(code: str, name: str) -> float:
@@ -88,10 +89,10 @@ def test_verify_passes_with_bounded_errors(exported: tuple[Path, str], crop: Pat
 
     # measured on this bundle: fp32 graphs about 2e-7 against torch and 3e-7 against runtime_ref
     for name in ("onnx fp32 shading_mlp", "coreml fp32 shading_mlp", "vgf fp32 shading_mlp"):
-        assert max_error("GX001", name) < 1e-6
-        assert max_error("GX002", name) < 1e-6
-    assert max_error("GX001", "coreml fp16 shading_mlp") < 2.0**-8
-    int8 = gx["GX001", "vgf int8 shading_mlp_features"]["details"]["report"]["runs"]["lavapipe"]
+        assert max_error(GX.RECORDED_REFERENCE.code, name) < 1e-6
+        assert max_error(GX.RUNTIME_REF.code, name) < 1e-6
+    assert max_error(GX.RECORDED_REFERENCE.code, "coreml fp16 shading_mlp") < 2.0**-8
+    int8 = gx[GX.RECORDED_REFERENCE.code, "vgf int8 shading_mlp_features"]["details"]["report"]["runs"]["lavapipe"]
     assert int8["mismatches"] == 0
 
 

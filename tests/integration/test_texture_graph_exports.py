@@ -1,8 +1,8 @@
 """Graph exports of a neural texture bundle through the real CLI: train a small float-decode bundle on a crop
-of Ground068, export ONNX, Core ML and VGF, and ``ngsdk verify`` it (GX001 against the stored torch
-references, GX002 against runtime_ref's float decode). The int8 VGF must equal its reference exactly, also
+of Ground068, export ONNX, Core ML and VGF, and ``ngsdk verify`` it (against the stored torch
+references and against runtime_ref's float decode). The int8 VGF must equal its reference exactly, also
 on fresh inputs from every mip and on uniformly random inputs: the reference requantizes like TOSA
-(exporters.graph.int8_reference), so the agreement holds by construction."""
+(ngsdk.exporters.graph.int8_reference), so the agreement holds by construction."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ngsdk.verify.catalog import graph_exports as GX
 from tests.integration.conftest import train_small
 from tests.integration.graph_nets import require_toolchain
 
@@ -45,17 +46,17 @@ def test_verify_passes_with_exact_int8(bundle: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     gx = {(c["code"], c["name"]): c for c in json.loads(report.read_text())["checks"] if c["code"][:2] == "GX"}
     assert gx and all(c["status"] == "pass" for c in gx.values()), res.output
-    assert {n for code, n in gx if code == "GX002"} == GRAPHS_FP32
+    assert {n for code, n in gx if code == GX.RUNTIME_REF.code} == GRAPHS_FP32
 
     def max_error(code: str, name: str) -> float:
         return max(r["max_abs_error"] for r in gx[code, name]["details"]["report"]["runs"].values())
 
     # measured: fp32 graphs within 5e-7 of torch and of runtime_ref's float decode
     for name in GRAPHS_FP32:
-        assert max_error("GX001", name) < 1e-5 and max_error("GX002", name) < 1e-5, name
+        assert max_error(GX.RECORDED_REFERENCE.code, name) < 1e-5 and max_error(GX.RUNTIME_REF.code, name) < 1e-5, name
     for graph in ("nt_decoder", "nt_mip0"):
-        assert max_error("GX001", f"coreml fp16 {graph}") < 2.0**-8
-    lavapipe = gx["GX001", "vgf int8 nt_decoder"]["details"]["report"]["runs"]["lavapipe"]
+        assert max_error(GX.RECORDED_REFERENCE.code, f"coreml fp16 {graph}") < 2.0**-8
+    lavapipe = gx[GX.RECORDED_REFERENCE.code, "vgf int8 nt_decoder"]["details"]["report"]["runs"]["lavapipe"]
     assert lavapipe["mismatches"] == 0 and lavapipe["outputs"]["channels"]["elements"] == 4096 * 9
 
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -69,12 +70,12 @@ def test_verify_passes_with_exact_int8(bundle: Path, tmp_path: Path) -> None:
 def test_int8_vgf_equals_integer_reference_on_fresh_inputs(bundle: Path) -> None:
     import torch
 
-    from exporters.graph.bundle_exports import VGF_BATCH, _calibration
-    from exporters.graph.int8_reference import float_simulation_gap, int8_reference
-    from exporters.graph.texture_graphs import decoder_module, sample_decoder_inputs
-    from exporters.graph.vgf_export import quantize_ptq
-    from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.graph_verify import verify_export
+    from ngsdk.exporters.graph.bundle_exports import VGF_BATCH
+    from ngsdk.exporters.graph.int8_reference import float_simulation_gap, int8_reference
+    from ngsdk.exporters.graph.neural_texture import decoder_module, int8_calibration, sample_decoder_inputs
+    from ngsdk.exporters.graph.vgf_export import quantize_ptq
+    from ngsdk.runtime_ref.graph_verify import verify_export
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     asset = load_neural_texture(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text())
@@ -82,7 +83,7 @@ def test_int8_vgf_equals_integer_reference_on_fresh_inputs(bundle: Path) -> None
     rec = entry["details"]["record"]
     # Rebuild the quantized model the export used (PTQ is deterministic) and check it is the same one.
     examples = (torch.from_numpy(sample_decoder_inputs(asset, VGF_BATCH, seed=0, mip=0)),)
-    quantized = quantize_ptq(decoder_module(asset), examples, _calibration(asset, None))
+    quantized = quantize_ptq(decoder_module(asset), examples, int8_calibration(asset))
     side = json.loads((bundle / rec["details"]["sidecar"]).read_text())
     q_in = [n for n in quantized.graph.nodes if n.op == "call_function"
             and str(n.target).endswith("quantize_per_tensor.default") and "dequant" not in str(n.target)][0]

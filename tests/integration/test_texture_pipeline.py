@@ -15,8 +15,9 @@ from PIL import Image
 
 from ngsdk.asset.digest import decode_hash
 from ngsdk.cli import main
-from runtime_ref.bundle import load_neural_texture
-from runtime_ref.neural_texture_modes import decode_mip, decode_uv
+from ngsdk.runtime_ref.neural_texture import load_neural_texture
+from ngsdk.runtime_ref.neural_texture_modes import decode_mip, decode_uv
+from ngsdk.verify.catalog import neural_texture as NT
 
 from .conftest import train_small
 
@@ -60,7 +61,7 @@ def test_decode_uv_matches_whole_mip_at_texel_centres(small_bundle: Path) -> Non
 
 
 def test_every_trained_level_is_exported(small_bundle: Path) -> None:
-    from runtime_ref.dds import read_dds
+    from ngsdk.runtime_ref.dds import read_dds
 
     manifest = json.loads((small_bundle / "manifest.json").read_text())
     assert manifest["format_version"] == "2.0"
@@ -73,7 +74,7 @@ def test_every_trained_level_is_exported(small_bundle: Path) -> None:
 
 
 def test_grid_dds_top_level_opens_in_pillow(small_bundle: Path) -> None:
-    from runtime_ref.dds import read_dds
+    from ngsdk.runtime_ref.dds import read_dds
 
     tex = read_dds(small_bundle / _grid_file(small_bundle))
     with Image.open(small_bundle / _grid_file(small_bundle)) as im:
@@ -115,9 +116,9 @@ def test_verify_json_report(small_bundle: Path, small_material: Path, tmp_path: 
     data = json.loads(rep.read_text())
     assert data["result"] == "PASS"
     checks = {c["code"]: c for c in data["checks"]}
-    assert checks["NT004"]["status"] == "pass"
-    assert set(checks["NT004"]["details"]["mips"].values()) == {"match"}
-    per_mip = checks["NT007"]["details"]["per_mip"]
+    assert checks[NT.DECODE_CONSISTENCY.code]["status"] == "pass"
+    assert set(checks[NT.DECODE_CONSISTENCY.code]["details"]["mips"].values()) == {"match"}
+    per_mip = checks[NT.QUALITY.code]["details"]["per_mip"]
     assert len(per_mip) == 9
     tex = per_mip["mip0"]["textures_db"]
     assert set(tex) == {"albedo", "normal", "roughness", "ao", "displacement"}

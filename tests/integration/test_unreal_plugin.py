@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime_ref import neural_texture_exact, neural_texture_hw
-from runtime_ref.bundle import load_neural_texture
-from runtime_ref.neural_texture_hw import mip_coordinates
+from ngsdk.runtime_ref import neural_texture_exact, neural_texture_hw
+from ngsdk.runtime_ref.neural_texture import load_neural_texture
+from ngsdk.runtime_ref.neural_texture_hw import mip_coordinates
 
 from .engine_build import REPO, cmake_build, train_variants
 
@@ -92,7 +92,7 @@ def test_material_binding_decodes_bit_identically_on_lavapipe(name: str, bundles
 @pytest.mark.parametrize("mode,layout", [("exact", "grids"), ("exact", "pyramid"), ("hardware", "grids")])
 def test_material_binding_decodes_the_spec_vector_assets(mode: str, layout: str, harness: Path, tmp_path: Path):
     """Both latent layouts through the material binding: the taps and LOD inputs travel in the parameter blob."""
-    from tools.decode_vectors import tiny_asset, write_vector_bundle
+    from tests.fixtures.decode_vectors import tiny_asset, write_vector_bundle
 
     bundle = write_vector_bundle(tiny_asset(mode, "wrap", layout), tmp_path / "v.ngasset")
     _check_material_decode(harness, bundle, range(4), tmp_path)

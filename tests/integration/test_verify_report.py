@@ -12,6 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from ngsdk.cli import main
+from ngsdk.verify.catalog import neural_texture as NT
 
 
 def test_html_header_is_a_readable_summary(small_bundle: Path, small_material: Path, tmp_path: Path) -> None:
@@ -32,7 +33,7 @@ def test_html_header_is_a_readable_summary(small_bundle: Path, small_material: P
     assert (f"Block compression of the same source (BC7 albedo + BC5 normal + BC4 x3, etcpak): "
             f"{bcn['overall_db']:.2f} dB at 28.00 bpp") in text
     # the small bundle trained 30 steps: far from convergence, and the page says so
-    assert "NT009 training : training stopped after 30 steps, far from convergence" in text
+    assert f"{NT.TRAINING} training : training stopped after 30 steps, far from convergence" in text
 
 
 def test_without_source_the_page_says_what_is_missing(small_bundle: Path, tmp_path: Path) -> None:

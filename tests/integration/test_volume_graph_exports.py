@@ -1,8 +1,8 @@
 """Graph exports of a neural volume bundle through the real CLI: a two-brick model of ironProt (68^3, uint8)
 whose grids hold the real data and whose output layers are ridge least-squares fits, written with
-write_volume_bundle; ``ngsdk export --format onnx,coreml,vgf`` gives one ``nv_decoder_<brick>`` graph per
-brick in every format and precision, and ``ngsdk verify`` checks each (GX001 against the stored torch
-references, GX002 against runtime_ref's float MLP). ``ngsdk inspect`` summarises the bundle."""
+write_neural_volume; ``ngsdk export --format onnx,coreml,vgf`` gives one ``nv_decoder_<brick>`` graph per
+brick in every format and precision, and ``ngsdk verify`` checks each (against the stored torch
+references and against runtime_ref's float MLP). ``ngsdk inspect`` summarises the bundle."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ngsdk.verify.catalog import graph_exports as GX
+from ngsdk.verify.catalog import neural_volume as VX
 from tests.integration.graph_nets import require_toolchain
 
 SHAPE = (68, 68, 68)
@@ -42,7 +44,7 @@ def _transform(rng: np.random.Generator) -> np.ndarray:
 def _grid_from_data(vol: np.ndarray, fit: tuple, name: str, storage: str, res: tuple[int, int, int], f: int,
                     rng: np.random.Generator):
     """A grid whose nodes hold the volume (nearest voxel) at the node and at 1-voxel shifts along x, y, z."""
-    from ngsdk.asset.volume import VolumeGrid, local_transform
+    from ngsdk.asset.neural_volume import VolumeGrid, local_transform
 
     t = _transform(rng).astype(np.float64)
     rz, ry, rx = res
@@ -65,11 +67,11 @@ def _grid_from_data(vol: np.ndarray, fit: tuple, name: str, storage: str, res: t
 
 def ironprot_asset(path: Path):
     """Two bricks (cores split at x = 34, 4-voxel ghost fit boxes) modelling the real ironProt volume."""
-    from exporters.graph.volume_graphs import brick_features
     from ngsdk.asset.digest import decode_hash, sha256_file
+    from ngsdk.asset.neural_volume import NeuralVolumeAsset, Normalization, VolumeBrick, voxel_positions
     from ngsdk.asset.types import Decoder, DecoderLayer, Provenance
-    from ngsdk.asset.volume import NeuralVolumeAsset, Normalization, VolumeBrick, voxel_positions
-    from runtime_ref.neural_volume import reconstruct
+    from ngsdk.exporters.graph.neural_volume import brick_features
+    from ngsdk.runtime_ref.neural_volume import reconstruct
 
     raw = np.load(path, allow_pickle=False)
     assert raw.shape == SHAPE and raw.dtype == np.uint8
@@ -129,11 +131,11 @@ def asset(shared_data: Path):  # noqa: ANN201
 
 @pytest.fixture(scope="module")
 def exported(asset, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:  # noqa: ANN001
-    from exporters.volume_bundle import write_volume_bundle
+    from ngsdk.exporters.neural_volume import write_neural_volume
 
     require_toolchain()
     bundle = tmp_path_factory.mktemp("volume_graphs") / "iron.ngasset"
-    write_volume_bundle(asset, bundle)
+    write_neural_volume(asset, bundle)
     res = _cli("export", bundle, "--format", "onnx,coreml,vgf")
     assert res.exit_code == 0, res.output
     return bundle, res.output
@@ -144,8 +146,8 @@ def test_graph_on_sampled_features_is_runtime_ref_float_decode(asset) -> None:  
     runtime_ref's float decode of the same points: the graph input means what the IO description says."""
     import torch
 
-    from exporters.graph.volume_graphs import brick_features, decoder_module, sample_points
-    from runtime_ref.neural_volume import decode_points, select_bricks
+    from ngsdk.exporters.graph.neural_volume import brick_features, decoder_module, sample_points
+    from ngsdk.runtime_ref.neural_volume import decode_points, select_bricks
 
     for b, brick in enumerate(asset.bricks):
         p = np.concatenate([sample_points(asset, b, 3000, seed=5),
@@ -183,12 +185,13 @@ def test_verify_checks_every_export(exported: tuple[Path, str], shared_data: Pat
     res = _cli("verify", bundle, "--source", shared_data / SOURCE, "--json", report)
     assert res.exit_code == 0, res.output
     checks = json.loads(report.read_text())["checks"]
-    assert {c["code"]: c["status"] for c in checks if c["code"].startswith("VX")}["VX003"] == "pass"
+    assert next(c for c in checks if c["code"] == VX.DECODE_CONSISTENCY.code)["status"] == "pass"
     gx = {(c["code"], c["name"]): c for c in checks if c["code"].startswith("GX")}
     assert all(c["status"] == "pass" for c in gx.values()), res.output
-    assert {n for code, n in gx if code == "GX001"} == {f"{f} {p} {g}" for f, p in EXPORTS for g in GRAPHS}
+    assert {n for code, n in gx if code == GX.RECORDED_REFERENCE.code} == {f"{f} {p} {g}" for f, p in EXPORTS
+                                                                         for g in GRAPHS}
     fp32 = {f"{f} fp32 {g}" for f in ("onnx", "coreml", "vgf") for g in GRAPHS}
-    assert {n for code, n in gx if code == "GX002"} == fp32
+    assert {n for code, n in gx if code == GX.RUNTIME_REF.code} == fp32
 
     def max_error(code: str, name: str) -> float:
         return max(r["max_abs_error"] for r in gx[code, name]["details"]["report"]["runs"].values())
@@ -196,12 +199,12 @@ def test_verify_checks_every_export(exported: tuple[Path, str], shared_data: Pat
     exports = json.loads((bundle / "manifest.json").read_text())["exports"]
     measured = {}
     for name in sorted(fp32):
-        measured[name] = (max_error("GX001", name), max_error("GX002", name))
+        measured[name] = (max_error(GX.RECORDED_REFERENCE.code, name), max_error(GX.RUNTIME_REF.code, name))
         assert max(measured[name]) < 1e-5, name
     for g in GRAPHS:
-        measured[f"coreml fp16 {g}"] = (max_error("GX001", f"coreml fp16 {g}"),)
+        measured[f"coreml fp16 {g}"] = (max_error(GX.RECORDED_REFERENCE.code, f"coreml fp16 {g}"),)
         assert measured[f"coreml fp16 {g}"][0] < 2.0**-8
-        run = gx["GX001", f"vgf int8 {g}"]["details"]["report"]["runs"]["lavapipe"]
+        run = gx[GX.RECORDED_REFERENCE.code, f"vgf int8 {g}"]["details"]["report"]["runs"]["lavapipe"]
         assert run["mismatches"] == 0 and run["outputs"]["value"]["elements"] == 4096
         # int8 against the float model on the same stored inputs: the quantization error itself
         refs = {e["precision"]: e["details"]["record"]["details"]["reference"] for e in exports

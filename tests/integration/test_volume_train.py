@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from ngsdk.verify.catalog import neural_volume as VX
+
 IRONPROT = "volumes/ironProt_zyx_68x68x68_uint8.npy"
 SHORT_STEPS = 200
 SHORT_PSNR_DB = 42.0
@@ -33,12 +35,12 @@ def _files(bundle: Path) -> dict[str, bytes]:
 
 
 def test_short_training_reaches_stated_psnr_and_decodes_as_runtime_ref(ironprot, tmp_path: Path):
-    from exporters.volume_bundle import write_volume_bundle
     from ngsdk.asset.digest import decode_hash
+    from ngsdk.exporters.neural_volume import write_neural_volume
+    from ngsdk.runtime_ref.neural_volume import load_neural_volume, reconstruct
     from ngsdk.volumes import strict
     from ngsdk.volumes.config import VolumeTrainConfig
     from ngsdk.volumes.train import train_volume
-    from runtime_ref.neural_volume import load_neural_volume, reconstruct
 
     cfg = VolumeTrainConfig(steps=SHORT_STEPS, device="cpu", seed=0).apply_preset("medium")
     lines = []
@@ -51,7 +53,7 @@ def test_short_training_reaches_stated_psnr_and_decodes_as_runtime_ref(ironprot,
     assert m["compression_ratio"] == pytest.approx(result.asset.compression_ratio())
     # the recorded hash is the decode of the bundle by runtime_ref, bit for bit
     out = tmp_path / "iron.ngasset"
-    write_volume_bundle(result.asset, out)
+    write_neural_volume(result.asset, out)
     loaded = load_neural_volume(out)
     ref = reconstruct(loaded)
     assert decode_hash(ref) == result.asset.provenance.reference_decode["volume"]
@@ -63,10 +65,10 @@ def test_short_training_reaches_stated_psnr_and_decodes_as_runtime_ref(ironprot,
 
 
 def test_float16_storage_and_float_decode(ironprot):
+    from ngsdk.runtime_ref.neural_volume import reconstruct
     from ngsdk.volumes import strict
     from ngsdk.volumes.config import VolumeTrainConfig
     from ngsdk.volumes.train import train_volume
-    from runtime_ref.neural_volume import reconstruct
 
     cfg = VolumeTrainConfig(steps=40, device="cpu", storage="float16").apply_preset("tiny")
     res = train_volume(ironprot, cfg)
@@ -92,7 +94,7 @@ def test_cli_end_to_end_is_deterministic_and_verifies(shared_data: Path, tmp_pat
     assert _files(a) == _files(b)  # byte-identical bundles for a fixed seed and step count
     res = _cli("verify", a, "--source", src)
     assert res.exit_code == 0, res.output
-    assert "VX003" in res.output and "bit-identical" in res.output
+    assert VX.DECODE_CONSISTENCY.code in res.output and "bit-identical" in res.output
 
 
 def test_a_different_seed_gives_a_different_model(ironprot):
@@ -128,10 +130,10 @@ def test_cli_reports_bad_input(tmp_path: Path):
 
 def test_ensemble_trains_with_small_seams(ironprot, tmp_path: Path):
     """2 x 2 x 2 bricks with ghost cells: the seams are no worse than the error one voxel away."""
-    from exporters.volume_bundle import write_volume_bundle
+    from ngsdk.exporters.neural_volume import write_neural_volume
+    from ngsdk.runtime_ref.neural_volume import load_neural_volume, reconstruct
     from ngsdk.volumes.config import VolumeTrainConfig
     from ngsdk.volumes.train import train_volume
-    from runtime_ref.neural_volume import load_neural_volume, reconstruct
 
     cfg = VolumeTrainConfig(steps=60, device="cpu", bricks=(2, 2, 2), ghost=8).apply_preset("tiny")
     res = train_volume(ironprot, cfg)
@@ -142,7 +144,7 @@ def test_ensemble_trains_with_small_seams(ironprot, tmp_path: Path):
     assert s["disagreement_rmse"] <= 2.0 * res.metrics["rmse"], (s, res.metrics["rmse"])
     assert len(res.metrics["bricks"]) == 8
     out = tmp_path / "bricks.ngasset"
-    write_volume_bundle(asset, out)
+    write_neural_volume(asset, out)
     ref = reconstruct(load_neural_volume(out))
     assert ref.view(np.uint32).tobytes() == res.reconstruction.view(np.uint32).tobytes()
 

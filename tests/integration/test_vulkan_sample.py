@@ -2,7 +2,7 @@
 
 The sample compiles the shared decode source (engine_plugins/shaders/NeuralTextureDecode.ush) to
 SPIR-V and decodes real trained bundles on the CPU Vulkan driver: the exact mode must give
-runtime_ref.neural_texture_exact's bytes for every mip, the hardware mode runtime_ref's hardware
+ngsdk.runtime_ref.neural_texture_exact's bytes for every mip, the hardware mode runtime_ref's hardware
 decode under the lavapipe sampler profile (lavapipe's filter arithmetic is known bit for bit).
 """
 
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from runtime_ref import neural_texture, neural_texture_exact, neural_texture_hw
-from runtime_ref.bundle import load_neural_texture
+from ngsdk.runtime_ref import neural_texture, neural_texture_exact, neural_texture_hw
+from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
 from .engine_build import REPO, cmake_build, train_variants
 
@@ -71,7 +71,7 @@ VECTOR_CASES = [("exact", "grids", False), ("exact", "pyramid", False), ("hardwa
 def test_vulkan_decodes_the_spec_vector_assets(mode: str, layout: str, format_1x: bool, sample: Path, tmp_path: Path):
     """docs/decode-spec.md's vector assets (both latent layouts; a 1.x manifest too) decode on lavapipe to
     runtime_ref's bytes."""
-    from tools.decode_vectors import tiny_asset, write_vector_bundle
+    from tests.fixtures.decode_vectors import tiny_asset, write_vector_bundle
 
     asset = tiny_asset(mode, "clamp", layout)
     bundle = write_vector_bundle(asset, tmp_path / "v.ngasset", format_1x=format_1x)

@@ -1,4 +1,4 @@
-"""DDS codec: exporters.dds writes, runtime_ref.dds reads, TextureData holds."""
+"""DDS codec: ngsdk.exporters.dds writes, ngsdk.runtime_ref.dds reads, TextureData holds."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from exporters.dds import encode_dds, write_dds
 from ngsdk.asset.dxgi import BY_NAME, BY_VALUE, DxgiFormat
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.texture import TextureData, full_mip_count, mip_extent
-from runtime_ref.dds import decode_dds, parse_dds_header, read_dds
+from ngsdk.exporters.dds import encode_dds, write_dds
+from ngsdk.runtime_ref.dds import decode_dds, parse_dds_header, read_dds
 
 # ---------------------------------------------------------------------------------------------- helpers
 

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from ngsdk.asset.digest import decode_hash
 from ngsdk.asset.types import IntLayer, QuantizedDecoder
-from runtime_ref import neural_texture_int as ni
-from tools.decode_vectors import tiny_asset
+from ngsdk.runtime_ref import neural_texture_int as ni
+from ngsdk.verify.catalog import neural_texture as NT
+from tests.fixtures.decode_vectors import tiny_asset
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,7 +89,7 @@ def test_interval_mlp_contains_every_point():
 @pytest.mark.parametrize("layout", ["grids", "pyramid"])
 @pytest.mark.parametrize("address", ["wrap", "clamp"])
 def test_exact_uv_at_texel_centres_equals_whole_mip(address, layout):
-    from runtime_ref.neural_texture_exact import decode_mip, decode_uv
+    from ngsdk.runtime_ref.neural_texture_exact import decode_mip, decode_uv
 
     asset = tiny_asset("exact", address, layout)
     for m in range(asset.mip_levels):
@@ -101,18 +102,18 @@ def test_exact_uv_at_texel_centres_equals_whole_mip(address, layout):
 
 
 def _write(asset, path: Path) -> Path:
-    from exporters.bundle import write_bundle
-    from runtime_ref.neural_texture_modes import decode_mip
+    from ngsdk.exporters.neural_texture import write_neural_texture
+    from ngsdk.runtime_ref.neural_texture_modes import decode_mip
 
     for m in range(asset.mip_levels):
         asset.provenance.reference_decode[f"mip{m}"] = decode_hash(decode_mip(asset, m))
-    write_bundle(asset, path)
+    write_neural_texture(asset, path)
     return path
 
 
 @pytest.mark.parametrize("mode", ["exact", "hardware"])
 def test_bundle_round_trip(tmp_path, mode):
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     asset = tiny_asset(mode, "wrap")
     b = _write(asset, tmp_path / f"{mode}.ngasset")
@@ -131,10 +132,10 @@ def test_bundle_round_trip(tmp_path, mode):
 
 
 def test_damaged_int_decoder_is_refused(tmp_path):
-    from exporters.npz import write_npz
     from ngsdk.asset.errors import AssetError
     from ngsdk.asset.manifest import dump_manifest, file_record
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.exporters.npz import write_npz
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     b = _write(tiny_asset("exact", "wrap"), tmp_path / "x.ngasset")
     with np.load(b / "decoder.npz", allow_pickle=False) as z:
@@ -156,8 +157,8 @@ def test_verify_engine_reports(tmp_path):
     res = CliRunner().invoke(main, ["verify", str(exact), "--engine", "unreal", "--json", str(tmp_path / "e.json")])
     assert res.exit_code == 0, res.output
     nt = {c["code"]: c for c in json.loads((tmp_path / "e.json").read_text())["checks"]}
-    assert nt["NT004"]["status"] == "pass" and nt["NT008"]["details"]["result"] == "exact"
-    assert nt["NT008"]["details"]["max_error"] == 0.0
+    assert nt[NT.DECODE_CONSISTENCY.code]["status"] == "pass" and nt[NT.ENGINE.code]["details"]["result"] == "exact"
+    assert nt[NT.ENGINE.code]["details"]["max_error"] == 0.0
     errors = {}
     for engine, profile, result in (("vulkan", None, "bounded"), ("generic", None, "bounded"),
                                     ("vulkan", "d3d11", "exact"), ("vulkan", "lavapipe", None)):
@@ -165,7 +166,7 @@ def test_verify_engine_reports(tmp_path):
         args += ["--profile", profile] if profile else []
         res = CliRunner().invoke(main, args)
         assert res.exit_code == 0, res.output
-        d = {c["code"]: c for c in json.loads((tmp_path / "h.json").read_text())["checks"]}["NT008"]["details"]
+        d = {c["code"]: c for c in json.loads((tmp_path / "h.json").read_text())["checks"]}[NT.ENGINE.code]["details"]
         if result:
             assert d["result"] == result
         errors[engine, profile] = d["max_error_bytes"]
@@ -178,12 +179,12 @@ def test_verify_engine_reports(tmp_path):
 def test_training_forward_is_the_decode():
     """The model's integer forward (what training optimises) gives runtime_ref's bytes at every texel."""
     torch = pytest.importorskip("torch")
-    from ngsdk.asset.types import Channel
+    from ngsdk.asset.neural_texture import Channel
+    from ngsdk.runtime_ref.neural_texture_modes import decode_mip
     from ngsdk.textures.config import GridConfig, TextureTrainConfig, layout_for
     from ngsdk.textures.ingest import TextureSet
     from ngsdk.textures.model import NeuralTextureModel
     from ngsdk.textures.train import to_asset
-    from runtime_ref.neural_texture_modes import decode_mip
 
     rng = np.random.default_rng(3)
     w, h = 23, 17

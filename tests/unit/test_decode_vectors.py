@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from runtime_ref import neural_texture_int as ni
-from tools.decode_vectors import tiny_asset, vector_uvs, write_vector_bundle
+from ngsdk.runtime_ref import neural_texture_int as ni
+from ngsdk.verify.catalog import neural_texture as NT
+from tests.fixtures.decode_vectors import tiny_asset, vector_uvs, write_vector_bundle
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,7 @@ def test_pyramid_asset_reads_two_levels_and_a_lod_input():
 
 @pytest.mark.parametrize("address", ["wrap", "clamp"])
 def test_pyramid_mips_on_the_same_levels_differ_by_their_lod_input(address):
-    from runtime_ref.neural_texture_exact import decode_uv
+    from ngsdk.runtime_ref.neural_texture_exact import decode_uv
 
     a = tiny_asset("exact", address, "pyramid")
     uv = vector_uvs()
@@ -68,8 +69,8 @@ def test_param_blob_carries_taps_and_lod_inputs():
 
 
 def test_pyramid_bundle_round_trip(tmp_path):
-    from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.neural_texture_modes import decode_mip
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture_modes import decode_mip
 
     a = tiny_asset("exact", "wrap", "pyramid")
     b = write_vector_bundle(a, tmp_path / "p.ngasset")
@@ -90,8 +91,8 @@ def test_format_1x_bundle_loads_and_decodes_like_its_2x_form(tmp_path, mode):
     from click.testing import CliRunner
 
     from ngsdk.cli import main
-    from runtime_ref.bundle import load_neural_texture
-    from runtime_ref.neural_texture_modes import decode_mip
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture_modes import decode_mip
 
     new = load_neural_texture(write_vector_bundle(tiny_asset(mode, "clamp"), tmp_path / "v2.ngasset"))
     b1 = write_vector_bundle(tiny_asset(mode, "clamp"), tmp_path / "v1.ngasset", format_1x=True)
@@ -106,13 +107,13 @@ def test_format_1x_bundle_loads_and_decodes_like_its_2x_form(tmp_path, mode):
     res = CliRunner().invoke(main, ["verify", str(b1), "--json", str(tmp_path / "r.json")])
     assert res.exit_code == 0, res.output
     checks = {c["code"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
-    assert checks["NT004"]["status"] == "pass"
+    assert checks[NT.DECODE_CONSISTENCY.code]["status"] == "pass"
 
 
 def test_unknown_major_versions_are_refused(tmp_path):
     from ngsdk.asset.errors import AssetError
     from ngsdk.asset.manifest import dump_manifest
-    from runtime_ref.bundle import load_neural_texture
+    from ngsdk.runtime_ref.neural_texture import load_neural_texture
 
     b = write_vector_bundle(tiny_asset("exact", "wrap", "pyramid"), tmp_path / "p.ngasset")
     m = json.loads((b / "manifest.json").read_text())

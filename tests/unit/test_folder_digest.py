@@ -8,32 +8,27 @@ import pytest
 
 from ngsdk.asset.digest import sha256_tree, tree_bytes
 from ngsdk.asset.errors import AssetError
+from tests.fixtures.digest_vectors import FOLDER_VECTORS, FolderVector
 
-VECTOR = "3492155d984dfbe30045afee0cbd3de16ed65567dfcbf8adf63841405de2de57"
-
-
-def _vector_folder(root: Path) -> Path:
-    (root / "Data").mkdir(parents=True)
-    (root / "Manifest.json").write_bytes(b"{}\n")
-    (root / "Data" / "model.mil").write_bytes(b"program\n")
-    (root / "Data-x").write_bytes(b"")
-    return root
+DOCUMENTED = FOLDER_VECTORS[0]
 
 
-def test_folder_digest_test_vector(tmp_path: Path):
-    pkg = _vector_folder(tmp_path / "pkg")
-    assert sha256_tree(pkg) == VECTOR
-    assert tree_bytes(pkg) == 11
+@pytest.mark.parametrize("vector", FOLDER_VECTORS, ids=lambda v: v.name)
+def test_folder_digest_test_vectors(vector: FolderVector, tmp_path: Path):
+    """The same vectors run in the C++ loader's tests (engine_plugins/common/tests/digest_vectors.h)."""
+    pkg = vector.write(tmp_path / "pkg")
+    assert sha256_tree(pkg) == vector.sha256
+    assert tree_bytes(pkg) == vector.bytes
 
 
 def test_folder_digest_is_the_documented_vector():
     """The digest and lines written in docs/asset-format.md are the ones the code computes."""
     doc = (Path(__file__).resolve().parents[2] / "docs" / "asset-format.md").read_text()
-    assert VECTOR in doc and "Data/model.mil fba13a37" in doc
+    assert DOCUMENTED.sha256 in doc and "Data/model.mil fba13a37" in doc
 
 
 def test_folder_digest_refuses_line_breaks_in_names(tmp_path: Path):
-    pkg = _vector_folder(tmp_path / "pkg")
+    pkg = DOCUMENTED.write(tmp_path / "pkg")
     (pkg / "a\nb").write_bytes(b"x")
     with pytest.raises(AssetError, match="line break"):
         sha256_tree(pkg)

@@ -8,9 +8,9 @@ import struct
 import numpy as np
 import pytest
 
-from exporters.graph.api import plan
-from exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
-from runtime_ref.mil import protowire as pw
+from ngsdk.exporters.graph.api import plan
+from ngsdk.exporters.graph.io import ExportedFile, ExportRecord, IODescription, TensorIO
+from ngsdk.runtime_ref.mil import protowire as pw
 
 
 def _io() -> IODescription:

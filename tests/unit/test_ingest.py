@@ -15,7 +15,8 @@ from PIL import Image
 
 from ngsdk.asset.errors import AssetError
 from ngsdk.textures.colour import linear_to_srgb, srgb_to_linear, to_uint8
-from ngsdk.textures.ingest import TextureSet, guess_map, load_texture_set, name_tokens
+from ngsdk.textures.ingest import TextureSet, load_texture_set
+from ngsdk.textures.map_names import guess_map, name_tokens
 
 RGB = ["albedo.r", "albedo.g", "albedo.b"]
 NRM = ["normal.x", "normal.y", "normal.z"]

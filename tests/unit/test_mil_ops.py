@@ -1,4 +1,4 @@
-"""runtime_ref.mil op functions on hand-made inputs (numpy only; the converted-program checks are in
+"""ngsdk.runtime_ref.mil op functions on hand-made inputs (numpy only; the converted-program checks are in
 tests/integration/test_mil_interpreter.py)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from runtime_ref.mil.ops import OPS, Args, OpArgumentError
+from ngsdk.runtime_ref.mil.ops import OPS, Args, OpArgumentError
 
 
 def run(op: str, **inputs: object) -> np.ndarray:

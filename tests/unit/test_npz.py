@@ -1,4 +1,4 @@
-"""npz weights: exporters.npz writes deterministic archives, runtime_ref.npz reads them safely."""
+"""npz weights: ngsdk.exporters.npz writes deterministic archives, ngsdk.runtime_ref.npz reads them safely."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exporters.npz import encode_npz, write_npz
 from ngsdk.asset.errors import AssetError
-from runtime_ref.npz import read_npz
+from ngsdk.exporters.npz import encode_npz, write_npz
+from ngsdk.runtime_ref.npz import read_npz
 
 
 def _weights() -> dict[str, np.ndarray]:

@@ -52,7 +52,7 @@ def test_fast_resize_matches_onnx_reference(tmp_path, mode, coord, nearest, scal
     import onnx
     from onnx.reference import ReferenceEvaluator
 
-    from runtime_ref.onnx_check import fast_resize_op
+    from ngsdk.runtime_ref.onnx_check import fast_resize_op
 
     model = _resize_model(mode, coord, nearest, scales, sizes)
     path = tmp_path / "r.onnx"

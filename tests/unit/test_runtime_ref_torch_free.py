@@ -12,8 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 def test_graph_verification_is_torch_free() -> None:
     code = (
         "import sys\n"
-        "import runtime_ref.graph_verify, runtime_ref.mil, runtime_ref.vgf, runtime_ref.onnx_check\n"
-        "import exporters.graph, exporters.graph.io\n"
+        "import ngsdk.runtime_ref.graph_verify, ngsdk.runtime_ref.mil, ngsdk.runtime_ref.vgf\n"
+        "import ngsdk.runtime_ref.onnx_check\n"
+        "import ngsdk.exporters.graph, ngsdk.exporters.graph.io\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'coremltools', 'executorch'))\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"

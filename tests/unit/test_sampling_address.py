@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from ngsdk.asset.texture import TextureData
-from runtime_ref.sampling import sample
-from runtime_ref.sampling.address import wrap
-from runtime_ref.sampling.lavapipe_float import _mirror
-from runtime_ref.sampling.lod import linear_levels, nearest_level
+from ngsdk.runtime_ref.sampling import sample
+from ngsdk.runtime_ref.sampling.address import wrap
+from ngsdk.runtime_ref.sampling.lavapipe_float import _mirror
+from ngsdk.runtime_ref.sampling.lod import linear_levels, nearest_level
 
 IDX = np.arange(-7, 10, dtype=np.int32)
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ngsdk.asset.dxgi import lookup
-from runtime_ref.sampling.backend import fma_f32, round_down_f32, round_up_f32
-from runtime_ref.sampling.decode import decode_exact, decode_lavapipe, srgb_exact, srgb_mesa
-from runtime_ref.sampling.lavapipe_fixed import _lerp
+from ngsdk.runtime_ref.sampling.backend import fma_f32, round_down_f32, round_up_f32
+from ngsdk.runtime_ref.sampling.decode import decode_exact, decode_lavapipe, srgb_exact, srgb_mesa
+from ngsdk.runtime_ref.sampling.lavapipe_fixed import _lerp
 
 
 def _is_correctly_rounded(exact: Fraction, r: np.float32) -> bool:

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from exporters.dds import write_dds
 from ngsdk.asset.texture import TextureData
 from ngsdk.cli import main
-from runtime_ref.sampling import sample
+from ngsdk.exporters.dds import write_dds
+from ngsdk.runtime_ref.sampling import sample
 
 
 @pytest.fixture()

@@ -9,8 +9,8 @@ import pytest
 
 from ngsdk.asset.dxgi import lookup
 from ngsdk.asset.texture import TextureData, full_mip_count
-from runtime_ref.sampling import NotMeasuredError, Profile, sample
-from runtime_ref.sampling.texture import prepare
+from ngsdk.runtime_ref.sampling import NotMeasuredError, Profile, sample
+from ngsdk.runtime_ref.sampling.texture import prepare
 
 F32 = np.float32
 

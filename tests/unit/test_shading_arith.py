@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ngsdk.asset.shading import ShadingEncoding
-from runtime_ref.shading import (
+from ngsdk.asset.shading_mlp import ShadingEncoding
+from ngsdk.runtime_ref.shading_mlp import (
     _round_f16_,
     encode,
     round_f16,

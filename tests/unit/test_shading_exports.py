@@ -11,17 +11,17 @@ import struct
 import numpy as np
 import pytest
 
-from exporters.shading.binary import encode_network, write_network_binary
-from exporters.shading.glsl import generate_glsl
-from exporters.shading.hlsl import generate_hlsl
-from exporters.shading.json_net import write_network_json
-from exporters.shading.slang import generate_slang
-from exporters.shading.wgsl import generate_wgsl
 from ngsdk.asset.errors import AssetError
-from ngsdk.asset.shading import ShadingEncoding, ShadingMlpAsset, build_decoder
+from ngsdk.asset.shading_mlp import ShadingEncoding, ShadingMlpAsset, build_decoder
 from ngsdk.asset.types import Provenance
-from runtime_ref.shading import evaluate, texel_centres
-from runtime_ref.shading_files import read_network_binary, read_network_json
+from ngsdk.exporters.shading_mlp_portable.binary import encode_network, write_network_binary
+from ngsdk.exporters.shading_mlp_portable.glsl import generate_glsl
+from ngsdk.exporters.shading_mlp_portable.hlsl import generate_hlsl
+from ngsdk.exporters.shading_mlp_portable.json_net import write_network_json
+from ngsdk.exporters.shading_mlp_portable.slang import generate_slang
+from ngsdk.exporters.shading_mlp_portable.wgsl import generate_wgsl
+from ngsdk.runtime_ref.shading_mlp import evaluate, texel_centres
+from ngsdk.runtime_ref.shading_mlp_files import read_network_binary, read_network_json
 
 
 def random_asset(
@@ -303,7 +303,7 @@ def test_shaders_are_deterministic_and_forbid_contraction():
 
 def test_graph_module_matches_the_fp32_reference():
     torch = pytest.importorskip("torch")
-    from ngsdk.shading.graph import graph_module
+    from ngsdk.exporters.graph.shading_mlp import graph_module
 
     asset = random_asset(seed=2)
     uv = sample_uvs()

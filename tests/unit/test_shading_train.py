@@ -12,13 +12,15 @@ from PIL import Image
 
 torch = pytest.importorskip("torch")
 
-from exporters.shading.bundle import write_shading_bundle  # noqa: E402
 from ngsdk.cli import main  # noqa: E402
+from ngsdk.exporters.shading_mlp import write_shading_mlp  # noqa: E402
+from ngsdk.runtime_ref import shading_mlp as rr  # noqa: E402
+from ngsdk.runtime_ref.shading_mlp import load_shading_mlp  # noqa: E402
 from ngsdk.shading.images import load_image  # noqa: E402
 from ngsdk.shading.train import ShadingTrainConfig, lookup, target_coords, train_shading  # noqa: E402
-from ngsdk.verify.shading import verify_shading_bundle  # noqa: E402
-from runtime_ref import shading as rr  # noqa: E402
-from runtime_ref.shading_bundle import load_shading_mlp  # noqa: E402
+from ngsdk.verify.catalog import codes_of  # noqa: E402
+from ngsdk.verify.catalog import shading_mlp as SM  # noqa: E402
+from ngsdk.verify.shading_mlp import verify_shading_mlp  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -83,16 +85,16 @@ def test_transforms_change_what_is_learned(crop):
 def test_bundle_round_trip_and_verify(crop, tmp_path):
     res = train_shading(crop, _cfg(steps=60, activation="swish", encoding="triangle"), progress=False)
     out = tmp_path / "k.ngasset"
-    manifest = write_shading_bundle(res.asset, out)
+    manifest = write_shading_mlp(res.asset, out)
     assert manifest["kind"] == "shading_mlp" and "k.fp16.row.bin" not in manifest["files"]
     assert f"{res.asset.name}.fp16.row.bin" in manifest["files"]
     back = load_shading_mlp(out)
     for la, lb in zip(res.asset.decoder.layers, back.decoder.layers, strict=True):
         assert np.array_equal(la.weight, lb.weight) and la.activation == lb.activation
-    rep = verify_shading_bundle(out, crop, previews=tmp_path / "prev")
+    rep = verify_shading_mlp(out, crop, previews=tmp_path / "prev")
     assert rep.passed, rep.text()
     codes = {c.code: c.status for c in rep.checks}
-    assert codes == {f"SM00{i}": "pass" for i in range(1, 9)}
+    assert codes == {c.code: "pass" for c in codes_of(SM)}
     assert rep.summary["psnr_fp16"] == pytest.approx(res.metrics["psnr_fp16"], abs=1e-3)
     assert (tmp_path / "prev").is_dir() and rep.previews
     # a changed byte in a shipped layout is caught by its checksum, naming the file
@@ -100,7 +102,7 @@ def test_bundle_round_trip_and_verify(crop, tmp_path):
     data = bytearray(binary.read_bytes())
     data[-3] ^= 0x40
     binary.write_bytes(bytes(data))
-    rep = verify_shading_bundle(out, crop)
+    rep = verify_shading_mlp(out, crop)
     assert not rep.passed and binary.name in rep.checks[-1].message
 
 
@@ -129,7 +131,7 @@ def test_cli_trains_and_verify_passes(crop, tmp_path):
     assert last["steps"] == 40 and last["psnr_fp16"] > 5
     res = CliRunner().invoke(main, ["verify", str(out), "--source", str(crop)])
     assert res.exit_code == 0, res.output
-    assert "SM008" in res.output and "PASS" in res.output
+    assert SM.QUALITY.code in res.output and "PASS" in res.output
 
 
 def test_cli_rejects_an_odd_frequency_count(crop, tmp_path):

@@ -11,15 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from exporters.dds import write_dds
-from exporters.npz import write_npz
-from exporters.volume_bundle import write_volume_bundle
 from ngsdk.asset.digest import sha256_file
 from ngsdk.asset.errors import AssetError
 from ngsdk.asset.manifest import dump_manifest, file_record
-from ngsdk.asset.texture import TextureData
-from ngsdk.asset.types import Decoder, DecoderLayer, Provenance
-from ngsdk.asset.volume import (
+from ngsdk.asset.neural_volume import (
     NeuralVolumeAsset,
     Normalization,
     VolumeBrick,
@@ -27,7 +22,12 @@ from ngsdk.asset.volume import (
     local_transform,
     voxel_positions,
 )
-from runtime_ref.neural_volume import (
+from ngsdk.asset.texture import TextureData
+from ngsdk.asset.types import Decoder, DecoderLayer, Provenance
+from ngsdk.exporters.dds import write_dds
+from ngsdk.exporters.neural_volume import write_neural_volume
+from ngsdk.exporters.npz import write_npz
+from ngsdk.runtime_ref.neural_volume import (
     VolumeDecoder,
     decode_points,
     denormalize,
@@ -296,7 +296,7 @@ def _same_asset(a: NeuralVolumeAsset, b: NeuralVolumeAsset) -> None:
 
 def test_round_trip_is_lossless_and_deterministic(tmp_path: Path) -> None:
     asset = two_brick_asset()
-    m1 = write_volume_bundle(asset, tmp_path / "a.ngasset")
+    m1 = write_neural_volume(asset, tmp_path / "a.ngasset")
     assert sorted(m1["files"]) == ["bricks/brick000/decoder.npz", "bricks/brick000/grid00.dds",
                                    "bricks/brick000/grid01.dds", "bricks/brick001/decoder.npz",
                                    "bricks/brick001/grid00.dds", "bricks/brick001/grid01.dds"]
@@ -304,22 +304,22 @@ def test_round_trip_is_lossless_and_deterministic(tmp_path: Path) -> None:
     _same_asset(asset, loaded)
     assert np.array_equal(_bits(reconstruct(loaded)), _bits(reconstruct(asset)))
     # the same asset (rebuilt, or loaded back) gives the same bytes
-    write_volume_bundle(two_brick_asset(), tmp_path / "b.ngasset")
-    write_volume_bundle(loaded, tmp_path / "c.ngasset")
+    write_neural_volume(two_brick_asset(), tmp_path / "b.ngasset")
+    write_neural_volume(loaded, tmp_path / "c.ngasset")
     files = sorted(p.relative_to(tmp_path / "a.ngasset") for p in (tmp_path / "a.ngasset").rglob("*") if p.is_file())
     assert len(files) == 7
     for other in ("b.ngasset", "c.ngasset"):
         for f in files:
             assert (tmp_path / "a.ngasset" / f).read_bytes() == (tmp_path / other / f).read_bytes(), f
     # rewriting replaces the bundle in place
-    write_volume_bundle(one_brick_asset(), tmp_path / "a.ngasset")
+    write_neural_volume(one_brick_asset(), tmp_path / "a.ngasset")
     assert load_neural_volume(tmp_path / "a.ngasset").name == "one"
     assert not (tmp_path / "a.ngasset" / "bricks" / "brick001").exists()
 
 
 def test_manifest_fields(tmp_path: Path) -> None:
     asset = two_brick_asset()
-    m = write_volume_bundle(asset, tmp_path / "v.ngasset")
+    m = write_neural_volume(asset, tmp_path / "v.ngasset")
     assert (m["kind"], m["format_version"], m["decode_mode"]) == ("neural_volume", "1.0", "exact")
     assert m["volume"] == {"shape": [5, 6, 9], "axes": "zyx", "coordinates": "corner_aligned",
                            "normalization": {"vmin": -2.5, "vmax": 7.25, "source_dtype": "<f4"}}
@@ -338,7 +338,7 @@ def test_manifest_fields(tmp_path: Path) -> None:
 
 def test_dds_volume_header_bytes(tmp_path: Path) -> None:
     asset = two_brick_asset()
-    write_volume_bundle(asset, tmp_path / "v.ngasset")
+    write_neural_volume(asset, tmp_path / "v.ngasset")
     for brick, grid, fmt, item in ((0, 0, 28, 1), (0, 1, 10, 2)):
         g = asset.bricks[brick].grids[grid]
         rz, ry, rx = g.resolution
@@ -376,7 +376,7 @@ def _rehash(bundle: Path, name: str) -> None:
 @pytest.fixture()
 def bundle(tmp_path: Path) -> Path:
     out = tmp_path / "v.ngasset"
-    write_volume_bundle(two_brick_asset(), out)
+    write_neural_volume(two_brick_asset(), out)
     return out
 
 

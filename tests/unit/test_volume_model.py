@@ -4,8 +4,6 @@ runtime_ref's (bit for bit)."""
 from __future__ import annotations
 
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +22,7 @@ from ngsdk.volumes.model import (
     sample_grids_gather,
     snap_to_texel_256,
 )
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.fixtures.decode_vectors import tiny_volume
 
 
 def _identity(g: int = 1):
@@ -130,7 +127,7 @@ def test_snapped_sampling_uses_the_exact_decode_weights():
     vals = rng.normal(size=(5, 6, 7, 1)).astype(np.float16)
     t = np.eye(3, 4, dtype=np.float32)
     p = torch.from_numpy(rng.uniform(-1, 1, (500, 3)).astype(np.float32))
-    from ngsdk.asset.volume import VolumeGrid
+    from ngsdk.asset.neural_volume import VolumeGrid
 
     gs = strict.GridSet([VolumeGrid("grid00", t, "float16", vals)], "cpu")
     exact = gs.exact(p)
@@ -228,20 +225,11 @@ def test_partition_refuses_bricks_under_two_voxels():
 # --------------------------------------------------------------------------- exact decode vs runtime_ref
 
 
-def _tiny_volume():
-    sys.path.insert(0, str(REPO / "tools"))
-    try:
-        from decode_vectors import tiny_volume
-    finally:
-        sys.path.remove(str(REPO / "tools"))
-    return tiny_volume()
-
-
 def test_strict_decode_equals_runtime_ref_bit_for_bit():
     """Two bricks, unorm8 and float16 grids of mixed shapes: the spec's test-vector asset."""
-    from runtime_ref import neural_volume as nv
+    from ngsdk.runtime_ref import neural_volume as nv
 
-    asset = _tiny_volume()
+    asset = tiny_volume()
     mine, ref = strict.reconstruct(asset), nv.reconstruct(asset)
     assert mine.dtype == np.float32 and mine.view(np.uint32).tobytes() == ref.view(np.uint32).tobytes()
     from ngsdk.asset.digest import decode_hash
@@ -258,8 +246,9 @@ def test_strict_decode_equals_runtime_ref_bit_for_bit():
 
 
 def test_fast_decoder_matches_float_decode():
-    from ngsdk.asset.volume import Normalization
-    from ngsdk.volumes.train import make_asset, model_brick
+    from ngsdk.asset.neural_volume import Normalization
+    from ngsdk.volumes.assemble import make_asset
+    from ngsdk.volumes.fit import model_brick
 
     class _Data:
         name, source = "synthetic", "synthetic"

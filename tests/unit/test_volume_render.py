@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from ngsdk.cli import render as render_cli
-from runtime_ref import colormaps
-from runtime_ref.volume_render import (
+from ngsdk.runtime_ref import colormaps
+from ngsdk.runtime_ref.volume_render import (
     TransferFunction,
     compare,
     difference_image,

@@ -13,15 +13,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from exporters.volume_bundle import write_volume_bundle
 from ngsdk.asset.digest import decode_hash
 from ngsdk.asset.manifest import dump_manifest, file_record
+from ngsdk.asset.neural_volume import NeuralVolumeAsset, Normalization, VolumeBrick, VolumeGrid
 from ngsdk.asset.types import Decoder, DecoderLayer, Provenance
-from ngsdk.asset.volume import NeuralVolumeAsset, Normalization, VolumeBrick, VolumeGrid
 from ngsdk.cli.decode import command as decode_cmd
 from ngsdk.cli.verify import command as verify_cmd
-from ngsdk.verify.volume import verify_volume_bundle
-from runtime_ref.neural_volume import decode_points, denormalize, reconstruct
+from ngsdk.exporters.neural_volume import write_neural_volume
+from ngsdk.runtime_ref.neural_volume import decode_points, denormalize, reconstruct
+from ngsdk.verify.catalog import codes_of
+from ngsdk.verify.catalog import neural_volume as VX
+from ngsdk.verify.neural_volume import verify_neural_volume
 
 IRON = "volumes/ironProt_zyx_68x68x68_uint8.npy"
 IDENTITY = np.array([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]], dtype=np.float32)
@@ -61,13 +63,18 @@ def _checks(rep) -> dict[str, str]:
     return {c.code: c.status for c in rep.checks}
 
 
+def _expect(*statuses: str) -> dict[str, str]:
+    """Code -> status for every volume check, in catalog order."""
+    return {c.code: s for c, s in zip(codes_of(VX), statuses, strict=True)}
+
+
 # ---------------------------------------------------------------------------------------------- verify
 
 
 def test_cli_verify_passes_on_real_volume(iron, tmp_path: Path) -> None:
     src, data = iron
     bundle = tmp_path / "iron.ngasset"
-    write_volume_bundle(identity_asset(data), bundle)
+    write_neural_volume(identity_asset(data), bundle)
     out, page = tmp_path / "report.json", tmp_path / "report.html"
     r = CliRunner().invoke(verify_cmd, [str(bundle), "--source", str(src), "--json", str(out), "--html", str(page),
                                         "--previews", str(tmp_path / "previews")])
@@ -75,25 +82,24 @@ def test_cli_verify_passes_on_real_volume(iron, tmp_path: Path) -> None:
     rep = json.loads(out.read_text())
     assert rep["result"] == "PASS" and rep["kind"] == "neural_volume"
     status = {c["code"]: c["status"] for c in rep["checks"]}
-    assert status == {"VX001": "pass", "VX002": "pass", "VX003": "pass", "VX004": "pass", "VX005": "skip",
-                      "VX006": "pass"}
-    q = next(c for c in rep["checks"] if c["code"] == "VX004")["details"]
+    assert status == _expect("pass", "pass", "pass", "pass", "skip", "pass")
+    q = next(c for c in rep["checks"] if c["code"] == VX.QUALITY.code)["details"]
     # codes are the source bytes: only the 1/256 weights and the >> 8 truncation cost anything
     assert 45 < q["psnr_db"] < 99 and q["max_abs_error"] < 0.05
     assert q["psnr_source_db"] == pytest.approx(q["psnr_db"]) and q["source_peak"] == 255.0
     assert q["max_abs_error_source"] == pytest.approx(q["max_abs_error"] * 255)
-    ratio = next(c for c in rep["checks"] if c["code"] == "VX006")["details"]["ratio"]
+    ratio = next(c for c in rep["checks"] if c["code"] == VX.COMPRESSION.code)["details"]["ratio"]
     assert ratio == pytest.approx(68**3 / (68**3 * 4 + 8))
-    assert "VX004" in page.read_text() and len(rep["previews"]) == 3
+    assert VX.QUALITY.code in page.read_text() and len(rep["previews"]) == 3
     assert all(Path(p).is_file() for p in rep["previews"])
 
 
 def test_verify_quality_threshold(iron, tmp_path: Path) -> None:
     src, data = iron
     bundle = tmp_path / "iron.ngasset"
-    write_volume_bundle(identity_asset(data), bundle)
-    rep = verify_volume_bundle(bundle, src, min_psnr=95)
-    assert _checks(rep)["VX004"] == "fail" and "below --min-psnr 95" in rep.checks[3].message
+    write_neural_volume(identity_asset(data), bundle)
+    rep = verify_neural_volume(bundle, src, min_psnr=95)
+    assert _checks(rep)[VX.QUALITY.code] == "fail" and "below --min-psnr 95" in rep.checks[3].message
     r = CliRunner().invoke(verify_cmd, [str(bundle), "--source", str(src), "--min-psnr", "95"])
     assert r.exit_code == 1
 
@@ -103,13 +109,13 @@ def test_verify_fails_when_decode_differs_from_training(iron, tmp_path: Path) ->
     asset = identity_asset(data)
     asset.provenance.reference_decode["volume"] = "0" * 64
     bundle = tmp_path / "iron.ngasset"
-    write_volume_bundle(asset, bundle)
+    write_neural_volume(asset, bundle)
     out = tmp_path / "r.json"
     r = CliRunner().invoke(verify_cmd, [str(bundle), "--source", str(src), "--json", str(out)])
     assert r.exit_code == 1
     rep = json.loads(out.read_text())
     assert rep["result"] == "FAIL"
-    vx3 = next(c for c in rep["checks"] if c["code"] == "VX003")
+    vx3 = next(c for c in rep["checks"] if c["code"] == VX.DECODE_CONSISTENCY.code)
     assert vx3["status"] == "fail" and vx3["details"]["sha256"] != "0" * 64
 
 
@@ -117,14 +123,14 @@ def test_verify_bad_files(iron, tmp_path: Path) -> None:
     _, data = iron
     bundle = tmp_path / "iron.ngasset"
     asset = identity_asset(data[:20, :24, :28])
-    write_volume_bundle(asset, bundle)
+    write_neural_volume(asset, bundle)
     name = "bricks/brick000/grid00.dds"
     good = (bundle / name).read_bytes()
     bad = bytearray(good)
     bad[-1] ^= 1
     (bundle / name).write_bytes(bytes(bad))
-    rep = verify_volume_bundle(bundle)
-    assert _checks(rep) == {"VX001": "fail"} and name in rep.checks[0].message
+    rep = verify_neural_volume(bundle)
+    assert _checks(rep) == {VX.MANIFEST_AND_FILES.code: "fail"} and name in rep.checks[0].message
     # consistent checksums but a stray unused component: the DDS check names the file
     bad = bytearray(good)
     bad[148 + 1] = 7
@@ -132,24 +138,24 @@ def test_verify_bad_files(iron, tmp_path: Path) -> None:
     m = json.loads((bundle / "manifest.json").read_text())
     m["files"][name] = file_record(bundle / name)
     (bundle / "manifest.json").write_bytes(dump_manifest(m))
-    rep = verify_volume_bundle(bundle)
-    assert _checks(rep) == {"VX001": "pass", "VX002": "fail"} and name in rep.checks[1].message
+    rep = verify_neural_volume(bundle)
+    assert _checks(rep) == {VX.MANIFEST_AND_FILES.code: "pass", VX.GRIDS_AND_DECODERS.code: "fail"}
+    assert name in rep.checks[1].message
 
 
 def test_verify_ensemble_seams(iron, tmp_path: Path) -> None:
     src, data = iron
     bundle = tmp_path / "iron2.ngasset"
-    write_volume_bundle(identity_asset(data, bricks=2), bundle)
-    rep = verify_volume_bundle(bundle, src, max_seam=0.01)
-    assert _checks(rep) == {"VX001": "pass", "VX002": "pass", "VX003": "pass", "VX004": "pass", "VX005": "pass",
-                            "VX006": "pass"}
+    write_neural_volume(identity_asset(data, bricks=2), bundle)
+    rep = verify_neural_volume(bundle, src, max_seam=0.01)
+    assert _checks(rep) == _expect("pass", "pass", "pass", "pass", "pass", "pass")
     seam = rep.checks[4].details
     assert seam["pairs"][0]["box"] == [0, 68, 0, 68, 30, 38] and seam["pairs"][0]["voxels"] == 68 * 68 * 8
     assert seam["max_abs"] < 0.01
     # brick 1 stores codes raised by 6: its overlap with brick 0 decodes 6/255 higher (unless clipped at 255)
-    write_volume_bundle(identity_asset(data, bricks=2, seam_offset=6), bundle)
-    rep = verify_volume_bundle(bundle, src, max_seam=0.01)
-    assert _checks(rep)["VX005"] == "fail"
+    write_neural_volume(identity_asset(data, bricks=2, seam_offset=6), bundle)
+    rep = verify_neural_volume(bundle, src, max_seam=0.01)
+    assert _checks(rep)[VX.SEAMS.code] == "fail"
     # the offset plus at most the two models' own disagreement measured above
     assert abs(rep.checks[4].details["max_abs"] - 6 / 255) <= seam["max_abs"] + 1e-6
 
@@ -157,19 +163,18 @@ def test_verify_ensemble_seams(iron, tmp_path: Path) -> None:
 def test_verify_float_mode_and_no_source(iron, tmp_path: Path) -> None:
     _, data = iron
     bundle = tmp_path / "f.ngasset"
-    write_volume_bundle(identity_asset(data[:16, :16, :16], mode="float", record=False), bundle)
-    rep = verify_volume_bundle(bundle)
-    assert _checks(rep) == {"VX001": "pass", "VX002": "pass", "VX003": "skip", "VX004": "skip", "VX005": "skip",
-                            "VX006": "pass"}
+    write_neural_volume(identity_asset(data[:16, :16, :16], mode="float", record=False), bundle)
+    rep = verify_neural_volume(bundle)
+    assert _checks(rep) == _expect("pass", "pass", "skip", "skip", "skip", "pass")
     assert "no reference hash recorded" in rep.checks[2].message and rep.passed
 
 
 def test_verify_source_shape_mismatch(iron, tmp_path: Path) -> None:
     src, data = iron
     bundle = tmp_path / "s.ngasset"
-    write_volume_bundle(identity_asset(data[:16, :16, :16]), bundle)
-    rep = verify_volume_bundle(bundle, src)
-    assert _checks(rep)["VX004"] == "fail" and "(68, 68, 68)" in rep.checks[3].message
+    write_neural_volume(identity_asset(data[:16, :16, :16]), bundle)
+    rep = verify_neural_volume(bundle, src)
+    assert _checks(rep)[VX.QUALITY.code] == "fail" and "(68, 68, 68)" in rep.checks[3].message
 
 
 # ---------------------------------------------------------------------------------------------- decode
@@ -179,7 +184,7 @@ def test_cli_decode(iron, tmp_path: Path) -> None:
     src, data = iron
     asset = identity_asset(data, bricks=2)
     bundle = tmp_path / "iron.ngasset"
-    write_volume_bundle(asset, bundle)
+    write_neural_volume(asset, bundle)
     run = CliRunner().invoke
     out = tmp_path / "recon.npy"
     r = run(decode_cmd, [str(bundle), "--out", str(out), "--source", str(src)])
@@ -215,11 +220,11 @@ def test_volume_verify_and_decode_are_torch_free(iron, tmp_path: Path) -> None:
 
     src, data = iron
     bundle = tmp_path / "t.ngasset"
-    write_volume_bundle(identity_asset(data[:8, :8, :8]), bundle)
+    write_neural_volume(identity_asset(data[:8, :8, :8]), bundle)
     code = ("import sys\n"
-            "from ngsdk.verify.volume import verify_volume_bundle\n"
-            "import ngsdk.cli.decode, runtime_ref.neural_volume, exporters.volume_bundle\n"
-            f"assert verify_volume_bundle({str(bundle)!r}).passed\n"
+            "from ngsdk.verify.neural_volume import verify_neural_volume\n"
+            "import ngsdk.cli.decode, ngsdk.runtime_ref.neural_volume, ngsdk.exporters.neural_volume\n"
+            f"assert verify_neural_volume({str(bundle)!r}).passed\n"
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'onnx', 'coremltools'))\n"
             "print(bad)\nsys.exit(1 if bad else 0)\n")
     repo = Path(__file__).resolve().parents[2]

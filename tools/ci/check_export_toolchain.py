@@ -55,7 +55,7 @@ def main() -> int:
         except md.PackageNotFoundError:
             pass
     if not problems:
-        from runtime_ref.vgf.layers import emulation_layer_env
+        from ngsdk.runtime_ref.vgf.layers import emulation_layer_env
 
         with tempfile.TemporaryDirectory() as tmp:
             env = dict(os.environ)

@@ -5,6 +5,11 @@
 #                and the Vulkan decode sample on .gpu_vk (tools/prepare_vulkan_gpu_run.py .gpu_vk made it;
 #                carry build/engine_plugins/vulkan/ngsdk_vulkan_sample too)
 #   volumes      tools/bench_volumes.py on CUDA (VOL_SIZES, default tiny; VOL_BUDGET seconds per model, default 40)
+#   texture-speed  tools/bench_texture_training.py: samples/s per trainer switch and phase, profiler tables,
+#                  time to within 0.5 dB (boombox_2k, SPEED_BUDGET seconds, default 30; 0 skips it;
+#                  SPEED_ARGS replaces the default --profile)
+#   texture-table  tools/bench_textures.py --no-bcn at 1, 2.5, 5, 10 bpp on the 7 shared materials (TABLE_BUDGET
+#                  seconds per run, default 60); merge with a CPU --no-train run's records through --from-json
 #   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
 # .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
@@ -13,7 +18,11 @@ OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
-export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 XDG_RUNTIME_DIR=/tmp
+# lay the three folders out as pip installs them (setup.py's package_dir: exporters/ -> ngsdk.exporters,
+# runtime_ref/ -> ngsdk.runtime_ref); the GPU machine has no package index to build a wheel from
+rm -rf /tmp/src && mkdir -p /tmp/src && cp -r ngsdk /tmp/src/ && cp -r exporters /tmp/src/ngsdk/exporters \
+  && cp -r runtime_ref /tmp/src/ngsdk/runtime_ref
+export PYTHONPATH=/tmp/site:/tmp/src:$PWD PYTHONUNBUFFERED=1 XDG_RUNTIME_DIR=/tmp
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
 part="${1:-all}"
 [ -e ../shared/data ] || { mkdir -p ../shared && ln -s "$PWD/.bench_data" ../shared/data; }
@@ -33,6 +42,19 @@ if [ "$part" = volumes ]; then
   timeout 480 python3 tools/bench_volumes.py --data .bench_data/volumes --device cuda --sizes "$sizes" \
     --time-budget "${VOL_BUDGET:-40}" ${VOL_ARGS:-} --json "$OUT/volumes_${sizes//,/_}.json" > "$OUT/volumes_${sizes//,/_}.log" 2>&1
   tail -40 "$OUT/volumes_${sizes//,/_}.log"
+fi
+if [ "$part" = texture-speed ]; then
+  timeout 560 python3 tools/bench_texture_training.py --data .bench_data/textures --device cuda \
+    ${SPEED_ARGS:---profile $OUT/profile} --json "$OUT/texture_speed.json" 2>&1 | tail -30 | tee "$OUT/texture_speed.log"
+  if [ "${SPEED_BUDGET:-30}" != 0 ]; then
+    timeout 200 python3 tools/bench_texture_training.py --data .bench_data/textures --device cuda --no-speed \
+      --material boombox_2k --convergence "${SPEED_BUDGET:-30}" --json "$OUT/texture_convergence.json" 2>&1 | tail -8
+  fi
+fi
+if [ "$part" = texture-table ]; then
+  timeout 580 python3 tools/bench_textures.py --no-bcn --no-astc --device cuda --data .bench_data/textures \
+    --time-budget "${TABLE_BUDGET:-60}" ${TABLE_ARGS:-} --json "$OUT/texture_table.json" 2>&1 | tail -40 \
+    | tee "$OUT/texture_table.log"
 fi
 if [ "$part" = all ] || [ "$part" = sampler ]; then
   NGSDK_WGPU_ADAPTER=nvidia NGSDK_CONFORMANCE_REPORT="$OUT/sampler_nvidia.jsonl" \

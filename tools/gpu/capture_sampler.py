@@ -24,9 +24,7 @@ Probes, per format (``fmt`` in the key):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +34,7 @@ if __package__ in (None, ""):
 
 from ngsdk.asset.dxgi import lookup  # noqa: E402
 from ngsdk.asset.texture import TextureData  # noqa: E402
-from tools.sampler_corpus import random_texture  # noqa: E402
+from tests.fixtures.sampler_cases import digest, random_cases  # noqa: E402
 
 PROBE_FORMATS = ("R8G8B8A8_UNORM", "R8G8B8A8_UNORM_SRGB", "R16G16B16A16_FLOAT", "R32G32B32A32_FLOAT",
                  "R16G16B16A16_UNORM", "R8G8B8A8_SNORM")
@@ -151,36 +149,6 @@ def probes(drv, rng) -> dict[str, np.ndarray]:
     return out
 
 
-def _digest(*arrays) -> str:
-    h = hashlib.sha256()
-    for a in arrays:
-        if a is not None:
-            h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()[:16]
-
-
-def random_cases(n: int):
-    """(name, texture, uv, lod, filter, address, layer) of the conformance tests, with n samples each."""
-    from tests.conformance.test_sampler_vulkan import FORMATS, _acceptance_cases, _case_id
-
-    for case in _acceptance_cases():
-        fmt, size, dim, mips, filt, address = case
-        name = _case_id(case)
-        rng = np.random.default_rng(zlib.crc32(name.encode()))
-        tex = random_texture(rng, fmt, size, dim, mips)
-        uv = rng.uniform(-3, 4, (n, 3 if dim == "3d" else 2)).astype(np.float32)
-        lod = rng.uniform(-1, tex.mip_count + 0.5, n).astype(np.float32) if tex.mip_count > 1 else None
-        yield "a", name, tex, uv, lod, filt, address
-    for fmt in FORMATS:
-        for filt in ("nearest", "linear", "trilinear"):
-            rng = np.random.default_rng(sum(map(ord, fmt + filt)))
-            tex = random_texture(rng, fmt, (20, 13, 1), mips=4)
-            uv = rng.uniform(-3, 4, (n, 2)).astype(np.float32)
-            lod = rng.uniform(-0.5, 4, n).astype(np.float32)
-            for address in ("repeat", "clamp", "mirror"):
-                yield "b", f"{fmt}-{filt}-{address}", tex, uv, lod, filt, address
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path)
@@ -205,7 +173,7 @@ def main() -> int:
             print(f"unsupported: {name}: {err}", flush=True)
             continue
         groups[group][f"{name}/out"] = got
-        groups[group][f"{name}/inputs"] = np.array(_digest(*[m for m in tex.mips], uv, lod))
+        groups[group][f"{name}/inputs"] = np.array(digest(*[m for m in tex.mips], uv, lod))
     for group, data in groups.items():
         data["driver"] = np.array(drv.description)
         np.savez_compressed(args.out / f"random_{group}.npz", **data)

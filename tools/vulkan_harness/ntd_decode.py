@@ -3,7 +3,7 @@
 Two forms of the one source run here: the WGSL that tools/shaders/ush_to_wgsl.py generates from
 NeuralTextureDecode.ush, and the .ush itself compiled from HLSL to SPIR-V by glslangValidator (when it
 is installed). Both take the same bindings: four latent grids as RGBA8 UNORM 2D arrays (what an engine
-imports), one sampler, the parameter blob (``runtime_ref.neural_texture_int.param_blob``: the decoder,
+imports), one sampler, the parameter blob (``ngsdk.runtime_ref.neural_texture_int.param_blob``: the decoder,
 the sizes and every mip's taps and LOD input), a job description (path, mip, sample count) and per-sample
 coordinates; they return the decoded UNORM8 bytes.
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ngsdk.asset.types import NeuralTextureAsset
-from runtime_ref.neural_texture_hw import grid_texture, mip_coordinates
-from runtime_ref.neural_texture_int import param_blob
+from ngsdk.asset.neural_texture import NeuralTextureAsset
+from ngsdk.runtime_ref.neural_texture_hw import grid_texture, mip_coordinates
+from ngsdk.runtime_ref.neural_texture_int import param_blob
 from tools.vulkan_harness.wgpu_sampler import Device, open_device
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,5 +1,7 @@
 // Bundle loader (see bundle.h). The schema checks cover every field this loader reads plus the
-// common part of manifest.schema.json; the Python reader checks the full JSON Schemas.
+// common part of manifest.schema.json; the Python reader checks the full JSON Schemas. The schemas'
+// enumerations, constants and bounds come from manifest_schema.h, generated from them, and
+// tests/integration/test_cpp_manifest_agreement.py holds both readers to the same verdicts.
 #include "ngsdk/bundle.h"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include "ngsdk/dds.h"
 #include "ngsdk/npz.h"
 #include "ngsdk/sha256.h"
+#include "manifest_schema.h"
 
 namespace ngsdk {
 
@@ -140,7 +143,8 @@ public:
         if (out) *out = v->as_double();
         return true;
     }
-    bool one_of(const json::Value* v, const std::string& where, std::initializer_list<const char*> options,
+    template <size_t N>
+    bool one_of(const json::Value* v, const std::string& where, const char* const (&options)[N],
                 std::string* out = nullptr) {
         if (!v) return false;
         if (v->is_string())
@@ -252,9 +256,7 @@ Activation activation_of(const std::string& s) {
 }
 
 bool semantic_ok(const std::string& s) {
-    static const char* known[] = {"albedo", "normal", "roughness", "ao", "metallic",
-                                  "specular", "displacement", "opacity", "emissive"};
-    for (const char* k : known)
+    for (const char* k : schema::kSemantics)
         if (s == k) return true;
     return s.size() > 5 && s.compare(0, 5, "user:") == 0;
 }
@@ -266,20 +268,25 @@ bool const_int_pair(const json::Value* v, int64_t a, int64_t b) {
 
 void check_quantized(Schema& sc, const json::Value& qd, Quantized& q) {
     const std::string w = "decoder/quantized";
-    sc.one_of(sc.field(qd, w, "scheme", true), at(w, "scheme"), {"ngsdk-int8-v1"}, &q.scheme);
+    sc.one_of(sc.field(qd, w, "scheme", true), at(w, "scheme"), schema::kQuantizedSchemes, &q.scheme);
     const json::Value* cb = sc.field(qd, w, "coordinate_bits", true);
-    if (cb && !(cb->is_integer() && cb->as_int() == 8)) sc.fail(at(w, "coordinate_bits"), "8 was expected");
+    if (cb && !(cb->is_integer() && cb->as_int() == schema::kQuantizedCoordinateBits))
+        sc.fail(at(w, "coordinate_bits"), std::to_string(schema::kQuantizedCoordinateBits) + " was expected");
+    const auto range = [](const int (&r)[2]) { return "[" + std::to_string(r[0]) + ", " + std::to_string(r[1]) + "]"; };
     const json::Value* ir = sc.field(qd, w, "input_range", true);
-    if (ir && !const_int_pair(ir, -127, 127)) sc.fail(at(w, "input_range"), "[-127, 127] was expected");
+    if (ir && !const_int_pair(ir, schema::kQuantizedInputRange[0], schema::kQuantizedInputRange[1]))
+        sc.fail(at(w, "input_range"), range(schema::kQuantizedInputRange) + " was expected");
     const json::Value* ar = sc.field(qd, w, "activation_range", true);
-    if (ar && !const_int_pair(ar, 0, 255)) sc.fail(at(w, "activation_range"), "[0, 255] was expected");
-    sc.one_of(sc.field(qd, w, "output", true), at(w, "output"), {"unorm8_stored"});
+    if (ar && !const_int_pair(ar, schema::kQuantizedActivationRange[0], schema::kQuantizedActivationRange[1]))
+        sc.fail(at(w, "activation_range"), range(schema::kQuantizedActivationRange) + " was expected");
+    sc.one_of(sc.field(qd, w, "output", true), at(w, "output"), schema::kQuantizedOutputs);
     const json::Value* ls = sc.field(qd, w, "latent_shift", true);
     if (sc.array(ls, at(w, "latent_shift")))
         for (size_t i = 0; i < ls->size(); ++i) {
             int64_t v = 0;
-            if (sc.integer(&ls->items()[i], at(at(w, "latent_shift"), i), 1, &v) && v > 30)
-                sc.fail(at(at(w, "latent_shift"), i), "should be at most 30");
+            if (sc.integer(&ls->items()[i], at(at(w, "latent_shift"), i), schema::kLatentShiftMin, &v) &&
+                v > schema::kLatentShiftMax)
+                sc.fail(at(at(w, "latent_shift"), i), "should be at most " + std::to_string(schema::kLatentShiftMax));
             q.latent_shift.push_back(int32_t(v));
         }
     const json::Value* terms = sc.field(qd, w, "encoding_terms", true);
@@ -289,8 +296,9 @@ void check_quantized(Schema& sc, const json::Value& qd, Quantized& q) {
             std::string wt = at(at(w, "encoding_terms"), i);
             if (!sc.object(&term, wt)) break;
             int64_t s = 0, p = 0;
-            if (sc.integer(sc.field(term, wt, "period_log2", true), at(wt, "period_log2"), -7, &s) && s > 15)
-                sc.fail(at(wt, "period_log2"), "should be at most 15");
+            if (sc.integer(sc.field(term, wt, "period_log2", true), at(wt, "period_log2"), schema::kPeriodLog2Min, &s) &&
+                s > schema::kPeriodLog2Max)
+                sc.fail(at(wt, "period_log2"), "should be at most " + std::to_string(schema::kPeriodLog2Max));
             if (sc.integer(sc.field(term, wt, "phase", true), at(wt, "phase"), 0, &p) && p > INT32_MAX)
                 sc.fail(at(wt, "phase"), "too large");
             q.period_log2.push_back(int32_t(s));
@@ -358,7 +366,8 @@ void check_mip_inputs(Schema& sc, const json::Value& tex, NeuralTexture& t) {
         t.taps.push_back(row);
         if (const json::Value* lod = e.find("lod")) {
             int64_t v = 0;
-            if (sc.integer(lod, at(w, "lod"), -127, &v) && v > 127) sc.fail(at(w, "lod"), "should be at most 127");
+            if (sc.integer(lod, at(w, "lod"), schema::kLodMin, &v) && v > schema::kLodMax)
+                sc.fail(at(w, "lod"), "should be at most " + std::to_string(schema::kLodMax));
             t.lod_inputs.push_back(int32_t(v));
             ++with_lod;
         }
@@ -388,11 +397,13 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
             if (sc.string(sc.field(c, w, "semantic", true), at(w, "semantic"), &out.semantic) && !semantic_ok(out.semantic))
                 sc.fail(at(w, "semantic"), "is not a known semantic or 'user:NAME'");
             sc.string(sc.field(c, w, "component", true), at(w, "component"), &out.component);
-            sc.one_of(sc.field(c, w, "colour_space", true), at(w, "colour_space"), {"linear", "srgb"}, &out.colour_space);
+            sc.one_of(sc.field(c, w, "colour_space", true), at(w, "colour_space"), schema::kColourSpaces,
+                      &out.colour_space);
             if (const json::Value* src = c.find("source"))
                 if (!src->is_null()) sc.string(src, at(w, "source"), &out.source);
             if (const json::Value* nc = c.find("normal_convention"))
-                if (!nc->is_null()) sc.one_of(nc, at(w, "normal_convention"), {"gl", "dx"}, &out.normal_convention);
+                if (!nc->is_null())
+                    sc.one_of(nc, at(w, "normal_convention"), schema::kNormalConventions, &out.normal_convention);
             t.channels.push_back(out);
         }
     }
@@ -408,16 +419,20 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
             if (sc.string(sc.field(g, w, "file", true), at(w, "file"), &out.file) &&
                 !(matches_name(out.file, true) && ends_with(out.file, ".dds") && out.file.size() > 4))
                 sc.fail(at(w, "file"), "does not match '^[A-Za-z0-9_.-]+\\.dds$'");
-            sc.one_of(sc.field(g, w, "dxgi_format", true), at(w, "dxgi_format"), {"R8G8B8A8_UNORM"});
+            sc.one_of(sc.field(g, w, "dxgi_format", true), at(w, "dxgi_format"), schema::kGridDxgiFormats);
             sc.u32(sc.field(g, w, "width", true), at(w, "width"), 1, out.width);
             sc.u32(sc.field(g, w, "height", true), at(w, "height"), 1, out.height);
             sc.u32(sc.field(g, w, "levels", true), at(w, "levels"), 1, out.levels);
             sc.u32(sc.field(g, w, "features", true), at(w, "features"), 1, out.features);
-            if (sc.u32(sc.field(g, w, "bits", true), at(w, "bits"), 0, out.bits) && out.bits != 2 && out.bits != 4 &&
-                out.bits != 8)
-                sc.fail(at(w, "bits"), "is not one of [2, 4, 8]");
+            if (sc.u32(sc.field(g, w, "bits", true), at(w, "bits"), 0, out.bits) &&
+                std::none_of(std::begin(schema::kGridBits), std::end(schema::kGridBits),
+                             [&](int b) { return uint32_t(b) == out.bits; })) {
+                std::string list;
+                for (int b : schema::kGridBits) list += (list.empty() ? "" : ", ") + std::to_string(b);
+                sc.fail(at(w, "bits"), "is not one of [" + list + "]");
+            }
             sc.u32(sc.field(g, w, "array_size", true), at(w, "array_size"), 1, out.array_size);
-            sc.one_of(sc.field(g, w, "packing", true), at(w, "packing"), {"lsb_first_rgba_slices"});
+            sc.one_of(sc.field(g, w, "packing", true), at(w, "packing"), schema::kGridPackings);
             const json::Value* dq = sc.field(g, w, "dequantize", true);
             std::string wd = at(w, "dequantize");
             if (sc.object(dq, wd)) {
@@ -438,12 +453,12 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
             !(matches_name(file, true) && ends_with(file, ".npz") && file.size() > 4))
             sc.fail("decoder/file", "does not match '^[A-Za-z0-9_.-]+\\.npz$'");
         std::string dtype;
-        sc.one_of(sc.field(*dec, "decoder", "dtype", true), "decoder/dtype", {"float32", "int8"}, &dtype);
+        sc.one_of(sc.field(*dec, "decoder", "dtype", true), "decoder/dtype", schema::kDecoderDtypes, &dtype);
         const json::Value* qd = dec->find("quantized");
         if (dtype == "int8" && !qd && sc.ok()) sc.fail("decoder", "'quantized' is a required property");
         t.quantized = qd != nullptr;
         if (qd && sc.object(qd, "decoder/quantized")) check_quantized(sc, *qd, t.q);
-        sc.one_of(sc.field(*dec, "decoder", "layout", true), "decoder/layout", {"out_in_row_major"});
+        sc.one_of(sc.field(*dec, "decoder", "layout", true), "decoder/layout", schema::kDecoderLayouts);
         int64_t ins = 0, outs = 0;
         sc.integer(sc.field(*dec, "decoder", "inputs", true), "decoder/inputs", 1, &ins);
         sc.integer(sc.field(*dec, "decoder", "outputs", true), "decoder/outputs", 1, &outs);
@@ -465,8 +480,7 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
                 sc.u32(sc.field(l, w, "inputs", true), at(w, "inputs"), 1, out.inputs);
                 sc.u32(sc.field(l, w, "outputs", true), at(w, "outputs"), 1, out.outputs);
                 std::string act;
-                sc.one_of(sc.field(l, w, "activation", true), at(w, "activation"),
-                          {"none", "relu", "leaky_relu", "sigmoid", "tanh", "swish", "clamp01"}, &act);
+                sc.one_of(sc.field(l, w, "activation", true), at(w, "activation"), schema::kActivations, &act);
                 out.activation = activation_of(act);
                 if (t.quantized) {
                     sc.string(sc.field(l, w, "multiplier", true), at(w, "multiplier"), &out.multiplier_key);
@@ -482,7 +496,7 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
     const json::Value* enc = sc.field(m, "", "encoding", true);
     if (sc.object(enc, "encoding")) {
         std::string type;
-        sc.one_of(sc.field(*enc, "encoding", "type", true), "encoding/type", {"triangle", "none"}, &type);
+        sc.one_of(sc.field(*enc, "encoding", "type", true), "encoding/type", schema::kEncodingTypes, &type);
         t.encoding.triangle = type == "triangle";
         for (const char* key : {"frequencies", "phases"}) {
             const json::Value* arr = enc->find(key);
@@ -499,13 +513,13 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
     const json::Value* smp = sc.field(m, "", "sampler", true);
     if (sc.object(smp, "sampler")) {
         std::string filter, address;
-        sc.one_of(sc.field(*smp, "sampler", "filter", true), "sampler/filter", {"bilinear", "nearest"}, &filter);
-        sc.one_of(sc.field(*smp, "sampler", "address", true), "sampler/address", {"wrap", "clamp"}, &address);
+        sc.one_of(sc.field(*smp, "sampler", "filter", true), "sampler/filter", schema::kSamplerFilters, &filter);
+        sc.one_of(sc.field(*smp, "sampler", "address", true), "sampler/address", schema::kSamplerAddresses, &address);
         t.filter = filter == "nearest" ? FilterMode::Nearest : FilterMode::Bilinear;
         t.address = address == "clamp" ? AddressMode::Clamp : AddressMode::Wrap;
     }
     std::string mode;
-    if (sc.one_of(sc.field(m, "", "decode_mode", true), "decode_mode", {"float", "exact", "hardware"}, &mode))
+    if (sc.one_of(sc.field(m, "", "decode_mode", true), "decode_mode", schema::kDecodeModes, &mode))
         parse_decode_mode(mode, t.decode_mode);
 }
 
@@ -524,23 +538,30 @@ Status validate(const json::Value& m, const std::string& path) {
     if (!shaped) return Status::fail(path, "format_version '" + v + "' is not MAJOR.MINOR");
     std::string major = v.substr(0, dot);
     while (major.size() > 1 && major[0] == '0') major.erase(0, 1);
-    // Readable majors per kind (ngsdk.asset.manifest.READABLE_MAJORS): neural textures 1 (grid_levels)
-    // and 2 (mip_inputs); other kinds 1.
+    // The major versions each kind reads (its codec's READABLE_MAJORS, generated into manifest_schema.h).
     const json::Value* kind_v = m.find("kind");
     const std::string kind_name = kind_v && kind_v->is_string() ? kind_v->as_string() : "";
-    const char highest = kind_name == "neural_texture" ? '2' : '1';
-    if (major.size() > 1 || major[0] < '1' || major[0] > highest) {
-        bool newer = major.size() > 1 || major[0] > highest;
-        std::string readable = highest == '2' ? "1.x and 2.x" : "1.x";
-        return Status::fail(path, "unknown format version " + v + " (this ngsdk reads " + readable + " " +
-                                      (kind_name.empty() ? "" : kind_name + " ") + "bundles; " +
-                                      (newer ? "upgrade ngsdk" : "re-export the asset") + ")");
+    const schema::KindVersions* known = nullptr;
+    for (const schema::KindVersions& k : schema::kKinds)
+        if (kind_name == k.kind) known = &k;
+    if (known) {
+        const long number = major.size() > 9 ? -1 : std::stol(major);
+        if (std::none_of(known->majors, known->majors + known->count, [&](int x) { return x == number; })) {
+            std::string readable;
+            for (int i = 0; i < known->count; ++i)
+                readable += (i ? " and " : "") + std::to_string(known->majors[i]) + ".x";
+            const bool newer = number < 0 || number > known->majors[known->count - 1];
+            return Status::fail(path, "unknown format version " + v + " (this ngsdk reads " + readable + " " +
+                                          kind_name + " bundles; " + (newer ? "upgrade ngsdk" : "re-export the asset") +
+                                          ")");
+        }
     }
     Schema sc(path);
     check_common(sc, m);
     NGSDK_TRY(sc.status());
-    const std::string& kind = m.find("kind")->as_string();
-    if (kind != "neural_texture") return Status::fail(path, "unknown asset kind '" + kind + "'");
+    if (!known) return Status::fail(path, "unknown asset kind '" + kind_name + "'");
+    if (kind_name != "neural_texture")
+        return Status::fail(path, "a " + kind_name + " bundle: this loader reads neural_texture bundles");
     NeuralTexture scratch;
     check_neural_texture(sc, m, scratch);
     return sc.status();
@@ -705,7 +726,7 @@ Status load_grid(const Source& src, Grid& g) {
         NGSDK_TRY(src.read(g.file, bytes, uint64_t(1) << 32));
         NGSDK_TRY(decode_dds(bytes.data(), bytes.size(), path, tex));
     }
-    if (std::string(tex.format->name) != "R8G8B8A8_UNORM" || tex.dimension != Dimension::Tex2D || tex.cube)
+    if (std::string(tex.format->name) != schema::kGridDxgiFormats[0] || tex.dimension != Dimension::Tex2D || tex.cube)
         return Status::fail(path, std::string("is ") + tex.format->name + (tex.dimension == Dimension::Tex2D ? " 2d" : " 3d") +
                                       (tex.cube ? " cube" : "") + ", manifest says R8G8B8A8_UNORM 2d");
     if (tex.width != g.width || tex.height != g.height || tex.mip_count() != g.levels || tex.array_size != g.array_size)

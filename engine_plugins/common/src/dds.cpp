@@ -1,30 +1,16 @@
-// DDS reader (see dds.h). The constants are written out here, independently of the exporter.
+// DDS reader (see dds.h). The header constants are written out here, independently of the exporter; the
+// DXGI format table is generated from ngsdk/asset/dxgi.py (dxgi_table.h).
 #include "ngsdk/dds.h"
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
+#include "dxgi_table.h"
+
 namespace ngsdk {
 
 namespace {
-
-const DxgiFormat kFormats[] = {
-    {2, "R32G32B32A32_FLOAT", 4, 4, ComponentKind::Float, false, false},
-    {10, "R16G16B16A16_FLOAT", 4, 2, ComponentKind::Float, false, false},
-    {11, "R16G16B16A16_UNORM", 4, 2, ComponentKind::Unorm, false, false},
-    {16, "R32G32_FLOAT", 2, 4, ComponentKind::Float, false, false},
-    {34, "R16G16_FLOAT", 2, 2, ComponentKind::Float, false, false},
-    {28, "R8G8B8A8_UNORM", 4, 1, ComponentKind::Unorm, false, false},
-    {29, "R8G8B8A8_UNORM_SRGB", 4, 1, ComponentKind::Unorm, true, false},
-    {31, "R8G8B8A8_SNORM", 4, 1, ComponentKind::Snorm, false, false},
-    {41, "R32_FLOAT", 1, 4, ComponentKind::Float, false, false},
-    {49, "R8G8_UNORM", 2, 1, ComponentKind::Unorm, false, false},
-    {54, "R16_FLOAT", 1, 2, ComponentKind::Float, false, false},
-    {61, "R8_UNORM", 1, 1, ComponentKind::Unorm, false, false},
-    {87, "B8G8R8A8_UNORM", 4, 1, ComponentKind::Unorm, false, true},
-    {91, "B8G8R8A8_UNORM_SRGB", 4, 1, ComponentKind::Unorm, true, true},
-};
 
 const uint32_t kHeaderSize = 124;
 const uint32_t kPixelFormatSize = 32;
@@ -98,7 +84,7 @@ std::string hex(uint32_t v) {
 
 std::string supported() {
     std::string s;
-    for (const DxgiFormat& f : kFormats) {
+    for (const DxgiFormat& f : generated::kDxgiFormats) {
         if (!s.empty()) s += ", ";
         s += f.name;
     }
@@ -106,10 +92,8 @@ std::string supported() {
 }
 
 const char* block_compressed_name(uint32_t value) {
-    struct { uint32_t first; const char* name; } ranges[] = {
-        {70, "BC1"}, {73, "BC2"}, {76, "BC3"}, {79, "BC4"}, {82, "BC5"}, {94, "BC6H"}, {97, "BC7"}};
-    for (auto& r : ranges)
-        if (value >= r.first && value < r.first + 3) return r.name;
+    for (const generated::BlockFamily& f : generated::kBlockFamilies)
+        if (value >= f.first && value < f.first + 3) return f.name;
     return nullptr;
 }
 
@@ -209,13 +193,13 @@ Status legacy_format(const Header& h, const std::string& path, const DxgiFormat*
 }  // namespace
 
 const DxgiFormat* dxgi_by_value(uint32_t value) {
-    for (const DxgiFormat& f : kFormats)
+    for (const DxgiFormat& f : generated::kDxgiFormats)
         if (f.value == value) return &f;
     return nullptr;
 }
 
 const DxgiFormat* dxgi_by_name(const std::string& name) {
-    for (const DxgiFormat& f : kFormats)
+    for (const DxgiFormat& f : generated::kDxgiFormats)
         if (name == f.name) return &f;
     return nullptr;
 }

@@ -153,7 +153,7 @@ TEST(bundle_refuses_manifest_problems) {
     v1.legacy = true;
     std::string dir = fresh("kind", v1);
     replace_in_manifest(dir, "\"kind\": \"neural_texture\"", "\"kind\": \"neural_volume\"");
-    CHECK_FAILS_WITH(ngsdk::load_neural_texture(dir, t), "unknown asset kind 'neural_volume'");
+    CHECK_FAILS_WITH(ngsdk::load_neural_texture(dir, t), "a neural_volume bundle: this loader reads neural_texture bundles");
     fs::remove_all(dir);
     dir = fresh("json");
     synth::write_text(dir + "/manifest.json", "{\"format\": ");

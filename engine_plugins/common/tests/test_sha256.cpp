@@ -22,22 +22,27 @@ TEST(sha256_streaming_equals_one_shot) {
 #include <filesystem>
 #include <fstream>
 
+#include "digest_vectors.h"
 #include "ngsdk/bundle.h"
 
-// The folder digest's test vector of docs/asset-format.md ("Folder digest"), also checked in Python by
-// tests/unit/test_folder_digest.py: part-wise order puts Data/model.mil before Data-x.
-TEST(sha256_tree_test_vector) {
+// The folder digest vectors of docs/asset-format.md ("Folder digest"), generated from
+// tests/fixtures/digest_vectors.py, which tests/unit/test_folder_digest.py checks in Python.
+TEST(sha256_tree_test_vectors) {
     namespace fs = std::filesystem;
-    const fs::path dir = fs::temp_directory_path() / "ngsdk_tree_vector";
-    fs::remove_all(dir);
-    fs::create_directories(dir / "Data");
-    std::ofstream(dir / "Manifest.json", std::ios::binary) << "{}\n";
-    std::ofstream(dir / "Data" / "model.mil", std::ios::binary) << "program\n";
-    std::ofstream(dir / "Data-x", std::ios::binary).flush();
-    std::string hex;
-    uint64_t size = 0;
-    CHECK_OK(ngsdk::sha256_tree(dir.string(), hex, size));
-    CHECK_EQ(hex, std::string("3492155d984dfbe30045afee0cbd3de16ed65567dfcbf8adf63841405de2de57"));
-    CHECK_EQ(size, uint64_t(11));
-    fs::remove_all(dir);
+    for (const ngsdk_test::FolderVector& v : ngsdk_test::kFolderVectors) {
+        const fs::path dir = fs::temp_directory_path() / (std::string("ngsdk_tree_vector_") + v.name);
+        fs::remove_all(dir);
+        fs::create_directories(dir);
+        for (int i = 0; i < v.count; ++i) {
+            const fs::path file = dir / fs::u8path(v.files[i].relpath);
+            fs::create_directories(file.parent_path());
+            std::ofstream(file, std::ios::binary).write(v.files[i].content, std::streamsize(v.files[i].size));
+        }
+        std::string hex;
+        uint64_t size = 0;
+        CHECK_OK(ngsdk::sha256_tree(dir.string(), hex, size));
+        CHECK_EQ(hex, std::string(v.sha256));
+        CHECK_EQ(size, v.bytes);
+        fs::remove_all(dir);
+    }
 }

@@ -8,7 +8,7 @@
 //
 // exact: texels read with Load, integer bilinear and integer decoder - the same bytes on every GPU.
 // hardware: the GPU's bilinear sampler filters the 8-bit latents (exact where its arithmetic is
-// known: compare with runtime_ref.neural_texture_hw.decode_mip(asset, mip, profile=...)).
+// known: compare with ngsdk.runtime_ref.neural_texture_hw.decode_mip(asset, mip, profile=...)).
 // float: the shared shader implements the integer decoder only; float bundles decode on the CPU
 // with the loader's strict fp32 decoder (reported as such).
 // --raw writes UNORM8 bytes (H, W, C) for exact/hardware, little-endian float32 for float.

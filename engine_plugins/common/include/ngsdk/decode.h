@@ -1,10 +1,10 @@
 // CPU decode of a neural texture mip, bit-identical to runtime_ref (docs/decode-spec.md).
 //
-// `float` mode (runtime_ref.neural_texture.decode_mip): strict IEEE-754 binary32, one rounding per
+// `float` mode (ngsdk.runtime_ref.neural_texture.decode_mip): strict IEEE-754 binary32, one rounding per
 // operation in the spec's order, no fused multiply-add, k-ascending accumulation; output float32
 // linear values. This library must be compiled without -ffast-math and with -ffp-contract=off
 // (MSVC: /fp:precise, no /fp:contract); CMake sets both.
-// `exact` mode (runtime_ref.neural_texture_exact.decode_mip): integer positions, integer bilinear
+// `exact` mode (ngsdk.runtime_ref.neural_texture_exact.decode_mip): integer positions, integer bilinear
 // weights and the integer decoder; output UNORM8 bytes in each channel's stored colour space.
 // `hardware` mode depends on the engine's texture filter and has no CPU definition here.
 #pragma once

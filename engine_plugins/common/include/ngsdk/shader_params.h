@@ -1,6 +1,6 @@
 // The int32 parameter array the shared decode shaders read (NTD_Param): the integer decoder, the
 // texture's sizes and every mip's latent taps and LOD input, built from a loaded bundle exactly as
-// runtime_ref.neural_texture_int.param_blob does (layout: docs/decode-spec.md, "Shader parameter blob").
+// ngsdk.runtime_ref.neural_texture_int.param_blob does (layout: docs/decode-spec.md, "Shader parameter blob").
 #pragma once
 
 #include <cstdint>

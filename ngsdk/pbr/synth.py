@@ -1,0 +1,193 @@
+"""Synthetic training data in the NeuroPBR layout: rendered views of real and procedural materials.
+
+Every sample gets its own material variant (a real set augmented, or a procedural material), three cameras, a
+sky and sun; its clean views always, and with probability ``dirty`` also dirty views of the same cameras and
+light. One real set is held out: its samples go to ``OUT/test/`` (clean and dirty), never into training.
+``OUT/synth.json`` records the settings, the source files' sha256 and the counts. Sample ``i`` is drawn from
+its own generator (seed, i), so a run is reproducible and does not depend on the order of work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ngsdk.asset.atomic import atomic_write_bytes
+from ngsdk.pbr.dirt import dirty_radiance
+from ngsdk.pbr.layout import OUTPUT, sample_name, write_metadata, write_views
+from ngsdk.pbr.materials import MaterialSource, augment, load_material_source, resize_material, tensor_to_maps
+from ngsdk.pbr.noise import uniform
+from ngsdk.pbr.procedural import KINDS, procedural_material
+from ngsdk.pbr.render import render_plane, sample_cameras, sample_lighting, tonemap
+
+SYNTH_FILE = "synth.json"
+TEST_DIR = "test"
+
+
+@dataclass
+class SynthConfig:
+    """Settings of one synthesis run (recorded in ``synth.json``)."""
+
+    samples: int = 200
+    """Training samples (the held-out test samples come on top)."""
+    res: int = 512
+    """View size in pixels."""
+    map_res: int | None = None
+    """Ground-truth map size; None: ``res`` (give 2 x res for students with a super-resolution head)."""
+    dirty: float = 0.5
+    """Share of samples that also get dirty views."""
+    procedural: float = 0.5
+    """Share of training samples drawn from procedural materials instead of the real sets."""
+    holdout: str | None = None
+    """Folder name of the real set kept for testing; None: the last real set by name; "" holds none out."""
+    test_samples: int | None = None
+    """Samples of the held-out set; None: max(2, samples // 10)."""
+    supersample: int = 2
+    seed: int = 0
+    device: str = "cpu"
+
+    def check(self) -> None:
+        if self.samples < 1:
+            raise ValueError(f"samples must be >= 1, got {self.samples}")
+        if self.res < 16 or (self.map_res is not None and self.map_res < 16):
+            raise ValueError("res and map_res must be >= 16")
+        if not 0 <= self.dirty <= 1 or not 0 <= self.procedural <= 1:
+            raise ValueError("dirty and procedural are shares in [0, 1]")
+        if self.supersample < 1:
+            raise ValueError(f"supersample must be >= 1, got {self.supersample}")
+
+
+@dataclass
+class SynthReport:
+    """What a run wrote: sample counts per split (``dirty_samples``: training samples that also have dirty
+    views; every test sample has both), the material folders, the held-out set, seconds."""
+
+    out: Path
+    train_samples: int
+    test_samples: int
+    dirty_samples: int
+    holdout: str | None
+    sources: list[str]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["out"] = str(self.out)
+        return d
+
+
+def _sample_gen(seed: int, split: int, index: int) -> torch.Generator:
+    g = torch.Generator()
+    g.manual_seed((seed * 1_000_003 + split * 7_919 + index) % (2**63))
+    return g
+
+
+def render_sample(material: torch.Tensor, res: int, gen: torch.Generator, *, dirty: bool, supersample: int = 2
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Clean (and dirty) views (3, res, res, 3) uint8 of ``material`` (8, H, W) from three random cameras."""
+    cams = sample_cameras(3, gen)
+    light = sample_lighting(gen)
+    views = render_plane(material, cams, light, res, supersample=supersample)
+    key = uniform(gen, 0.12, 0.25)
+
+    def ldr(hdr: torch.Tensor, noise: float) -> np.ndarray:
+        img = tonemap(hdr, key).cpu()
+        if noise:
+            img = img + torch.randn(img.shape, generator=gen) * noise
+        return np.rint(img.clamp(0, 1).numpy() * 255).astype(np.uint8)
+
+    clean = ldr(views.sun + views.sky, 0.0)
+    if not dirty:
+        return clean, None
+    return clean, ldr(dirty_radiance(views, gen), uniform(gen, 0.0, 0.015))
+
+
+def synth_pbr_views(materials: list[str | Path], out: str | Path, cfg: SynthConfig,
+                    progress: Callable[[int, int], None] | None = None) -> SynthReport:
+    """Render ``cfg.samples`` training samples (and the held-out test samples) into ``out`` (see module doc).
+
+    ``materials`` are PBR folders (any layout ``ngsdk train texture`` reads); none given means procedural
+    materials only. ``progress(done, total)`` is called after each sample."""
+    cfg.check()
+    t0 = time.perf_counter()
+    out = Path(out)
+    device = torch.device(cfg.device)
+    sources: list[MaterialSource] = [load_material_source(m) for m in materials]
+    names = [s.name for s in sources]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two material folders share a name: {', '.join(sorted(names))}")
+    holdout = cfg.holdout
+    if holdout is None:
+        holdout = sorted(names)[-1] if len(sources) >= 2 else ""
+    if holdout and holdout not in names:
+        raise ValueError(f"holdout {holdout!r} is not one of the material folders ({', '.join(names)})")
+    train_sources = [s for s in sources if s.name != holdout]
+    test_source = next((s for s in sources if s.name == holdout), None)
+    map_res = cfg.map_res or cfg.res
+    n_test = 0 if test_source is None else (cfg.test_samples if cfg.test_samples is not None
+                                             else max(2, cfg.samples // 10))
+    total = cfg.samples + n_test
+    dirty_count = 0
+
+    def one(root: Path, split: int, index: int, pick: Callable[[torch.Generator], tuple[str, torch.Tensor]],
+            always_dirty: bool) -> tuple[str, str]:
+        nonlocal dirty_count
+        gen = _sample_gen(cfg.seed, split, index)
+        label, material = pick(gen)
+        material = material.to(device)
+        dirty = always_dirty or float(torch.rand((), generator=gen)) < cfg.dirty
+        clean, dirty_views = render_sample(material, cfg.res, gen, dirty=dirty, supersample=cfg.supersample)
+        name = sample_name(index)
+        mat_name = f"{label}_{index:04d}"
+        write_views(root / "input" / "clean" / name, clean)
+        if dirty_views is not None:
+            write_views(root / "input" / "dirty" / name, dirty_views)
+            dirty_count += split == 0
+        tensor_to_maps(resize_material(material, map_res)).write(root / OUTPUT / mat_name)
+        return name, mat_name
+
+    def pick_train(gen: torch.Generator) -> tuple[str, torch.Tensor]:
+        if not train_sources or float(torch.rand((), generator=gen)) < cfg.procedural:
+            kind = KINDS[int(torch.randint(len(KINDS), (), generator=gen))]
+            return f"procedural_{kind}", procedural_material(kind, map_res, gen)
+        src = train_sources[int(torch.randint(len(train_sources), (), generator=gen))]
+        return src.name, augment(src.maps, map_res, gen)
+
+    def pick_test(gen: torch.Generator) -> tuple[str, torch.Tensor]:
+        assert test_source is not None
+        return test_source.name, augment(test_source.maps, map_res, gen, jitter=False)
+
+    done = 0
+    meta: dict[str, str] = {}
+    for i in range(cfg.samples):
+        name, mat = one(out, 0, i, pick_train, False)
+        meta[name] = mat
+        done += 1
+        if progress:
+            progress(done, total)
+    write_metadata(out, meta)
+    if n_test:
+        test_meta: dict[str, str] = {}
+        for i in range(n_test):
+            name, mat = one(out / TEST_DIR, 1, i, pick_test, True)
+            test_meta[name] = mat
+            done += 1
+            if progress:
+                progress(done, total)
+        write_metadata(out / TEST_DIR, test_meta)
+    report = SynthReport(out, cfg.samples, n_test, dirty_count, holdout or None, names, time.perf_counter() - t0)
+    record = {
+        "config": asdict(cfg),
+        "sources": {s.name: s.sources for s in sources},
+        "report": {k: v for k, v in report.to_dict().items() if k != "out"},
+        "torch": torch.__version__,
+    }
+    atomic_write_bytes(out / SYNTH_FILE, (json.dumps(record, indent=1) + "\n").encode())
+    return report

@@ -1,0 +1,1 @@
+"""Training data for NSS rendered by a small torch ray caster (see :mod:`.render`)."""
