@@ -76,6 +76,20 @@ KINDS: tuple[Kind, ...] = (
          verify="ngsdk.verify.shading_mlp:verify_shading_mlp", codes="ngsdk.verify.catalog.shading_mlp",
          inspect="ngsdk.cli.kinds.shading_mlp:describe", graphs="ngsdk.exporters.graph.shading_mlp:export_graphs",
          train="ngsdk.cli.train_shading"),
+    Kind("supersampling", "super sampling", codec="ngsdk.asset.supersampling",
+         load="ngsdk.runtime_ref.supersampling:load_supersampling",
+         write="ngsdk.exporters.supersampling:write_supersampling",
+         verify="ngsdk.verify.supersampling:verify_supersampling", codes="ngsdk.verify.catalog.supersampling",
+         inspect="ngsdk.cli.kinds.supersampling:describe", graphs="ngsdk.exporters.graph.supersampling:export_graphs",
+         train="ngsdk.cli.train_supersampling"),
+    # graphs: the network is the use case's torch module (ngsdk.pbr.bundle), the formats are
+    # ngsdk.exporters.graph.pbr_reconstruction's
+    Kind("pbr_reconstruction", "PBR reconstruction network", codec="ngsdk.asset.pbr_reconstruction",
+         load="ngsdk.runtime_ref.pbr_reconstruction:load_pbr_reconstruction",
+         write="ngsdk.exporters.pbr_reconstruction:write_pbr_reconstruction",
+         verify="ngsdk.verify.pbr_reconstruction:verify_pbr_reconstruction",
+         codes="ngsdk.verify.catalog.pbr_reconstruction", inspect="ngsdk.cli.kinds.pbr_reconstruction:describe",
+         graphs="ngsdk.pbr.bundle:export_graphs", train="ngsdk.cli.train_pbr"),
 )
 
 

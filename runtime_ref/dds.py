@@ -25,6 +25,7 @@ import numpy as np
 
 from ngsdk.asset.dxgi import BLOCK_BY_VALUE, BY_NAME, BY_VALUE, BlockFormat, DxgiFormat, block_family
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.safe_read import read_regular
 from ngsdk.asset.texture import TextureData, full_mip_count, mip_extent
 
 _MAGIC = b"DDS "
@@ -308,10 +309,4 @@ def decode_block_dds(data: bytes | bytearray | memoryview, path: str | Path = "<
 
 def read_dds(path: str | Path) -> TextureData:
     """Read and decode the DDS file at ``path``."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise AssetError(path, "file not found") from None
-    except OSError as err:
-        raise AssetError(path, f"cannot read file: {err.strerror or err}") from None
-    return decode_dds(data, path)
+    return decode_dds(read_regular(path, what="DDS file"), path)

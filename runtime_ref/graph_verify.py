@@ -17,6 +17,8 @@ import numpy as np
 
 from ngsdk.asset.digest import sha256_file, sha256_tree
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.safe_read import inside, loads_strict, read_json
+from ngsdk.runtime_ref.npz import read_npz
 from ngsdk.toolchain import ToolchainError
 
 BOUNDS: dict[tuple[str, str], float] = {
@@ -34,15 +36,44 @@ def _record_json(record: Any) -> dict[str, Any]:
 
 
 
+def check_record(rec: Any, bundle_dir: Path) -> None:
+    """The export record's structure (types of the fields verify reads) and every path in it: a plain name
+    inside the bundle (ngsdk.asset.safe_read.inside). AssetError naming manifest.json and the field."""
+    where = bundle_dir / "manifest.json"
+    if not isinstance(rec, Mapping):
+        raise AssetError(where, "export record is not an object")
+    for key in ("format", "precision", "path"):
+        if not isinstance(rec.get(key), str):
+            raise AssetError(where, f"export record field {key!r} is missing or not a string")
+    if not isinstance(rec.get("files"), list) or not rec["files"]:
+        raise AssetError(where, f"export record {rec['path']!r}: field 'files' is missing or not a non-empty list")
+    for i, f in enumerate(rec["files"]):
+        ok = (isinstance(f, Mapping) and isinstance(f.get("path"), str) and isinstance(f.get("sha256"), str)
+              and isinstance(f.get("bytes"), int) and not isinstance(f.get("bytes"), bool))
+        if not ok:
+            raise AssetError(where, f"export record {rec['path']!r}: files/{i} needs path, sha256 (strings) and "
+                                    f"bytes (an integer)")
+        inside(bundle_dir, f["path"], f"export record {rec['path']!r} files/{i}")
+    inside(bundle_dir, rec["path"], "export record path", expect="any")
+    if "io" in rec and not isinstance(rec["io"], Mapping):
+        raise AssetError(where, f"export record {rec['path']!r}: field 'io' is not an object")
+    details = rec.get("details", {})
+    if not isinstance(details, Mapping):
+        raise AssetError(where, f"export record {rec['path']!r}: field 'details' is not an object")
+    for key in ("reference", "sidecar"):
+        if details.get(key) is not None:
+            if not isinstance(details[key], str):
+                raise AssetError(where, f"export record {rec['path']!r}: details/{key} is not a string")
+            inside(bundle_dir, details[key], f"export record {rec['path']!r} details/{key}")
+
+
 def check_files(rec: Mapping[str, Any], bundle_dir: Path) -> dict[str, Any]:
     """Every listed file exists with its recorded sha256 and size; the artifact digest matches."""
     for f in rec["files"]:
-        p = bundle_dir / f["path"]
-        if not p.is_file():
-            raise AssetError(p, "listed in the export record but missing")
-        if p.stat().st_size != int(f["bytes"]) or sha256_file(p) != f["sha256"]:
+        p = inside(bundle_dir, f["path"], "export record files")
+        if p.stat().st_size != f["bytes"] or sha256_file(p) != f["sha256"]:
             raise AssetError(p, "content differs from the export record (size or sha256)")
-    art = bundle_dir / rec["path"]
+    art = inside(bundle_dir, rec["path"], "export record path", expect="any")
     digest = sha256_tree(art) if art.is_dir() else sha256_file(art)
     if digest != rec["sha256"]:
         raise AssetError(art, "artifact sha256 differs from the export record")
@@ -69,12 +100,8 @@ def load_reference(
         raise AssetError(
             bundle_dir / rec["path"], "export record lists no reference npz; pass inputs and expected"
         )
-    path = bundle_dir / ref
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as e:
-        raise AssetError(path, f"cannot read reference npz: {e}") from e
+    path = inside(bundle_dir, ref, "export record details/reference")
+    arrays = read_npz(path)
     inputs = {k[3:]: v for k, v in arrays.items() if k.startswith("in.")}
     expected: dict[str, np.ndarray | Sampled] = {}
     for k, v in arrays.items():
@@ -148,6 +175,11 @@ def verify_export(
     """
     rec = _record_json(record)
     bundle_dir = Path(bundle_dir)
+    try:
+        check_record(rec, bundle_dir)
+    except AssetError as e:
+        return {"format": rec.get("format"), "path": rec.get("path"), "ok": False,
+                "errors": [f"{type(e).__name__}: {e}"], "runs": {}}
     fmt, precision = rec["format"], rec["precision"]
     report: dict[str, Any] = {
         "format": fmt,
@@ -194,8 +226,13 @@ def verify_export(
 
 
 def _check_io(rec: Mapping[str, Any], where: Path, in_names: list[str], out_names: list[str]) -> None:
-    want_in = [t["name"] for t in rec["io"]["inputs"]]
-    want_out = [t["name"] for t in rec["io"]["outputs"]]
+    io = rec.get("io")
+    try:
+        want_in = [t["name"] for t in io["inputs"]]
+        want_out = [t["name"] for t in io["outputs"]]
+    except (KeyError, TypeError):
+        raise AssetError(where, "export record field 'io' needs 'inputs' and 'outputs' lists of named tensors") \
+            from None
     if in_names != want_in or out_names != want_out:
         raise AssetError(
             where, f"graph IO {in_names} -> {out_names} differs from the record {want_in} -> {want_out}"
@@ -258,7 +295,7 @@ def _verify_coreml(
         "batch_ranges": {f.name: list(f.shape_range[0]) if f.shape_range else None for f in spec.inputs},
     }
     io_json = spec.user_defined.get("ngsdk.io_description")
-    if io_json is not None and json.loads(io_json) != rec["io"]:
+    if io_json is not None and loads_strict(io_json, pkg.model_file) != rec.get("io"):
         raise AssetError(pkg.model_file, "embedded ngsdk.io_description differs from the export record")
     out = run_program(pkg, {k: np.asarray(v, dtype=np.float32) for k, v in inputs.items()})
     report["runs"]["mil_interpreter"] = compare_float(out, expected, bound)
@@ -288,11 +325,11 @@ def _verify_vgf(
 
     path = bundle / rec["path"]
     side_name = rec.get("details", {}).get("sidecar") or f"{rec['path']}.json"
-    side_path = bundle / side_name
-    try:
-        side = json.loads(side_path.read_text())
-    except (OSError, ValueError) as e:
-        raise AssetError(side_path, f"cannot read VGF sidecar: {e}") from e
+    side_path = inside(bundle, side_name, "VGF sidecar")
+    side = read_json(side_path, what="VGF sidecar")
+    if not isinstance(side, dict) or not isinstance(side.get("inputs"), list) or \
+            not isinstance(side.get("outputs"), list):
+        raise AssetError(side_path, "VGF sidecar needs 'inputs' and 'outputs' lists")
     info = read_vgf(path)
     report["checks"] = {"vgf": info.to_json(), "tosa_spec": side.get("tosa_spec"), "batch": side.get("batch")}
     _check_io(rec, side_path, [t["name"] for t in side["inputs"]], [t["name"] for t in side["outputs"]])

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ngsdk.asset import limits
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.safe_read import npy_header, open_regular, zip_member_count
 
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")   # a local file header, or the end record of an empty zip
 _NPY_MAGIC = b"\x93NUMPY"
@@ -39,33 +41,65 @@ def read_npz(
     a file that is not a zip/npz archive, a member that is not a .npy array or is corrupt, object
     (pickled) arrays, and any key, dtype or shape that differs from ``expected``.
     """
-    try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-    except FileNotFoundError:
-        raise AssetError(path, "file not found") from None
-    except OSError as err:
-        raise AssetError(path, f"cannot read file: {err.strerror or err}") from None
-    if head.startswith(_NPY_MAGIC):
-        raise AssetError(path, "not an npz archive: it holds a single .npy array")
-    if not head.startswith(_ZIP_MAGICS):
-        raise AssetError(path, f"not an npz archive: no zip signature (file starts with {head[:4]!r})")
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except Exception as err:    # zipfile, zlib and numpy raise many types on damaged archives
-        raise AssetError(path, f"not a valid zip archive ({_describe(err)})") from None
-    with npz:
-        members = npz.zip.namelist()
-        if len(set(members)) != len(members):
-            dup = sorted({m for m in members if members.count(m) > 1})
-            raise AssetError(path, f"duplicate members {', '.join(dup)}")
-        for member in members:
-            if not member.endswith(".npy"):
-                raise AssetError(path, f"member {member!r} is not a .npy array")
-        arrays = {member[:-4]: _load_member(npz, member, path) for member in members}
+    with open_regular(path, what="npz file") as f:
+        head = f.read(6)
+        if head.startswith(_NPY_MAGIC):
+            raise AssetError(path, "not an npz archive: it holds a single .npy array")
+        if not head.startswith(_ZIP_MAGICS):
+            raise AssetError(path, f"not an npz archive: no zip signature (file starts with {head[:4]!r})")
+        count = zip_member_count(f, path)
+        if count > limits.MAX_NPZ_MEMBERS:
+            raise AssetError(path, f"archive declares {count} members, over the limit of {limits.MAX_NPZ_MEMBERS}")
+        try:
+            npz = np.load(f, allow_pickle=False)
+        except Exception as err:    # zipfile, zlib and numpy raise many types on damaged archives
+            raise AssetError(path, f"not a valid zip archive ({_describe(err)})") from None
+        with npz:
+            infos = npz.zip.infolist()
+            members = [i.filename for i in infos]
+            if len(members) > limits.MAX_NPZ_MEMBERS:
+                raise AssetError(path, f"archive holds {len(members)} members, over the limit of "
+                                       f"{limits.MAX_NPZ_MEMBERS}")
+            if len(set(members)) != len(members):
+                dup = sorted({m for m in members if members.count(m) > 1})
+                raise AssetError(path, f"duplicate members {', '.join(dup)}")
+            for member in members:
+                if not member.endswith(".npy"):
+                    raise AssetError(path, f"member {member!r} is not a .npy array")
+            if expected is not None and strict:   # refuse what is not asked for before inflating anything
+                extra = {m[:-4] for m in members} - set(expected)
+                if extra:
+                    raise AssetError(path, f"unexpected arrays {_names(extra)} (expected only: {_names(expected)})")
+            _check_sizes(npz, infos, path)
+            arrays = {member[:-4]: _load_member(npz, member, path) for member in members}
     if expected is not None:
         _check(arrays, expected, strict, path)
     return arrays
+
+
+def _check_sizes(npz: np.lib.npyio.NpzFile, infos: list, path: str | Path) -> None:
+    """Each member's declared size within the limits and equal to what its .npy header claims, before any
+    array is allocated (a header claiming gigabytes, or a small archive inflating to gigabytes, stops here)."""
+    total = 0
+    for info in infos:
+        what = f"member {info.filename!r}"
+        if info.file_size > limits.MAX_ARRAY_BYTES + 65536:
+            raise AssetError(path, f"{what} inflates to {info.file_size} bytes, over the limit of "
+                                   f"{limits.MAX_ARRAY_BYTES}")
+        total += info.file_size
+        if total > limits.MAX_NPZ_BYTES:
+            raise AssetError(path, f"members inflate to more than the limit of {limits.MAX_NPZ_BYTES} bytes")
+        try:
+            with npz.zip.open(info) as m:
+                shape, _, nbytes = npy_header(m, path, what, array=f"array {info.filename[:-4]!r}")
+                header = m.tell()
+        except AssetError:
+            raise
+        except Exception as err:    # bad local header, truncated deflate stream
+            raise AssetError(path, f"{what} is corrupt ({_describe(err)})") from None
+        if header + nbytes != info.file_size:
+            raise AssetError(path, f"{what}: .npy header claims {nbytes} bytes for shape {shape}, the member "
+                                   f"holds {info.file_size - header}")
 
 
 def _load_member(npz: np.lib.npyio.NpzFile, member: str, path: str | Path) -> np.ndarray:

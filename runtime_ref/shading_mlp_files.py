@@ -7,7 +7,6 @@ evaluate an exported file directly. Every problem raises AssetError naming the f
 
 from __future__ import annotations
 
-import json
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.limits import MAX_FILE_BYTES
+from ngsdk.asset.safe_read import read_json, read_regular
 from ngsdk.asset.shading_mlp import (
     BIN_ACTIVATIONS,
     BIN_DTYPES,
@@ -51,10 +52,7 @@ def _inverse(d: dict[str, int]) -> dict[int, str]:
 def read_network_binary(path: str | Path) -> NetworkFile:
     """Parse and check a binary layout written by ngsdk.exporters.shading_mlp_portable.binary."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise AssetError(path, "file not found") from None
+    data = read_regular(path, what="network file")
     hsize, lsize = struct.calcsize(BIN_HEADER), struct.calcsize(BIN_LAYER)
     if len(data) < hsize:
         raise AssetError(path, f"truncated: {len(data)} bytes, the header alone is {hsize}")
@@ -121,12 +119,7 @@ def _check_chain(path: Path, weights: list[np.ndarray]) -> None:
 def read_network_json(path: str | Path) -> NetworkFile:
     """Parse an RTXNS JSON network (``{"layers": [...]}``); ngsdk's extra key gives the encoding."""
     path = Path(path)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AssetError(path, "file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise AssetError(path, f"not valid JSON ({e})") from None
+    doc = read_json(path, limit=MAX_FILE_BYTES, what="network JSON")
     if not isinstance(doc, dict) or not isinstance(doc.get("layers"), list) or not doc["layers"]:
         raise AssetError(path, "no 'layers' list (not an RTXNS network file)")
     meta = doc.get("ngsdk", {})

@@ -14,7 +14,14 @@ Progress goes to stderr, the markdown tables to stdout. ``--json`` saves the rec
 replaces this script's section of docs/benchmarks.md (between ``<!-- BEGIN bench_volumes:... -->``
 markers). ``--quick`` runs everything small enough for a CPU smoke test.
 
+``--rd`` is the rate-distortion mode (tools/bench_volumes_rd.py): ngsdk sized for ``--ratios`` against ZFP
+and SZ3 at the same bytes, a table, ``--json`` records and ``--plots`` PNGs per volume.
+
     python tools/bench_volumes.py --quick
+    python tools/bench_volumes.py --rd --data .bench_data/volumes --time-budget 25 --device cuda --no-baselines \
+        --json build/rd_gpu.json
+    python tools/bench_volumes.py --rd --no-train --from-json build/rd_gpu.json --data .bench_data/volumes \
+        --json build/rd.json --plots docs/images --write-docs
     python tools/bench_volumes.py --time-budget 60 --device cuda --json build/bench_volumes.json --write-docs
 """
 
@@ -40,6 +47,8 @@ from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
 from tools.bench_common import device_description, resolve_device, say, write_docs  # noqa: E402
+from tools.bench_volumes_rd import add_arguments as add_rd_arguments  # noqa: E402
+from tools.bench_volumes_rd import parse_ratios, run_rd  # noqa: E402
 
 DEFAULT_DATA = REPO / ".." / "shared" / "data" / "volumes"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -346,7 +355,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, help="also save the raw records here")
     p.add_argument("--write-docs", action="store_true", help="replace this script's section of --docs")
     p.add_argument("--docs", type=Path, default=DEFAULT_DOCS, help="markdown file for --write-docs")
+    add_rd_arguments(p)
     args = p.parse_args(argv)
+    args.ratios = parse_ratios(args.ratios)
     if args.quick:
         args.steps = args.steps or 30
         args.eval_every = min(args.eval_every, 10)
@@ -390,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"command": " ".join(["python tools/bench_volumes.py", *(sys.argv[1:] if argv is None else argv)]),
             "date": datetime.date.today().isoformat(), "ngsdk": __version__, "time_budget": args.time_budget,
             "steps": args.steps}
+    if args.rd:
+        return run_rd(args, files, meta)
     records: list[dict[str, Any]] = []
     rates: list[dict[str, Any]] = []
     first_assets: dict[str, tuple[Any, np.ndarray]] = {}

@@ -28,8 +28,8 @@ constraints="$VENV/constraints.txt"
 "$VPY" -c 'import importlib.metadata as m; print("torch==" + m.version("torch"))' >"$constraints"
 say "pinned $(cat "$constraints")"
 
-say "installing ngsdk with extras train, dev, bench, metrics, vulkan"
-"$VPY" -m pip install -q -c "$constraints" -e ".[train,dev,bench,metrics,vulkan]"
+say "installing ngsdk with extras train, dev, bench, metrics, vulkan, batch"
+"$VPY" -m pip install -q -c "$constraints" -e ".[train,dev,bench,metrics,vulkan,batch]"
 
 if [ "${NGSDK_SKIP_EXPORT_TOOLCHAIN:-0}" != "1" ]; then
   say "installing the graph-export toolchain and lavapipe"

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -49,19 +53,111 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         f.write(data)
 
 
+RENAME_EXCHANGE = 2
+"""renameat2 flag (linux/fs.h): swap two existing paths in one step."""
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    """libc's ``renameat2`` (glibc 2.28+ on Linux), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap the existing paths ``a`` and ``b`` in one atomic step (Linux renameat2 with RENAME_EXCHANGE).
+    False where the OS or the file system cannot (the caller falls back to two renames); OSError otherwise.
+    ``NGSDK_SWAP=rename`` in the environment turns it off (the tests of the fallback use it)."""
+    fn = _renameat2()
+    if fn is None or os.environ.get("NGSDK_SWAP") == "rename":
+        return False
+    at_fdcwd = -100
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _old_name(dst: Path) -> Path:
+    return dst.with_name(f".{dst.name}.old-{os.getpid()}")
+
+
 def swap_folder(src: Path, dst: Path) -> None:
     """Move the finished folder ``src`` to ``dst``, replacing an older ``dst``.
 
-    A folder cannot be swapped in one rename: the old one is renamed aside first, so a reader sees the
-    complete old folder, nothing (for the instant between two renames), or the complete new one.
+    On Linux the two folders are exchanged in one atomic step (renameat2 RENAME_EXCHANGE): a reader, or a
+    crash at any instant, sees the complete old folder or the complete new one. Elsewhere the old folder is
+    renamed aside to ``.NAME.old-PID`` first; a crash between the two renames leaves it there, and
+    :func:`recover_folder` (run by the next write and by every read of a missing bundle) puts it back.
     """
+    src, dst = Path(src), Path(dst)
+    if os.path.lexists(dst) and dst.is_dir() and not dst.is_symlink():
+        if exchange(src, dst):
+            shutil.rmtree(src, ignore_errors=True)   # src now holds the old folder
+            return
     old = None
-    if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}")
+    if os.path.lexists(dst):
+        old = _old_name(dst)
         os.replace(dst, old)
     os.replace(src, dst)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:   # exists, owned by someone else
+        return True
+    return True
+
+
+def recover_folder(dst: str | Path) -> Path | None:
+    """Repair what a writer killed during :func:`replace_folder` left beside ``dst``: put back the old
+    folder (``.NAME.old-PID``) when ``dst`` is missing, remove it when ``dst`` exists, and remove the
+    writer's temporary folders (``.NAME.PID.*.tmp``), each only when process PID no longer runs (a
+    concurrent writer's folders are left alone). Best effort (a read-only folder stays as it is); returns
+    the restored old folder's former path, if one was restored."""
+    dst = Path(dst)
+    parent = dst.parent if str(dst.parent) else Path(".")
+    restored = None
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return None
+    old_prefix, tmp_prefix = f".{dst.name}.old-", f".{dst.name}."
+    olds = []
+    for entry in entries:
+        if entry.startswith(old_prefix) and entry[len(old_prefix):].isdigit():
+            pid = int(entry[len(old_prefix):])
+            if not _pid_alive(pid):
+                olds.append(parent / entry)
+        elif entry.startswith(tmp_prefix) and entry.endswith(".tmp"):
+            pid_text = entry[len(tmp_prefix):].split(".", 1)[0]
+            if pid_text.isdigit() and not _pid_alive(int(pid_text)) and (parent / entry).is_dir():
+                shutil.rmtree(parent / entry, ignore_errors=True)
+    for old in sorted(olds, key=lambda p: p.stat().st_mtime, reverse=True):
+        with contextlib.suppress(OSError):
+            if not os.path.lexists(dst):
+                os.rename(old, dst)
+                restored = old
+            else:
+                shutil.rmtree(old)
+    return restored
 
 
 def replace_folder(out: str | Path, fill: Callable[[Path], T], *, marker: str, keep: list[str] = ()) -> T:
@@ -72,10 +168,13 @@ def replace_folder(out: str | Path, fill: Callable[[Path], T], *, marker: str, k
     manifest.json), so an unrelated folder is never overwritten.
     """
     out = Path(out)
+    recover_folder(out)
+    if os.path.lexists(out) and not out.is_dir():
+        raise FileExistsError(f"{out}: exists and is not a folder; refusing to replace it")
     if out.exists() and not (out / marker).is_file() and any(out.iterdir()):
         raise FileExistsError(f"{out}: exists and is not an ngsdk bundle; refusing to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         for name in dict.fromkeys(keep):

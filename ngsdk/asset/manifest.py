@@ -11,15 +11,18 @@ checked against ``schema/<kind>.schema.json``, and the kind's codec (``ngsdk.kin
 from __future__ import annotations
 
 import json
+import os
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ngsdk import kinds
+from ngsdk.asset import limits
 from ngsdk.asset.codec import KindCodec
 from ngsdk.asset.digest import sha256_file, sha256_tree, tree_bytes
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.safe_read import check_name, inside, read_json
 
 MANIFEST_NAME = "manifest.json"
 
@@ -52,15 +55,24 @@ def load_schema(kind: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def _schema_errors(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+@cache
+def _validator_class() -> Any:
+    """Draft 2020-12 with JSON's integers only: 1.0 or 1e3 is not an integer here (C++ reads a size as one)."""
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, x: isinstance(x, int) and not isinstance(x, bool))
+    return jsonschema.validators.extend(base, type_checker=checker)
+
+
+def _schema_errors(instance: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    validator = _validator_class()(schema)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     out = []
     for e in errors:
         where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-        out.append(f"{where}: {e.message}")
+        out.append(f"{where}: {' '.join(e.message.split())[:200]}")
     return out
 
 
@@ -101,28 +113,114 @@ def validate_manifest(manifest: Any, path: str | Path) -> None:
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise AssetError(path, f"schema violation at {problems[0]}{more}")
+    check_bounds(manifest, path)
+    check_names(manifest, path)
+
+
+# field name -> the largest value any kind may store there (ngsdk.asset.limits: what the formats allow)
+FIELD_MAXIMA = {
+    "width": limits.MAX_TEXTURE_DIM, "height": limits.MAX_TEXTURE_DIM, "depth": limits.MAX_VOLUME_DIM,
+    "array_size": limits.MAX_ARRAY_LAYERS, "features": limits.MAX_FEATURES,
+    "inputs": limits.MAX_LAYER_WIDTH, "outputs": limits.MAX_LAYER_WIDTH,
+    "mip_levels": 15, "levels": 15,   # the full chain of a 16384 texture
+}
+NONZERO = ("scale", "scales", "input_scales", "out_scale")
+"""Fields that multiply: zero (or a non-finite value) would make every decoded value or exported weight 0/inf."""
+
+
+def check_bounds(manifest: dict[str, Any], path: str | Path) -> None:
+    """Range checks every kind gets: the sizes of ``FIELD_MAXIMA`` (integers, at most the format's limit),
+    mip counts within the full chain of their object's width and height, finite non-zero ``NONZERO`` fields.
+    AssetError naming the field's JSON path."""
+    import math
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    def walk(o: Any, where: str) -> None:
+        if isinstance(o, dict):
+            for k, v in o.items():
+                at = f"{where}/{k}" if where else str(k)
+                top = FIELD_MAXIMA.get(k)
+                values = v if isinstance(v, list) else [v]
+                if top is not None:
+                    for x in values:
+                        if isinstance(x, float) or (isinstance(x, int) and not isinstance(x, bool) and x > top):
+                            raise AssetError(path, f"{at}: {x!r} is not an integer of at most {top}")
+                if k in NONZERO:
+                    for x in values:
+                        if number(x) and (not math.isfinite(x) or x == 0):
+                            raise AssetError(path, f"{at}: {x!r} must be finite and non-zero")
+                walk(v, at)
+            w, h = o.get("width"), o.get("height")
+            for key in ("mip_levels", "levels"):
+                n = o.get(key)
+                if isinstance(w, int) and isinstance(h, int) and isinstance(n, int) and w > 0 and h > 0 and \
+                        n > max(w, h).bit_length():
+                    raise AssetError(path, f"{where + '/' if where else ''}{key}: {n} exceeds the full mip chain "
+                                           f"of {w}x{h} ({max(w, h).bit_length()} levels)")
+        elif isinstance(o, list):
+            for i, v in enumerate(o):
+                walk(v, f"{where}/{i}")
+        elif isinstance(o, float) and not math.isfinite(o):
+            raise AssetError(path, f"{where}: {o!r} is not a finite number")
+
+    walk(manifest, "")
+    # a volume's extents (not every "shape": graph IO shapes count texels of whole images)
+    shape = manifest.get("volume", {}).get("shape") if isinstance(manifest.get("volume"), dict) else None
+    for i, n in enumerate(shape if isinstance(shape, list) else []):
+        if not isinstance(n, int) or n > limits.MAX_VOLUME_DIM:
+            raise AssetError(path, f"volume/shape/{i}: {n!r} is not an integer of at most {limits.MAX_VOLUME_DIM}")
+
+
+def check_names(manifest: dict[str, Any], path: str | Path) -> None:
+    """Every file name the manifest lists or refers to is a plain relative name inside the bundle, export
+    records name files under a listed entry, and sizes and counts are within ngsdk.asset.limits."""
+    files = manifest["files"]
+    if len(files) > limits.MAX_FILES:
+        raise AssetError(path, f"files: {len(files)} entries, over the limit of {limits.MAX_FILES}")
+    total = 0
+    for name, rec in files.items():
+        check_name(name, path, "files")
+        if name == MANIFEST_NAME:
+            raise AssetError(path, "files: manifest.json cannot list itself")
+        if rec["bytes"] > limits.MAX_FILE_BYTES:
+            raise AssetError(path, f"files/{name}/bytes: {rec['bytes']} is over the limit of {limits.MAX_FILE_BYTES}")
+        total += rec["bytes"]
+    if total > limits.MAX_BUNDLE_BYTES:
+        raise AssetError(path, f"files: {total} bytes in all, over the limit of {limits.MAX_BUNDLE_BYTES}")
+    for i, e in enumerate(manifest.get("exports", [])):
+        for f in e["files"]:
+            check_name(f, path, f"exports/{i}/files")
+            if f.split("/")[0] not in files:
+                raise AssetError(path, f"exports/{i}/files: {f!r} is not under a file listed in 'files'")
+    try:
+        refs = codec(manifest["kind"]).referenced_files(manifest)
+    except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+        raise AssetError(path, f"malformed {manifest['kind']} manifest ({type(e).__name__}: {e})") from None
+    for ref in refs:
+        check_name(ref, path, "referenced file")
 
 
 def read_manifest(bundle: str | Path, *, check_files: bool = True) -> dict[str, Any]:
     """Parse and validate ``bundle/manifest.json``; with ``check_files`` verify every listed file.
 
     Errors name the exact file: a missing or truncated manifest, a missing bundle file, a size
-    or sha256 mismatch, an unlisted file the manifest refers to.
+    or sha256 mismatch, an unlisted file the manifest refers to. The manifest is read under the reader
+    discipline of ngsdk.asset.safe_read (a regular file inside the bundle, size-limited, strict JSON).
     """
     bundle = Path(bundle)
+    if not os.path.lexists(bundle):
+        from ngsdk.asset.atomic import recover_folder
+
+        recover_folder(bundle)   # a writer killed between the two renames of a folder swap left it aside
     if not bundle.is_dir():
         raise AssetError(bundle, "bundle folder does not exist" if not bundle.exists() else "not a folder")
     path = bundle / MANIFEST_NAME
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AssetError(path, "missing (every bundle has a manifest.json)") from None
-    except UnicodeDecodeError as e:
-        raise AssetError(path, f"not UTF-8 text ({e.reason} at byte {e.start})") from None
-    try:
-        manifest = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise AssetError(path, f"not valid JSON: {e.msg} at line {e.lineno} column {e.colno}") from None
+    if not os.path.lexists(path):
+        raise AssetError(path, "missing (every bundle has a manifest.json)")
+    path = inside(bundle, MANIFEST_NAME, "manifest")
+    manifest = read_json(path, limit=limits.MAX_MANIFEST_BYTES, what="manifest")
     validate_manifest(manifest, path)
     if check_files:
         verify_files(bundle, manifest)
@@ -130,16 +228,17 @@ def read_manifest(bundle: str | Path, *, check_files: bool = True) -> dict[str, 
 
 
 def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
-    """Check presence, size and sha256 of every file in ``manifest['files']``."""
+    """Check every file in ``manifest['files']``: a regular file (or package folder) inside the bundle, its
+    size (before hashing) and sha256; then that the manifest refers only to listed files and that the bundle
+    holds no file it does not list."""
+    bundle = Path(bundle)
+    check_names(manifest, bundle / MANIFEST_NAME)
     for name, rec in manifest["files"].items():
-        # plain names, or "/"-separated paths of plain names (neural volumes keep bricks/<brick>/...)
-        if "\\" in name or ":" in name or any(not part or part.startswith(".") for part in name.split("/")):
-            raise AssetError(bundle / MANIFEST_NAME, f"file name {name!r} is not a plain name inside the bundle")
-        p = bundle / name
-        if not p.exists():
-            raise AssetError(p, "missing (listed in manifest.json)")
+        p = inside(bundle, name, "files", expect="any")
         if p.is_dir():
-            if sha256_tree(p) != rec["sha256"] or tree_bytes(p) != rec["bytes"]:
+            if tree_bytes(p) != rec["bytes"]:
+                raise AssetError(p, "package contents differ from manifest.json (total size)")
+            if sha256_tree(p) != rec["sha256"]:
                 raise AssetError(p, "package contents differ from manifest.json (sha256 over its files)")
             continue
         size = p.stat().st_size
@@ -151,6 +250,36 @@ def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
     for ref in referenced_files(manifest):
         if ref not in manifest["files"]:
             raise AssetError(bundle / MANIFEST_NAME, f"{ref} is used but not listed under 'files'")
+    for i, e in enumerate(manifest.get("exports", [])):
+        for f in e["files"]:
+            inside(bundle, f, f"exports/{i}/files", expect="any")
+    extra = unlisted_files(bundle, manifest)
+    if extra:
+        more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+        raise AssetError(bundle / extra[0], f"not listed in manifest.json{more}; a bundle holds only listed files")
+
+
+def unlisted_files(bundle: Path, manifest: dict[str, Any]) -> list[str]:
+    """Entries of the bundle folder that ``manifest['files']`` does not list (folders that only lead to
+    listed files count as listed; a listed package folder covers what is inside it)."""
+    listed = set(manifest["files"]) | {MANIFEST_NAME}
+    parents = {"/".join(n.split("/")[:i]) for n in listed for i in range(1, n.count("/") + 1)}
+    out: list[str] = []
+
+    def walk(folder: Path, prefix: str) -> None:
+        for entry in sorted(os.listdir(folder)):
+            rel = f"{prefix}{entry}"
+            if rel in listed:
+                continue
+            if rel in parents and (folder / entry).is_dir() and not (folder / entry).is_symlink():
+                walk(folder / entry, rel + "/")
+            else:
+                out.append(rel)
+            if len(out) > 20:
+                return
+
+    walk(bundle, "")
+    return out
 
 
 def referenced_files(manifest: dict[str, Any]) -> list[str]:

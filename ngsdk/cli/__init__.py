@@ -24,6 +24,10 @@ _COMMANDS = {
     "sample": "sample",
     "decode": "decode",
     "render": "render",
+    "batch": "batch",
+    "synth": "synth",
+    "infer": "infer",
+    "run": "run",
 }
 
 

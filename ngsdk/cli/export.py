@@ -11,7 +11,7 @@ from ngsdk.cli.common import fail, friendly_errors, kind_options, log, missing_e
 
 FORMATS = ("dds-npz", "onnx", "coreml", "vgf")
 GRAPH_FORMATS = ("onnx", "coreml", "vgf")
-KIND_OPTIONS = ("mip",)
+KIND_OPTIONS = ("mip", "coreml_io", "deployment_target")
 """The options each kind's graph export takes or refuses (ngsdk.cli.common.kind_options)."""
 
 
@@ -27,10 +27,14 @@ KIND_OPTIONS = ("mip",)
               show_default="inputs sampled from the bundle", help="int8 calibration inputs: .npy files (N, K).")
 @click.option("--opset", default=17, type=int, help="ONNX opset.")
 @click.option("--mip", default=0, type=int, help="Mip of the whole-mip decode graph (textures).")
+@click.option("--coreml-io", type=click.Choice(["image", "tensor"]), default="image",
+              help="Core ML IO of PBR reconstruction networks: images as an app hands them over, or float tensors.")
+@click.option("--deployment-target", type=click.Choice(["iOS16", "iOS17", "iOS18"]), default="iOS17",
+              help="Core ML minimum deployment target (PBR reconstruction networks).")
 @verbosity_options
 @friendly_errors
 def command(bundle: Path, formats: str, out: Path | None, precision: str | None, calibration: Path | None,
-            opset: int, mip: int) -> None:
+            opset: int, mip: int, coreml_io: str, deployment_target: str) -> None:
     """Export BUNDLE to engine formats; the files are listed in its manifest with checksums.
 
     Everything is written into a temporary folder beside the target and renamed into place at the end, so

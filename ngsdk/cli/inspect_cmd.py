@@ -86,4 +86,12 @@ def command(bundle: Path, json_out: str | None, config_out: str | None) -> None:
     if json_out is not None:
         write_output(json.dumps(manifest, indent=2) + "\n", json_out)
     if config_out is None and json_out is None:
-        click.echo(describe(manifest))
+        try:
+            text = describe(manifest)
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as e:
+            # the schemas leave some fields open (metrics, provenance.config): say which one is malformed
+            from ngsdk.asset.errors import AssetError
+
+            raise AssetError(bundle / "manifest.json", f"malformed field for inspect ({type(e).__name__}: "
+                                                       f"{' '.join(str(e).split())[:160]})") from None
+        click.echo(text)

@@ -7,7 +7,9 @@ export checks, export's graphs), so ``-q`` silences all of them and a log file g
 from __future__ import annotations
 
 import contextlib
+import glob
 import logging
+import os
 import sys
 import threading
 import time
@@ -30,10 +32,15 @@ def _bar_wanted() -> bool:
 
 @contextlib.contextmanager
 def log_file(path: str | Path) -> Iterator[Path]:
-    """Also write every ``ngsdk`` log line (file-only lines included) to ``path`` while the block runs."""
+    """Also write every ``ngsdk`` log line (file-only lines included) to ``path`` while the block runs.
+
+    The lines go to a hidden sibling ``.NAME.PID.tmp`` renamed over ``path`` when the block ends (also on an
+    error), so a run killed midway leaves the previous run's log whole; the next run removes such leftovers."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, mode="w", encoding="utf-8")
+    _remove_stale_logs(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    handler = logging.FileHandler(tmp, mode="w", encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.setLevel(logging.INFO)
     level = log.level
@@ -45,6 +52,26 @@ def log_file(path: str | Path) -> Iterator[Path]:
         log.removeHandler(handler)
         log.setLevel(level)
         handler.close()
+        os.replace(tmp, path)
+
+
+def _remove_stale_logs(path: Path) -> None:
+    """Remove ``.NAME.PID.tmp`` logs of runs that no longer exist (killed before their rename)."""
+    for p in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = p.name[len(path.name) + 2:-4]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 class Counter:

@@ -22,10 +22,12 @@ from ngsdk.runtime_ref.sampling import ADDRESS_MODES, FILTERS, PROFILES
 
 
 def _load_array(path: Path, what: str, ndims: tuple[int, ...]) -> np.ndarray:
+    from ngsdk.asset.safe_read import load_npy
+
     try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise AssetError(path, f"cannot read {what} as a .npy array ({err})") from None
+        arr = load_npy(path, what=".npy file")
+    except AssetError as err:
+        raise AssetError(path, f"cannot read {what}: {err.problem}") from None
     if not isinstance(arr, np.ndarray):
         raise AssetError(path, f"{what} must be a single .npy array, not an .npz archive")
     if arr.dtype != np.float32:

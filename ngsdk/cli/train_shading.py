@@ -152,6 +152,7 @@ def command(
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
+    from ngsdk.cli.preflight import check_train_options
     from ngsdk.cli.progress import TrainingProgress
     from ngsdk.exporters.shading_mlp import write_shading_mlp
     from ngsdk.shading.previews import write_preview
@@ -160,6 +161,7 @@ def command(
     if steps is None and time_budget is None:
         time_budget = 60.0
     out = out or Path("build") / f"{image.stem}.ngasset"
+    check_train_options(out)
     cfg = ShadingTrainConfig(
         transform=transform,
         encoding=encoding,

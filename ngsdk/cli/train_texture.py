@@ -109,6 +109,7 @@ def command(source: Path, out: Path, bpp: float | None, target_psnr: float | Non
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
+    from ngsdk.cli.preflight import check_train_options, check_weights
     from ngsdk.cli.progress import log_file as logging_to
     from ngsdk.textures.config import TextureTrainConfig
     from ngsdk.textures.ingest import load_texture_set
@@ -119,6 +120,8 @@ def command(source: Path, out: Path, bpp: float | None, target_psnr: float | Non
     if target_psnr is not None and bpp is not None:
         raise click.UsageError("give --bpp or --target-psnr, not both")
     weights = _parse_weights(loss_weights)
+    check_weights(weights)
+    check_train_options(out, checkpoint=checkpoint, resume=resume, log_file=log_file)
     with logging_to(log_file or out.with_name(out.name + ".log")):
         ts = load_texture_set(source, channel_file=channel_file)
         try:

@@ -57,11 +57,23 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
               help="Nodes per grid axis.")
 @click.option("--features", type=click.IntRange(1, 4), show_default="2, or the preset's",
               help="Features per grid node.")
-@click.option("--hidden", default=64, show_default=True, type=click.IntRange(1, 1024), help="Decoder hidden width.")
+@click.option("--ratio", type=click.FloatRange(1.0), metavar="R",
+              help="Size the model for a compression ratio R:1 (source bytes / every byte a decoder reads, counted "
+                   "as for ZFP and SZ3: docs/benchmarks.md): grid count and resolution, 4 features, decoder width; "
+                   "--grids and --hidden fix theirs.")
+@click.option("--target-psnr", type=click.FloatRange(1.0, 99.0), metavar="DB",
+              help="Train at the largest ratio of 1000, 500, 300, 200, 100, 50, 30, 20, 10, 5, 3, 2 whose exact "
+                   "decode reaches DB dB: a binary search, about 4 trainings of --steps / --time-budget each.")
+@click.option("--hidden", type=click.IntRange(1, 1024), show_default="64, or sized by --ratio/--target-psnr",
+              help="Decoder hidden width.")
 @click.option("--layers", "hidden_layers", default=2, show_default=True, type=click.IntRange(0, 8),
               help="Decoder hidden layers.")
 @click.option("--bricks", default="1x1x1", show_default=True, help="Ensemble: bricks along z x y x x, e.g. 2x2x2.")
 @click.option("--ghost", default=16, show_default=True, type=click.IntRange(0), help="Ghost voxels around each brick.")
+@click.option("--ray", "ray_address", metavar="local|auto|ADDRESS",
+              help="Train the bricks as Ray tasks (one GPU each, or one CPU each without GPUs): local starts a Ray "
+                   "on this machine, auto or ray://HOST:PORT joins a cluster (pip install 'ngsdk[batch]'; "
+                   "docs/batch.md).")
 @click.option("--steps", type=click.IntRange(1), help="Training steps (reproducible runs use --steps).")
 @click.option("--time-budget", type=click.FloatRange(0.1), show_default="60 s when --steps is not given",
               help="Stop after this many seconds (all bricks together).")
@@ -96,7 +108,9 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
 @verbosity_options
 @friendly_errors
 def command(data: Path, out: Path, preset: str | None, grids: int | None, grid_res: int | None,
-            features: int | None, hidden: int, hidden_layers: int, bricks: str, ghost: int, steps: int | None,
+            features: int | None, ratio: float | None, target_psnr: float | None, hidden: int | None,
+            hidden_layers: int, bricks: str, ghost: int, ray_address: str | None,
+            steps: int | None,
             time_budget: float | None, seed: int, device: str, storage: str, decode_mode: str,
             batch_size: int | None, lr: float, jitter: float, early_stop: int, eval_every: int, sampler: str,
             variable: str | None, axis_order: str, shape_text: str | None, dtype: str | None,
@@ -109,13 +123,23 @@ def command(data: Path, out: Path, preset: str | None, grids: int | None, grid_r
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
+    from ngsdk.cli.preflight import check_finite, check_train_options
     from ngsdk.cli.progress import log_file as logging_to
     from ngsdk.volumes.config import VolumeTrainConfig, parse_bricks
     from ngsdk.volumes.ingest import load_volume
 
+    check_finite(lr, "--lr")
+    check_finite(jitter, "--jitter")
+    check_train_options(out, log_file=log_file)
+    if ratio is not None and target_psnr is not None:
+        raise click.UsageError("give --ratio or --target-psnr, not both")
+    sized = ratio is not None or target_psnr is not None
+    if sized and (preset or grid_res or features):
+        raise click.UsageError("--ratio and --target-psnr size the model: drop --preset, --grid-res and --features "
+                               "(--grids and --hidden may stay)")
     if steps is None and time_budget is None:
         time_budget = 60.0
-    cfg = VolumeTrainConfig(hidden=hidden, hidden_layers=hidden_layers, storage=storage, decode_mode=decode_mode,
+    cfg = VolumeTrainConfig(hidden=hidden or 64, hidden_layers=hidden_layers, storage=storage, decode_mode=decode_mode,
                             steps=steps, time_budget=time_budget, batch_size=batch_size, lr=lr, jitter_fraction=jitter,
                             early_stop_patience=early_stop, eval_every=eval_every, seed=seed, device=device,
                             bricks=parse_bricks(bricks), ghost=ghost, sampler=sampler)
@@ -140,9 +164,35 @@ def command(data: Path, out: Path, preset: str | None, grids: int | None, grid_r
             log.info(f"  note: {note}")
         limit = " and ".join(x for x in (f"{steps} steps" if steps else "", f"{time_budget:g} s" if time_budget
                                          else "") if x)
-        log.info(f"model: {cfg.grids} grids of {cfg.grid_res}^3 x {cfg.features} ({cfg.storage}), decoder "
-                 f"{cfg.hidden_layers} x {cfg.hidden}, {cfg.decode_mode} decode; training for {limit}")
-        result = _train_with_progress(vol, cfg)
+        if ratio is not None:
+            from ngsdk.volumes.rate import predicted_bytes, size_for_ratio, source_bytes
+
+            cfg = size_for_ratio(cfg, vol.values.shape, vol.normalization.source_dtype, ratio, grids=grids,
+                                 hidden=hidden)
+            need = predicted_bytes(cfg)
+            log.info(f"--ratio {ratio:g}: {need:,} bytes to decode, "
+                     f"{source_bytes(vol.values.shape, vol.normalization.source_dtype) / need:.2f}:1")
+        if target_psnr is None:
+            log.info(f"model: {cfg.grids} grids of {cfg.grid_res}^3 x {cfg.features} ({cfg.storage}), decoder "
+                     f"{cfg.hidden_layers} x {cfg.hidden}, {cfg.decode_mode} decode; training for {limit}")
+        runner = None
+        if ray_address is not None:
+            from ngsdk.batch.bricks import RayBricks
+
+            runner = RayBricks(None if ray_address == "local" else ray_address, device=cfg.device)
+        if target_psnr is not None:
+            from ngsdk.volumes.rate import train_to_target
+
+            log.info(f"--target-psnr {target_psnr:g}: searching ratios, each attempt training for {limit}")
+            search = train_to_target(vol, cfg, target_psnr, grids=grids, hidden=hidden,
+                                     train=lambda v, c: _train_with_progress(v, c, runner),
+                                     log=lambda s: log.info("%s", s))
+            result = search.result
+            if not search.reached:
+                log.warning(f"no ratio reached {target_psnr:g} dB: kept the largest model tried "
+                            f"({result.asset.provenance.metrics['psnr_db']:.2f} dB)")
+        else:
+            result = _train_with_progress(vol, cfg, runner)
         from ngsdk.exporters.neural_volume import write_neural_volume
 
         asset = result.asset
@@ -152,6 +202,8 @@ def command(data: Path, out: Path, preset: str | None, grids: int | None, grid_r
                  f"{m['max_abs_error']:.4f}), compression {m['compression_ratio']:.2f}:1 ({m['stored_bytes']:,} stored "
                  f"bytes for {m['source_bytes']:,} source bytes), {result.steps} steps in {result.seconds:.1f} s "
                  f"+ {result.finalize_seconds:.1f} s decode")
+        log.info(f"rate: {m['decode_ratio']:.2f}:1 counting every byte a decoder reads ({m['decode_bytes']:,} bytes, "
+                 "as ZFP and SZ3 are counted: docs/benchmarks.md)")
         if "seams" in m:
             s = m["seams"]
             log.info(f"seams: step error across brick faces {s['seam_step_rmse']:.5f} vs {s['near_step_rmse']:.5f} "
@@ -170,9 +222,9 @@ def _fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.5f}"
 
 
-def _train_with_progress(vol, cfg):  # noqa: ANN001, ANN202 - torch types stay lazy
+def _train_with_progress(vol, cfg, runner=None):  # noqa: ANN001, ANN202 - torch types stay lazy
     from ngsdk.cli.progress import TrainingProgress
     from ngsdk.volumes.train import train_volume
 
     with TrainingProgress(cfg.steps, cfg.time_budget) as progress:
-        return train_volume(vol, cfg, progress=progress, log=lambda s: log.info("%s", s))
+        return train_volume(vol, cfg, progress=progress, log=lambda s: log.info("%s", s), runner=runner)

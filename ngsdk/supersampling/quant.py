@@ -21,64 +21,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from ngsdk.exporters.graph.supersampling_int8 import (  # noqa: F401 - re-exported: QAT and export share them
+    ACT_AVERAGING,
+    OBSERVER_EPS,
+    fake_quant_class,
+    nss_quantizer,
+)
+
 SIGMOID_SCALE = 1.0 / 254.0
 SIGMOID_ZERO_POINT = -127
-ACT_AVERAGING = 1e-5
-OBSERVER_EPS = 2e-12
-
-
-def _fake_quant_class() -> type:
-    from torchao.quantization.pt2e import FusedMovingAvgObsFakeQuantize
-
-    class TrainedQParamsFakeQuantize(FusedMovingAvgObsFakeQuantize):
-        """Export the scale and zero point the fused training kernel used, not the observer's recomputation
-        (they differ in the last bits)."""
-
-        @torch.jit.export
-        def calculate_qparams(self) -> tuple[torch.Tensor, torch.Tensor]:
-            return self.scale, self.zero_point
-
-    return TrainedQParamsFakeQuantize
-
-
-_FQ: type | None = None
-
-
-def fake_quant_class() -> type:
-    global _FQ
-    if _FQ is None:
-        _FQ = _fake_quant_class()
-    return _FQ
-
-
-def nss_quantizer() -> Any:
-    """The VGF quantizer (TOSA-1.0+INT) configured as the gym configures its TOSA quantizer for NSS."""
-    from executorch.backends.arm.quantizer import VgfQuantizer, get_symmetric_quantization_config
-    from executorch.backends.arm.quantizer.quantization_config import QuantizationConfig
-    from executorch.backends.arm.vgf import VgfCompileSpec
-    from torchao.quantization.pt2e import MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver
-    from torchao.quantization.pt2e.quantizer import FixedQParamsQuantizationSpec, QuantizationSpec
-
-    fq = fake_quant_class()
-    act = QuantizationSpec(
-        dtype=torch.int8, quant_min=-128, quant_max=127, qscheme=torch.per_tensor_affine, is_dynamic=False,
-        observer_or_fake_quant_ctr=fq.with_args(eps=OBSERVER_EPS, observer=MovingAverageMinMaxObserver.with_args(
-            averaging_constant=ACT_AVERAGING, dtype=torch.int8, reduce_range=False, quant_min=-128, quant_max=127)))
-    weight = QuantizationSpec(
-        dtype=torch.int8, quant_min=-127, quant_max=127, qscheme=torch.per_channel_symmetric, ch_axis=0,
-        is_dynamic=False,
-        observer_or_fake_quant_ctr=fq.with_args(eps=OBSERVER_EPS, observer=MovingAveragePerChannelMinMaxObserver
-                                                .with_args(averaging_constant=1.0, dtype=torch.int8,
-                                                           reduce_range=False, quant_min=-127, quant_max=127)))
-    bias = get_symmetric_quantization_config(is_per_channel=True, is_qat=True).bias
-    sigmoid_out = FixedQParamsQuantizationSpec(
-        dtype=torch.int8, scale=SIGMOID_SCALE, zero_point=SIGMOID_ZERO_POINT, quant_min=-127, quant_max=127,
-        qscheme=torch.per_tensor_affine)
-    q = VgfQuantizer(VgfCompileSpec("TOSA-1.0+INT"))
-    q.set_global(QuantizationConfig(act, act, weight, bias))
-    q.set_module_type(nn.Sigmoid, QuantizationConfig(act, sigmoid_out, None, None))
-    q.set_io(None)
-    return q
 
 
 def prepare_qat(net: nn.Module, example: torch.Tensor) -> Any:

@@ -1,4 +1,5 @@
-"""The gym's per-sequence ``.safetensors`` files (numpy; the ``safetensors`` package, never pickles).
+"""The gym's per-sequence ``.safetensors`` files (numpy; the ``safetensors`` package if installed, else
+``safetensors_np``; never pickles).
 
 One file per sequence; every key holds all frames stacked on axis 0 and the metadata's ``Length`` the
 frame count. Keys and dtypes as the gym's EXR converter writes them:
@@ -13,6 +14,7 @@ frame count. Keys and dtypes as the gym's EXR converter writes them:
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +34,18 @@ WRITER_VERSION = "ngsdk.supersampling/1"
 
 
 def _import():
-    try:
-        from safetensors import SafetensorError, safe_open
-        from safetensors.numpy import save
-    except ImportError:
-        raise RuntimeError("reading the gym's .safetensors needs the 'safetensors' package: "
-                           "pip install 'ngsdk[train]'") from None
+    """The ``safetensors`` package, or the NumPy container code (``safetensors_np``) where it is missing or
+    ``NGSDK_SAFETENSORS=numpy`` asks for it (both read and write the same files)."""
+    if os.environ.get("NGSDK_SAFETENSORS", "").lower() != "numpy":
+        try:
+            from safetensors import SafetensorError, safe_open
+            from safetensors.numpy import save
+
+            return safe_open, save, SafetensorError
+        except ImportError:
+            pass
+    from ngsdk.supersampling.safetensors_np import SafetensorError, safe_open, save
+
     return safe_open, save, SafetensorError
 
 

@@ -11,6 +11,8 @@ import torch
 
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.safe_read import loads_strict
+from ngsdk.runtime_ref.npz import read_npz
 
 
 def _rng_state(gen: torch.Generator | None, device: torch.device) -> torch.Tensor:
@@ -49,11 +51,17 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
     A capturable optimizer (CUDA graphs) keeps its step counters on the device and its learning
     rates as tensors: both are put back in that form."""
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-        meta = json.loads(arrays.pop("meta").tobytes())
-    except (OSError, ValueError, KeyError) as e:
-        raise AssetError(path, f"not a readable ngsdk checkpoint ({e})") from None
+        arrays = read_npz(path)
+    except AssetError as e:
+        raise AssetError(path, f"not a readable ngsdk checkpoint ({e.problem})") from None
+    try:
+        meta = loads_strict(arrays.pop("meta").tobytes().decode("utf-8"), path)
+        int(meta["step"]), float(meta["elapsed"]), list(meta["history"]), arrays["rng"]
+    except (KeyError, TypeError, ValueError, UnicodeDecodeError) as e:
+        raise AssetError(path, f"not a readable ngsdk checkpoint (meta: {type(e).__name__}: {e})") from None
+    bad = [k for k, v in arrays.items() if v.dtype.kind in "fc" and not np.isfinite(v).all()]
+    if bad:
+        raise AssetError(path, f"checkpoint array {bad[0]!r} holds NaN or infinite values")
     device = next(model.parameters()).device
     state = {k[len("model/"):]: torch.from_numpy(v) for k, v in arrays.items() if k.startswith("model/")}
     try:

@@ -11,6 +11,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.limits import MAX_SOURCE_PIXELS
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tga", ".bmp", ".tif", ".tiff", ".webp")
 UNSUPPORTED_IMAGE_SUFFIXES = {
@@ -62,7 +63,11 @@ _COLOUR_MODELS = ("CMYK", "YCbCr", "LAB", "HSV")
 
 def _open(path: Path, raw: bytes) -> Image.Image:
     try:
-        return Image.open(io.BytesIO(raw))
+        im = Image.open(io.BytesIO(raw))
+        w, h = im.size
+        if w * h > MAX_SOURCE_PIXELS:
+            raise AssetError(path, f"image is {w}x{h}, over the limit of {MAX_SOURCE_PIXELS} pixels (8192x8192)")
+        return im
     except UnidentifiedImageError:
         raise AssetError(path, f"cannot read image: not a {path.suffix} image Pillow can decode") from None
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
@@ -101,7 +106,11 @@ def decode_image(path: Path, raw: bytes) -> DecodedImage:
             return DecodedImage(px.astype(np.uint16)[..., None], "L", 65535, notes)
         raise AssetError(path, "32-bit integer images are not supported; save the map as 16-bit PNG")
     if mode == "F":
-        return DecodedImage(_load(path, im).astype(np.float32)[..., None], "L", 0, notes)
+        px = _load(path, im).astype(np.float32)
+        bad = int(np.count_nonzero(~np.isfinite(px)))
+        if bad:
+            raise AssetError(path, f"float image holds {bad} NaN or infinite values (training needs finite texels)")
+        return DecodedImage(px[..., None], "L", 0, notes)
     if mode == "P":
         target = "RGBA" if "transparency" in im.info else "RGB"
         im = _converted(path, im, target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import numpy as np
 from PIL import Image
 
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.limits import MAX_INPUT_BYTES
 from ngsdk.asset.neural_texture import SEMANTICS, Channel
+from ngsdk.asset.safe_read import read_regular
 from ngsdk.textures.channel_file import BAND_LETTERS, CHANNEL_FILE_NAME, COMPONENTS, FileMap, read_channel_file
 from ngsdk.textures.colour import linear_to_srgb, srgb_to_linear
 from ngsdk.textures.images import IMAGE_SUFFIXES, UNSUPPORTED_IMAGE_SUFFIXES, DecodedImage, decode_image
@@ -107,7 +110,14 @@ def load_texture_set(
     if not folder.is_dir():
         raise AssetError(folder, "is not a folder (give the folder that holds the texture maps)")
     notes: list[str] = []
-    entries = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    entries = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    for p in entries:   # a map that is a folder, a FIFO or a device is an error, never silently dropped
+        if p.suffix.lower() in (*IMAGE_SUFFIXES, *UNSUPPORTED_IMAGE_SUFFIXES) or p.name == CHANNEL_FILE_NAME:
+            if not p.is_file() or not stat.S_ISREG(p.stat().st_mode):
+                kind = "a folder" if p.is_dir() else "a broken symlink" if not p.exists() else \
+                    "not a regular file (a FIFO, device or socket)"
+                raise AssetError(p, f"is {kind}; a texture map must be a regular image file")
+    entries = [p for p in entries if p.is_file()]
 
     own_channel_file = folder / CHANNEL_FILE_NAME
     if own_channel_file.is_file():
@@ -133,10 +143,7 @@ def load_texture_set(
     sources: dict[str, str] = {}
     for plan in plans:
         path = folder / plan.name
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise AssetError(path, f"cannot read file: {e.strerror or e}") from e
+        raw = read_regular(path, limit=MAX_INPUT_BYTES, what="texture map")
         sources[plan.name] = hashlib.sha256(raw).hexdigest()
         decoded[plan.name] = decode_image(path, raw)
         notes.extend(f"{plan.name}: {n}" for n in decoded[plan.name].notes)

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ngsdk.ratesearch import first_passing
 from ngsdk.textures.config import TextureTrainConfig
 from ngsdk.textures.ingest import TextureSet
 
@@ -61,14 +62,7 @@ def train_to_target(ts: TextureSet, cfg: TextureTrainConfig, target_db: float, *
             f"{target_db:g} dB)")
         return db
 
-    lo, hi = 0, len(rates) - 1           # invariant: every preset above hi passes once tested
-    best = None
-    while lo <= hi:
-        mid = (lo + hi) // 2
-        if attempt(rates[mid]) >= target_db:
-            best, hi = mid, mid - 1
-        else:
-            lo = mid + 1
+    best = first_passing(len(rates), lambda i: attempt(rates[i]) >= target_db)
     if best is None:
         top = rates[-1]
         if results.get(top, (None,))[0] is None:

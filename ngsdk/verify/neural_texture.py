@@ -79,6 +79,15 @@ def verify_neural_texture(
     rep.add(NT.GRIDS_AND_DECODER, Status.PASS, f"{grids}, decoder {asset.decoder.inputs}->{asset.decoder.outputs}")
 
     wanted = list(range(asset.mip_levels)) if mips is None else mips
+    outside = [m for m in wanted if not 0 <= m < asset.mip_levels]
+    if outside:
+        raise ValueError(f"--mip {outside[0]} is out of range: the bundle has {asset.mip_levels} mips "
+                         f"(0-{asset.mip_levels - 1})")
+    unrecorded = [m for m in wanted if f"mip{m}" not in asset.provenance.reference_decode]
+    if unrecorded and not rep.allow_missing_reference:
+        # nothing to compare with: fail before spending the decode (a bundle may claim a 16384^2 texture)
+        rep.missing_reference(NT.DECODE_CONSISTENCY, f"bundle records no reference decode hash for mips {unrecorded}")
+        return rep
     progress.expect(len(wanted) + bool(context and source is not None))
     decoded: dict[int, Any] = {}
     results, bad = {}, []
@@ -97,8 +106,9 @@ def verify_neural_texture(
     if bad:
         rep.add(NT.DECODE_CONSISTENCY, Status.FAIL, f"runtime_ref decode differs from the trained model on mips {bad}",
                 mips=results)
-    elif all(v == "not recorded" for v in results.values()):
-        rep.add(NT.DECODE_CONSISTENCY, Status.WARN, "bundle records no reference decode hashes", mips=results)
+    elif any(v == "not recorded" for v in results.values()):
+        rep.missing_reference(NT.DECODE_CONSISTENCY, "bundle records no reference decode hash for mips "
+                              f"{[m for m in wanted if results[f'mip{m}'] == 'not recorded']}", mips=results)
     else:
         what = f"{asset.decode_mode} decode, " + ("UNORM8 bytes" if integer else "float32 values")
         rep.add(NT.DECODE_CONSISTENCY, Status.PASS,

@@ -52,10 +52,10 @@ def load_source(path: str | Path, asset: Any) -> np.ndarray:
     else:
         if path.suffix.lower() != ".npy":
             raise AssetError(path, "only .npy sources can be read here (ngsdk.volumes.ingest is not installed)")
-        try:
-            raw = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise AssetError(path, f"cannot read as .npy: {e}") from None
+        from ngsdk.asset.limits import MAX_INPUT_BYTES
+        from ngsdk.asset.safe_read import load_npy
+
+        raw = load_npy(path, limit=MAX_INPUT_BYTES, what="source volume")
         if raw.ndim != 3 or raw.dtype.kind not in "uif":
             raise AssetError(path, f"expected a 3-D numeric array (z, y, x), found {raw.dtype} {raw.shape}")
         raw = raw.astype(np.float64)
@@ -113,11 +113,13 @@ def verify_neural_volume(
     context: bool = False,
     exports: bool = True,
     max_seam: float | None = None,
+    baselines: bool = True,
 ) -> Report:
     """Run every neural-volume check on ``bundle``; never raises for a bad bundle (it FAILs).
 
     ``max_seam`` fails the seams check above that difference; ``exports``: also check the graph exports (when
-    every other check passed). ValueError for ``min_psnr`` with neither a source nor a recorded PSNR.
+    every other check passed); ``baselines``: with a source, also tune ZFP and SZ3 to the bundle's size (when
+    zfpy/pysz are installed). ValueError for ``min_psnr`` with neither a source nor a recorded PSNR.
     """
     from ngsdk.runtime_ref.neural_volume import VolumeDecoder, load_neural_volume
 
@@ -152,8 +154,9 @@ def verify_neural_volume(
     rep.summary["decode_seconds"] = round(secs, 3)
     _check_decode(rep, asset, decoded, secs)
 
+    src_n = None
     if source is not None:
-        _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
+        src_n = _check_source(rep, asset, Path(source), decoded, min_psnr, previews)
     elif min_psnr is not None:
         check_recorded_psnr(rep, VX.QUALITY, asset.provenance.metrics.get("psnr_db"), min_psnr, "PSNR (normalized)")
     else:
@@ -170,6 +173,7 @@ def verify_neural_volume(
             f"{asset.source_bytes() / on_disk:.1f}:1)",
             ratio=ratio, source_bytes=asset.source_bytes(), stored_bytes=stored, bundle_bytes=on_disk)
     rep.summary["compression_ratio"] = round(ratio, 3)
+    _check_rate(rep, asset, decoded, src_n, baselines and source is not None, log)
     if exports and rep.passed:
         verify_exports(rep, bundle, manifest, lambda e, rec: _graph_reference(asset, bundle, e, rec), progress)
     return rep
@@ -217,26 +221,27 @@ def _check_decode(rep: Report, asset: Any, decoded: np.ndarray, secs: float) -> 
         what = "bit-identical to the trained model" if asset.decode_mode == "exact" else \
             "float decode matches the recorded hash on this machine"
         rep.add(VX.DECODE_CONSISTENCY, Status.PASS, f"{asset.decode_mode} reconstruction {what}", **details)
-    elif asset.decode_mode == "float":
+    elif asset.decode_mode == "float":   # not bit-defined: a hash (recorded or not) cannot decide it
         why = ("no reference hash recorded" if ref is None else
                "the recorded hash differs, and the float mode (BLAS order) is not bit-defined")
         rep.add(VX.DECODE_CONSISTENCY, Status.SKIP, f"float decode: {why}; no stored float reference to compare",
                 **details)
     elif ref is None:
-        rep.add(VX.DECODE_CONSISTENCY, Status.WARN, "bundle records no reference decode hash "
-                "(provenance.reference_decode.volume)", **details)
+        rep.missing_reference(VX.DECODE_CONSISTENCY, "bundle records no reference decode hash "
+                              "(provenance.reference_decode.volume)", **details)
     else:
         rep.add(VX.DECODE_CONSISTENCY, Status.FAIL,
                 f"exact reconstruction sha256 {got[:12]}... differs from the trained model's {ref[:12]}...", **details)
 
 
 def _check_source(rep: Report, asset: Any, source: Path, decoded: np.ndarray, min_psnr: float | None,
-                  previews: str | Path | None) -> None:
+                  previews: str | Path | None) -> np.ndarray | None:
+    """The quality check; returns the normalized source (None when it cannot be read)."""
     try:
         src = load_source(source, asset)
     except AssetError as e:
         rep.add(VX.QUALITY, Status.FAIL, str(e))
-        return
+        return None
     m = volume_metrics(decoded, src, asset)
     recorded = set(asset.provenance.sources.values())
     m["source_sha256_recorded"] = (sha256_file(source) in recorded) if recorded and source.is_file() else None
@@ -255,6 +260,54 @@ def _check_source(rep: Report, asset: Any, source: Path, decoded: np.ndarray, mi
     rep.summary["psnr_db"] = round(m["psnr_db"], 3)
     if previews is not None:
         rep.previews = [str(p) for p in write_previews(asset.name, decoded, src, previews)]
+    return src
+
+
+def _check_rate(rep: Report, asset: Any, decoded: np.ndarray, src: np.ndarray | None, baselines: bool,
+                log: Callable[[str], None]) -> None:
+    """Rate and distortion (ratio counting every byte a decoder reads, PSNR, max error), then the ZFP/SZ3
+    baselines at that size."""
+    from ngsdk.volumes import baselines as bl
+
+    nbytes = bl.decode_bytes(asset)
+    ratio = asset.source_bytes() / nbytes
+    if src is not None:
+        db, max_err = bl.quality(decoded, src)
+        where = "measured against --source"
+    else:
+        m = asset.provenance.metrics
+        db, max_err = m.get("psnr_db"), m.get("max_abs_error")
+        where = "recorded by the trainer"
+    figures = (f"{db:.2f} dB, max abs error {max_err:.4g} ({where})" if db is not None and max_err is not None
+               else "no PSNR (no --source, none recorded)")
+    rep.add(VX.RATE_DISTORTION, Status.PASS, f"{ratio:.2f}:1 ({nbytes:,} bytes to decode for "
+            f"{asset.source_bytes():,} source bytes); {figures}", ratio=ratio, decode_bytes=nbytes,
+            source_bytes=asset.source_bytes(), psnr_db=db, max_abs_error=max_err, measured=src is not None)
+    rep.summary["decode_ratio"] = round(ratio, 3)
+    if src is None:
+        rep.add(VX.BASELINES, Status.SKIP, "no --source given" if not baselines else "source not readable")
+        return
+    if not baselines:
+        rep.add(VX.BASELINES, Status.SKIP, "baselines turned off")
+        return
+    methods = bl.available_methods()
+    if not methods:
+        rep.add(VX.BASELINES, Status.SKIP, "; ".join(sorted({bl.missing(m) for m in bl.METHODS})))
+        return
+    values = np.ascontiguousarray(src, dtype=np.float32)
+    found = []
+    for method in methods:
+        log(f"baseline {bl.LABELS[method]} at {nbytes} bytes")
+        found.append(bl.match_size(method, values, nbytes, asset.source_bytes()))
+    fair = [b for b in found if b.reached or b.compressed_bytes >= nbytes]   # a smaller stream is no fair loss
+    wins = sum(1 for b in fair if db > b.psnr_db)
+    parts = [f"{b.label} {b.psnr_db:.2f} dB (max {b.max_abs_error:.3g}) at {b.ratio:.2f}:1"
+             + ("" if b.reached else " (cannot match the size)") for b in found]
+    skipped = [bl.missing(m) for m in bl.METHODS if m not in methods]
+    msg = f"at {ratio:.2f}:1 ngsdk {db:.2f} dB beats {wins} of {len(fair)} matched: " + "; ".join(parts)
+    if skipped:
+        msg += "; not run: " + "; ".join(sorted(set(skipped)))
+    rep.add(VX.BASELINES, Status.PASS, msg, baselines=[b.to_dict() for b in found], ngsdk_psnr_db=db, wins=wins)
 
 
 def _check_seams(rep: Report, asset: Any, decoder: Any, max_seam: float | None, log) -> None:

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ngsdk.asset.atomic import atomic_write_bytes
 from ngsdk.verify.catalog import Code, Status
+
+_ALLOW_MISSING_REFERENCE = contextvars.ContextVar("ngsdk_allow_missing_reference", default=False)
+
+
+@contextlib.contextmanager
+def allow_missing_reference(allow: bool = True) -> Iterator[None]:
+    """Reports created inside the block turn a missing reference decode hash into a WARN instead of a FAIL
+    (``ngsdk verify --allow-missing-reference``: bundles from writers that did not record one)."""
+    token = _ALLOW_MISSING_REFERENCE.set(allow)
+    try:
+        yield
+    finally:
+        _ALLOW_MISSING_REFERENCE.reset(token)
 
 
 class Progress(Protocol):
@@ -54,6 +70,17 @@ class Report:
     summary: dict[str, Any] = field(default_factory=dict)
     previews: list[str] = field(default_factory=list)
     strict: bool = False
+    allow_missing_reference: bool = field(default_factory=_ALLOW_MISSING_REFERENCE.get)
+    """A missing reference decode hash WARNs instead of failing (see :func:`allow_missing_reference`)."""
+
+    def missing_reference(self, entry: Code, message: str, **details: Any) -> Check:
+        """Record that the bundle has no reference decode hash for ``entry``: a FAIL (changed weights would
+        otherwise pass unnoticed), or a WARN under ``--allow-missing-reference``."""
+        if self.allow_missing_reference:
+            return self.add(entry, Status.WARN, f"{message} (allowed by --allow-missing-reference)", **details)
+        return self.add(entry, Status.FAIL, f"{message}: nothing proves the decode is the trained model's (re-export "
+                                            f"with this ngsdk, or pass --allow-missing-reference for an older bundle)",
+                        **details)
 
     def add(self, entry: Code, status: Status, message: str, *, name: str | None = None, **details: Any) -> Check:
         """Record a check of the catalog ``entry`` (named by its title unless ``name`` says what it is about)."""

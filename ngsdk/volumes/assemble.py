@@ -16,6 +16,7 @@ from ngsdk.asset.digest import decode_hash, sha256_file
 from ngsdk.asset.neural_volume import NeuralVolumeAsset, Normalization, VolumeBrick
 from ngsdk.asset.types import Provenance
 from ngsdk.metrics import psnr
+from ngsdk.volumes.baselines import decode_bytes
 from ngsdk.volumes.config import VolumeTrainConfig
 from ngsdk.volumes.strict import reconstruct
 
@@ -45,7 +46,9 @@ def finalize_asset(asset: NeuralVolumeAsset, values: np.ndarray, device: torch.d
     asset.provenance.reference_decode["volume"] = decode_hash(decoded)
     m = volume_metrics(decoded, values)
     m.update({"compression_ratio": asset.compression_ratio(), "stored_bytes": asset.stored_bytes(),
-              "source_bytes": asset.source_bytes(), "decode_mode": asset.decode_mode})
+              "source_bytes": asset.source_bytes(), "decode_mode": asset.decode_mode,
+              # every byte a decoder reads, counted as the ZFP/SZ3 baselines are (ngsdk.volumes.baselines)
+              "decode_bytes": decode_bytes(asset), "decode_ratio": asset.source_bytes() / decode_bytes(asset)})
     m.update(extra or {})
     asset.provenance.metrics = m
     return decoded

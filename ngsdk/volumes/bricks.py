@@ -175,11 +175,15 @@ def seam_metrics(asset: Any, decoded: np.ndarray, source: np.ndarray,
 
 
 def train_bricks(data: Any, cfg: VolumeTrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
-                 log: Callable[[str], None] | None = None, processes: int | None = None) -> TrainResult:
+                 log: Callable[[str], None] | None = None, processes: int | None = None,
+                 runner: Any = None) -> TrainResult:
     """Fit one model per brick of ``cfg.bricks`` (ghost ``cfg.ghost``) and assemble one asset.
 
     ``processes``: worker processes (default: one per CUDA GPU when training on CUDA with more than one
     visible, else none: bricks train in this process one after another). CPU workers share the cores.
+    ``runner``: schedule the bricks elsewhere instead (``ngsdk.batch.bricks.RayBricks``: one Ray task per
+    brick): ``runner(values, cfg, parts, budget, progress, log)`` returns what ``_fit_brick`` returns per
+    brick, ``runner.slots`` the bricks it trains at once, ``runner.where`` the devices in words.
     """
     log = log or (lambda s: None)
     cfg.check()
@@ -194,13 +198,15 @@ def train_bricks(data: Any, cfg: VolumeTrainConfig, *, progress: Callable[[Train
         devices = ["cpu"] * processes
     else:
         devices = []
-    workers = max(1, len(devices))
+    workers = runner.slots if runner is not None else max(1, len(devices))
     budget = cfg.time_budget / math.ceil(len(parts) / workers) if cfg.time_budget else None
-    log(f"{len(parts)} bricks ({'x'.join(map(str, cfg.bricks))}, ghost {cfg.ghost}) on "
-        f"{', '.join(devices) if devices else str(device)}"
+    where = runner.where if runner is not None else ', '.join(devices) if devices else str(device)
+    log(f"{len(parts)} bricks ({'x'.join(map(str, cfg.bricks))}, ghost {cfg.ghost}) on {where}"
         + (f", {budget:.1f} s each" if budget else ""))
     t0 = time.perf_counter()
-    if len(devices) > 1 or (devices and devices[0] == "cpu"):
+    if runner is not None:
+        results = sorted(runner(data.values, cfg, parts, budget, progress, log), key=lambda r: r["index"])
+    elif len(devices) > 1 or (devices and devices[0] == "cpu"):
         results = _train_parallel(data.values, cfg, parts, devices, budget, progress, log)
     else:
         results = [_fit_brick(_sub(data.values, fit), cfg, i, core, fit, device, budget, progress, log)

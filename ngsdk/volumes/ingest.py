@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.limits import MAX_INPUT_BYTES
+from ngsdk.asset.safe_read import load_npy, open_regular
 from ngsdk.volumes import netcdf, vti
 
 NETCDF_SUFFIXES = (".nc", ".cdf", ".nc3", ".nc4", ".netcdf")
@@ -135,15 +137,15 @@ def _to_zyx(path: Path, array: np.ndarray, axis_order: str) -> tuple[np.ndarray,
 
 
 def _read_npy(path: Path) -> np.ndarray:
-    with open(path, "rb") as f:
+    with open_regular(path, limit=MAX_INPUT_BYTES, what="volume file") as f:
         magic = f.read(6)
-        if magic != b"\x93NUMPY":
-            raise AssetError(path, f"not a .npy file (starts with {magic!r})")
-        f.seek(0)
-        try:
-            return np.lib.format.read_array(f, allow_pickle=False)
-        except (ValueError, EOFError, OSError) as exc:
-            raise AssetError(path, f"unreadable .npy file: {exc}") from None
+    if magic != b"\x93NUMPY":
+        raise AssetError(path, f"not a .npy file (starts with {magic!r})")
+    # the header's claimed size is checked against the file before anything is allocated
+    try:
+        return load_npy(path, limit=MAX_INPUT_BYTES, what="array")
+    except AssetError as exc:
+        raise AssetError(path, f"unreadable .npy file: {exc.problem}") from None
 
 
 def _read_raw(path: Path, shape: tuple[int, ...] | None, dtype: str | None, axis_order: str) -> np.ndarray:

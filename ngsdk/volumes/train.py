@@ -19,12 +19,13 @@ from ngsdk.volumes.fit import fit_volume, model_brick
 
 
 def train_volume(data: Any, cfg: VolumeTrainConfig, *, progress: Callable[[TrainProgress], None] | None = None,
-                 log: Callable[[str], None] | None = None) -> TrainResult:
+                 log: Callable[[str], None] | None = None, runner: Any = None) -> TrainResult:
     """Fit a neural volume to ``data`` (a ``VolumeData``): one model, or one per brick when
-    ``cfg.bricks`` splits the volume. Deterministic for a fixed seed and ``cfg.steps``."""
+    ``cfg.bricks`` splits the volume (``runner``: where the bricks train, see ``train_bricks``).
+    Deterministic for a fixed seed and ``cfg.steps``."""
     cfg.check()
     if tuple(cfg.bricks) != (1, 1, 1):
-        return train_bricks(data, cfg, progress=progress, log=log)
+        return train_bricks(data, cfg, progress=progress, log=log, runner=runner)
     device = pick_device(cfg.device)
     d, h, w = data.values.shape
     fit = fit_volume(data.values, cfg, device=device, progress=progress, log=log)

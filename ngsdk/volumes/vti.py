@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from ngsdk.asset.errors import AssetError
+from ngsdk.asset.limits import MAX_INPUT_BYTES
+from ngsdk.asset.safe_read import read_regular
 
 VTK_TYPES = {
     "Int8": "i1", "UInt8": "u1", "Int16": "i2", "UInt16": "u2", "Int32": "i4", "UInt32": "u4",
@@ -80,6 +82,9 @@ class _Binary:
                                  f"{len(buf) - start} are there")
             return buf[start:start + nbytes]
         nblocks, block, last = self._ints(buf, pos, 3, name)
+        if nblocks * block > MAX_INPUT_BYTES or nblocks > len(buf):
+            raise AssetError(self.path, f"array '{name}': header claims {nblocks} blocks of {block} bytes, over "
+                             f"the limit of {MAX_INPUT_BYTES} bytes")
         sizes = self._ints(buf, pos + 3 * self.header.itemsize, nblocks, name)
         start = pos + (3 + nblocks) * self.header.itemsize
         if start + sum(sizes) > len(buf):
@@ -89,11 +94,13 @@ class _Binary:
         for i, size in enumerate(sizes):
             want = last if (i == nblocks - 1 and last) else block
             try:
-                chunk = zlib.decompress(buf[start:start + size])
+                inflate = zlib.decompressobj()   # at most one byte more than announced: no zlib bomb
+                chunk = inflate.decompress(buf[start:start + size], want + 1)
             except zlib.error as exc:
                 raise AssetError(self.path, f"array '{name}' block {i}: corrupt zlib data ({exc})") from None
             if len(chunk) != want:
-                raise AssetError(self.path, f"array '{name}' block {i} inflates to {len(chunk)} bytes, "
+                got = f"more than {want}" if len(chunk) > want else str(len(chunk))
+                raise AssetError(self.path, f"array '{name}' block {i} inflates to {got} bytes, "
                                  f"the header says {want}")
             out.append(chunk)
             start += size
@@ -129,10 +136,7 @@ def read_vti(path: str | Path, array: str | None = None) -> VtiVolume:
     ``array`` names it; by default the active Scalars array, or the only one.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise AssetError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    raw = read_regular(path, limit=MAX_INPUT_BYTES, what=".vti file")
     xml, appended_bytes = _split_appended(path, raw)
     try:
         root = ET.fromstring(xml)

@@ -118,6 +118,14 @@ _unary("softplus", lambda x: np.logaddexp(0.0, x))
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
+@op("thresholded_relu", "x", "alpha")
+def _thresholded_relu(a: Args) -> np.ndarray:
+    """``x`` where ``x > alpha``, else 0 (coremltools writes hard-swish as thresholded_relu(alpha=-3) times
+    sigmoid_hard(1/6, 1/2))."""
+    x = _exact(a.get("x"))
+    return np.where(x > float(a.scalar("alpha", 1.0)), x, np.zeros((), x.dtype))
+
+
 @op("leaky_relu", "x", "alpha")
 def _leaky_relu(a: Args) -> np.ndarray:
     x = _f(a.get("x"))
@@ -430,6 +438,8 @@ _reduce("reduce_mean", np.mean)
 _reduce("reduce_sum", np.sum)
 _reduce("reduce_max", np.max)
 _reduce("reduce_min", np.min)
+# sqrt of the sum of squares (the normal head's L2 normalisation), accumulated in float64 like every reduction
+_reduce("reduce_l2_norm", lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)))
 
 
 # ---- shape and layout ops ----

@@ -117,6 +117,8 @@ class Feature:
     dtype: str | None
     shape: tuple[int, ...]
     shape_range: tuple[tuple[int, int], ...] = ()
+    image: tuple[int, int, str] | None = None
+    """Image features: (width, height, colour space: ``GRAYSCALE``, ``RGB``, ``BGR`` or ``GRAYSCALE_FLOAT16``)."""
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,10 @@ _FEATURE_KINDS = {
 }
 
 
+# FeatureTypes.proto ImageFeatureType.ColorSpace.
+_IMAGE_SPACES = {10: "GRAYSCALE", 20: "RGB", 30: "BGR", 40: "GRAYSCALE_FLOAT16"}
+
+
 def _feature(f: pw.Fields) -> Feature:
     ft = pw.message(f, 3) or {}
     kind = next((k for n, k in _FEATURE_KINDS.items() if n in ft), "unknown")
@@ -253,7 +259,12 @@ def _feature(f: pw.Fields) -> Feature:
         sr = pw.message(arr, 31)
         if sr is not None:
             ranges = tuple((pw.uint(r, 1), pw.sint64(pw.uint(r, 2))) for r in pw.messages(sr, 1))
-    return Feature(pw.string(f, 1), pw.string(f, 2), kind, dtype, shape, ranges)
+    image = None
+    img = pw.message(ft, 4)
+    if img is not None:
+        space = _IMAGE_SPACES.get(pw.uint(img, 3), "INVALID")
+        image = (pw.uint(img, 1), pw.uint(img, 2), space)
+    return Feature(pw.string(f, 1), pw.string(f, 2), kind, dtype, shape, ranges, image)
 
 
 def decode_model(data: bytes) -> ModelSpec:

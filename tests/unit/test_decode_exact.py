@@ -173,7 +173,7 @@ def test_verify_engine_reports(tmp_path):
     # random weights make loose intervals; the coarser generic rules can only widen them
     assert 0 < errors["vulkan", None] <= errors["generic", None] <= 255
     res = CliRunner().invoke(main, ["verify", str(hw), "--engine", "vulkan", "--profile", "nope"])
-    assert res.exit_code == 1 and "unknown sampler profile" in res.output
+    assert res.exit_code == 2 and "unknown sampler profile" in res.output
 
 
 def test_training_forward_is_the_decode():

@@ -82,7 +82,7 @@ def test_cli_verify_passes_on_real_volume(iron, tmp_path: Path) -> None:
     rep = json.loads(out.read_text())
     assert rep["result"] == "PASS" and rep["kind"] == "neural_volume"
     status = {c["code"]: c["status"] for c in rep["checks"]}
-    assert status == _expect("pass", "pass", "pass", "pass", "skip", "pass")
+    assert status == _expect("pass", "pass", "pass", "pass", "skip", "pass", "pass", "pass")
     q = next(c for c in rep["checks"] if c["code"] == VX.QUALITY.code)["details"]
     # codes are the source bytes: only the 1/256 weights and the >> 8 truncation cost anything
     assert 45 < q["psnr_db"] < 99 and q["max_abs_error"] < 0.05
@@ -148,7 +148,7 @@ def test_verify_ensemble_seams(iron, tmp_path: Path) -> None:
     bundle = tmp_path / "iron2.ngasset"
     write_neural_volume(identity_asset(data, bricks=2), bundle)
     rep = verify_neural_volume(bundle, src, max_seam=0.01)
-    assert _checks(rep) == _expect("pass", "pass", "pass", "pass", "pass", "pass")
+    assert _checks(rep) == _expect("pass", "pass", "pass", "pass", "pass", "pass", "pass", "pass")
     seam = rep.checks[4].details
     assert seam["pairs"][0]["box"] == [0, 68, 0, 68, 30, 38] and seam["pairs"][0]["voxels"] == 68 * 68 * 8
     assert seam["max_abs"] < 0.01
@@ -165,7 +165,7 @@ def test_verify_float_mode_and_no_source(iron, tmp_path: Path) -> None:
     bundle = tmp_path / "f.ngasset"
     write_neural_volume(identity_asset(data[:16, :16, :16], mode="float", record=False), bundle)
     rep = verify_neural_volume(bundle)
-    assert _checks(rep) == _expect("pass", "pass", "skip", "skip", "skip", "pass")
+    assert _checks(rep) == _expect("pass", "pass", "skip", "skip", "skip", "pass", "pass", "skip")
     assert "no reference hash recorded" in rep.checks[2].message and rep.passed
 
 

@@ -308,7 +308,8 @@ void check_quantized(Schema& sc, const json::Value& qd, Quantized& q) {
     if (sc.array(scales, at(w, "input_scales")))
         for (size_t i = 0; i < scales->size(); ++i) {
             double v = 0;
-            sc.number(&scales->items()[i], at(at(w, "input_scales"), i), &v);
+            if (sc.number(&scales->items()[i], at(at(w, "input_scales"), i), &v) && !(std::isfinite(v) && v != 0))
+                sc.fail(at(at(w, "input_scales"), i), "must be finite and non-zero");
             q.input_scales.push_back(float(v));
         }
     q.reference_profile = "d3d11";
@@ -437,7 +438,9 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
             std::string wd = at(w, "dequantize");
             if (sc.object(dq, wd)) {
                 double scale = 0, offset = 0;
-                sc.number(sc.field(*dq, wd, "scale", true), at(wd, "scale"), &scale);
+                if (sc.number(sc.field(*dq, wd, "scale", true), at(wd, "scale"), &scale) &&
+                    !(std::isfinite(scale) && scale != 0))
+                    sc.fail(at(wd, "scale"), "must be finite and non-zero");
                 sc.number(sc.field(*dq, wd, "offset", true), at(wd, "offset"), &offset);
                 // The manifest stores float32 values as the shortest decimal of the widened double.
                 out.scale = float(scale);
@@ -486,7 +489,9 @@ void check_neural_texture(Schema& sc, const json::Value& m, NeuralTexture& t) {
                     sc.string(sc.field(l, w, "multiplier", true), at(w, "multiplier"), &out.multiplier_key);
                     sc.string(sc.field(l, w, "shift", true), at(w, "shift"), &out.shift_key);
                     double os = 0;
-                    sc.number(sc.field(l, w, "out_scale", true), at(w, "out_scale"), &os);
+                    if (sc.number(sc.field(l, w, "out_scale", true), at(w, "out_scale"), &os) &&
+                        !(std::isfinite(os) && os != 0))
+                        sc.fail(at(w, "out_scale"), "must be finite and non-zero");
                     out.out_scale = float(os);
                 }
                 t.layers.push_back(out);
@@ -612,6 +617,10 @@ public:
     virtual Status read(const std::string& name, std::vector<uint8_t>& out, uint64_t max_bytes) const = 0;
     virtual Status digest(const std::string& name, bool is_dir, std::string& hex, uint64_t& size) const = 0;
     virtual bool listed_files_required() const = 0;
+    // A folder source: the file's real path lies inside the bundle and is a regular file or a folder.
+    virtual Status place(const std::string&) const { return Status::ok(); }
+    // A folder source: every entry of the bundle is listed in files (or is manifest.json).
+    virtual Status unlisted(const json::Value&) const { return Status::ok(); }
 };
 
 class FolderSource : public Source {
@@ -636,6 +645,33 @@ public:
         return is_dir ? sha256_tree(path(name), hex, size) : sha256_file(path(name), hex, size);
     }
     bool listed_files_required() const override { return true; }
+    Status place(const std::string& name) const override {
+        // docs/security.md: resolve symlinks and compare real paths; only regular files and folders inside
+        std::error_code ec;
+        const fs::path root = fs::canonical(dir_, ec);
+        if (ec) return Status::fail(dir_, "cannot resolve the bundle folder: " + ec.message());
+        const fs::path p = path(name);
+        if (!fs::exists(fs::symlink_status(p, ec))) return Status::ok();  // the caller reports it missing
+        const fs::path real = fs::weakly_canonical(p, ec);
+        if (ec) return Status::fail(p.string(), "cannot resolve its path: " + ec.message());
+        const fs::path rel = real.lexically_relative(root);
+        if (rel.empty() || *rel.begin() == ".." || rel == ".")
+            return Status::fail(p.string(), "resolves to " + real.string() + ", outside the bundle (a symlink out is not read)");
+        fs::file_status st = fs::status(real, ec);
+        if (ec || !(fs::is_regular_file(st) || fs::is_directory(st)))
+            return Status::fail(p.string(), "is not a regular file or a folder (a FIFO, device or socket is not read)");
+        return Status::ok();
+    }
+    Status unlisted(const json::Value& files) const override {
+        std::error_code ec;
+        for (fs::directory_iterator it(dir_, ec), end; !ec && it != end; it.increment(ec)) {
+            const std::string name = it->path().filename().string();
+            if (name != "manifest.json" && !files.find(name))
+                return Status::fail(it->path().string(), "not listed in manifest.json; a bundle holds only listed files");
+        }
+        if (ec) return Status::fail(dir_, "cannot list the bundle folder: " + ec.message());
+        return Status::ok();
+    }
 
 private:
     std::string dir_;
@@ -686,6 +722,7 @@ Status verify_files(const Source& src, const json::Value& m, const LoadOptions& 
         const std::string p = src.path(name);
         const std::string& want_sha = kv.second.find("sha256")->as_string();
         uint64_t want_bytes = uint64_t(kv.second.find("bytes")->as_int());
+        NGSDK_TRY(src.place(name));
         bool exists = false, is_dir = false;
         uint64_t size = 0;
         src.stat(name, exists, is_dir, size);
@@ -715,7 +752,7 @@ Status verify_files(const Source& src, const json::Value& m, const LoadOptions& 
     }
     for (const std::string& ref : refs)
         if (!files.find(ref)) return Status::fail(manifest_path, ref + " is used but not listed under 'files'");
-    return Status::ok();
+    return src.unlisted(files);
 }
 
 Status load_grid(const Source& src, Grid& g) {
@@ -999,6 +1036,13 @@ Status check_consistency(const NeuralTexture& t, const std::string& manifest_pat
 }  // namespace
 
 Status sha256_file(const std::string& path, std::string& hex, uint64_t& size) {
+    {   // only regular files are hashed: a FIFO or a device would never end (docs/security.md)
+        std::error_code ec;
+        fs::file_status st = fs::status(path, ec);
+        if (ec || !fs::is_regular_file(st))
+            return Status::fail(path, fs::is_directory(st) ? "is a folder, expected a regular file"
+                                                           : "is not a regular file (a FIFO, device or socket is not read)");
+    }
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) return Status::fail(path, std::string("cannot read file: ") + std::strerror(errno));
     Sha256 h;
@@ -1025,7 +1069,11 @@ Status sha256_tree(const std::string& path, std::string& hex, uint64_t& size) {
     std::error_code ec;
     for (fs::recursive_directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
         std::error_code e2;
-        if (!it->is_regular_file(e2)) continue;
+        if (it->is_symlink(e2))
+            return Status::fail(it->path().string(), "symlink inside a package folder (only regular files and folders are read)");
+        if (it->is_directory(e2)) continue;
+        if (!it->is_regular_file(e2))
+            return Status::fail(it->path().string(), "not a regular file or folder (a FIFO, device or socket is not read)");
         fs::path rel = it->path().lexically_relative(path);
         std::vector<std::string> parts;
         for (const fs::path& p : rel) parts.push_back(p.generic_string());
@@ -1061,7 +1109,8 @@ Status parse_manifest(const Source& src, json::Value& out, bool check_files, con
     uint64_t size = 0;
     src.stat("manifest.json", exists, is_dir, size);
     if (!exists) return Status::fail(path, "missing (every bundle has a manifest.json)");
-    NGSDK_TRY(src.read("manifest.json", bytes, 64u << 20));
+    NGSDK_TRY(src.place("manifest.json"));
+    NGSDK_TRY(src.read("manifest.json", bytes, 16u << 20));  // docs/security.md: MAX_MANIFEST_BYTES
     std::string text(bytes.begin(), bytes.end());
     std::string error;
     if (!json::parse(text, out, error)) return Status::fail(path, "not valid JSON: " + error);

@@ -6,6 +6,12 @@
 #include <cstdio>
 #include <cstring>
 
+#ifndef _WIN32
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#endif
+
 #include "dxgi_table.h"
 
 namespace ngsdk {
@@ -353,12 +359,41 @@ Status decode_dds(const uint8_t* data, size_t size, const std::string& path, Dds
 }
 
 Status read_file(const std::string& path, std::vector<uint8_t>& out, uint64_t max_bytes) {
+    // Only regular files are read (docs/security.md): a FIFO or a device (a symlink to /dev/zero) would block
+    // or never end. The open does not block, the type and size are checked on the opened file.
+    out.clear();
+#ifndef _WIN32
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return Status::fail(path, "file not found");
+        return Status::fail(path, std::string("cannot read file: ") + std::strerror(errno));
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        bool dir = S_ISDIR(st.st_mode);
+        ::close(fd);
+        return Status::fail(path, dir ? "is a folder, expected a regular file"
+                                      : "is not a regular file (a FIFO, device or socket is not read)");
+    }
+    if (uint64_t(st.st_size) > max_bytes) {
+        ::close(fd);
+        return Status::fail(path, "file is larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    std::FILE* f = ::fdopen(fd, "rb");
+    if (!f) {
+        ::close(fd);
+        return Status::fail(path, std::string("cannot read file: ") + std::strerror(errno));
+    }
+    out.reserve(size_t(st.st_size));
+#else
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) {
         if (errno == ENOENT) return Status::fail(path, "file not found");
         return Status::fail(path, std::string("cannot read file: ") + std::strerror(errno));
     }
-    out.clear();
+#endif
     uint8_t buf[1 << 16];
     for (;;) {
         size_t n = std::fread(buf, 1, sizeof buf, f);

@@ -126,6 +126,10 @@ private:
         problem_ = what;
         return false;
     }
+    bool err(const std::string& what) {
+        problem_ = what;
+        return false;
+    }
     void skip_ws() {
         while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r'))
             ++pos_;
@@ -161,20 +165,12 @@ private:
                 if (!literal("null")) return false;
                 out = Value::make_null();
                 return true;
-            case 'N':  // Python's json reads NaN and +-Infinity; so does this reader
-                if (!literal("NaN")) return false;
-                out = Value::make_number(std::nan(""), false, 0);
-                return true;
+            case 'N':  // NaN and +-Infinity are not JSON; the Python reader refuses them too (docs/security.md)
             case 'I':
-                if (!literal("Infinity")) return false;
-                out = Value::make_number(HUGE_VAL, false, 0);
-                return true;
+                return err("NaN and Infinity are not allowed (numbers must be finite)");
             default:
-                if (c == '-' && s_.compare(pos_, 9, "-Infinity") == 0) {
-                    pos_ += 9;
-                    out = Value::make_number(-HUGE_VAL, false, 0);
-                    return true;
-                }
+                if (c == '-' && s_.compare(pos_, 9, "-Infinity") == 0)
+                    return err("NaN and Infinity are not allowed (numbers must be finite)");
                 if (c == '-' || (c >= '0' && c <= '9')) return number(out);
                 return err("unexpected character");
         }
@@ -201,7 +197,8 @@ private:
             skip_ws();
             Value v;
             if (!value(v, depth)) return false;
-            members[key] = std::move(v);
+            // a repeated key would let readers disagree on its value (the last one wins in most parsers)
+            if (!members.emplace(key, std::move(v)).second) return err("duplicate key \"" + key + "\"");
             skip_ws();
             if (pos_ >= s_.size()) return err("unexpected end of data in an object");
             if (s_[pos_] == ',') {
@@ -391,6 +388,7 @@ private:
         const char* last = s_.data() + pos_;
         double d = 0.0;
         if (!decimal_to_double(first, last, d)) return err("invalid number");
+        if (!std::isfinite(d)) return err("number overflows a double");
         int64_t i = 0;
         if (integer) {
             // Exact int64 when it fits; larger integers stay numbers but are not "integers" here.

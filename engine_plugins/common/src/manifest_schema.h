@@ -16,6 +16,8 @@ inline constexpr KindVersions kKinds[] = {
     {"neural_texture", {1, 2}, 2},
     {"neural_volume", {1}, 1},
     {"shading_mlp", {1}, 1},
+    {"supersampling", {1}, 1},
+    {"pbr_reconstruction", {1}, 1},
 };
 
 // neural_texture: enumerations and constants

@@ -391,6 +391,11 @@ Status read_npz_bytes(const uint8_t* d, size_t size, const std::string& path, st
     }
     if (cd_off > size || cd_size > size - cd_off)
         return Status::fail(path, "not a valid zip archive (central directory outside the file)");
+    // Limits of docs/security.md, checked before anything is allocated or inflated.
+    const uint64_t kMaxMembers = 1024, kMaxArrayBytes = (uint64_t(1) << 30) + 65536, kMaxTotal = uint64_t(2) << 30;
+    if (count > kMaxMembers)
+        return Status::fail(path, "archive declares " + std::to_string(count) + " members, over the limit of " +
+                                      std::to_string(kMaxMembers));
     std::vector<Entry> entries;
     std::set<std::string> names;
     uint64_t p = cd_off, end = cd_off + cd_size;
@@ -427,9 +432,17 @@ Status read_npz_bytes(const uint8_t* d, size_t size, const std::string& path, st
         if (!names.insert(e.name).second) return Status::fail(path, "duplicate members " + e.name);
         entries.push_back(e);
     }
+    uint64_t total = 0;
     for (const Entry& e : entries) {
         if (e.name.size() < 4 || e.name.compare(e.name.size() - 4, 4, ".npy") != 0)
             return Status::fail(path, "member " + quoted(e.name) + " is not a .npy array");
+        if (e.usize > kMaxArrayBytes)
+            return Status::fail(path, "member " + quoted(e.name) + " inflates to " + std::to_string(e.usize) +
+                                          " bytes, over the limit of " + std::to_string(kMaxArrayBytes));
+        total += e.usize;
+        if (total > kMaxTotal)
+            return Status::fail(path, "members inflate to more than the limit of " + std::to_string(kMaxTotal) +
+                                          " bytes");
     }
     for (const Entry& e : entries) {
         const std::string key = e.name.substr(0, e.name.size() - 4);

@@ -38,13 +38,17 @@ TEST(json_float32_values_round_trip) {
     }
 }
 
-TEST(json_python_extensions_and_duplicates) {
+TEST(json_refuses_nan_infinity_and_duplicate_keys) {
+    // docs/security.md: readers that disagree on a value (last key wins, NaN accepted) cannot gate a pipeline
     Value v;
-    CHECK(parses("[NaN, Infinity, -Infinity]", &v));
-    CHECK(std::isnan(v.items()[0].as_double()));
-    CHECK(std::isinf(v.items()[2].as_double()) && v.items()[2].as_double() < 0);
-    CHECK(parses("{\"k\": 1, \"k\": 2}", &v));
-    CHECK(v.find("k")->as_int() == 2);
+    std::string err;
+    for (const char* text : {"[NaN]", "[Infinity]", "[-Infinity]", "{\"a\": NaN}", "1e999"}) {
+        CHECK(!ngsdk::json::parse(text, v, err));
+        CHECK(err.find("Infinity") != std::string::npos || err.find("overflows") != std::string::npos);
+    }
+    CHECK(!ngsdk::json::parse("{\"k\": 1, \"k\": 2}", v, err));
+    CHECK(err.find("duplicate key \"k\"") != std::string::npos);
+    CHECK(parses("{\"k\": 1, \"j\": {\"k\": 2}}", &v));
     CHECK(parses("123456789012345678901234567890", &v));
     CHECK(!v.is_integer() && v.is_number());
 }

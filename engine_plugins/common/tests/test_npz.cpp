@@ -67,5 +67,8 @@ TEST(npz_deflate_bomb_sizes_are_refused_before_allocating) {
         if (std::memcmp(zip.data() + i, "PK\x01\x02", 4) == 0) cd = i;
     zip[cd + 24] = zip[cd + 25] = zip[cd + 26] = zip[cd + 27] = 0xFE;
     std::map<std::string, ngsdk::NpyArray> out;
+    CHECK_FAILS_WITH(load(zip, out), "over the limit");  // docs/security.md: 1 GiB per array
+    // under the limit, but more than any deflate stream of this size can produce
+    zip[cd + 24] = 0x00; zip[cd + 25] = 0xE1; zip[cd + 26] = 0xF5; zip[cd + 27] = 0x05;  // 100,000,000
     CHECK_FAILS_WITH(load(zip, out), "impossible");
 }

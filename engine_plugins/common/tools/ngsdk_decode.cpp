@@ -134,6 +134,7 @@ int main(int argc, char** argv) {
     ngsdk::DecodeOptions dopt;
     dopt.threads = int(threads);
     int rc = 0;
+    std::string ref_problem;  // the first --check-reference failure, for the one error line
     uint32_t first = all ? 0 : mip, last = all ? tex.mip_levels : mip + 1;
     for (uint32_t m = first; m < last; ++m) {
         ngsdk::DecodedMip out;
@@ -151,9 +152,13 @@ int main(int argc, char** argv) {
             verdict = "reference is for mode " + std::string(ngsdk::to_string(tex.decode_mode));
         } else if (ref != tex.reference_decode.end()) {
             verdict = ref->second == hash ? "matches reference" : "DIFFERS from reference " + ref->second;
-            if (ref->second != hash && check_ref) rc = 3;
-        } else if (check_ref) {
+            if (ref->second != hash && check_ref && rc != 3) {
+                rc = 3;
+                ref_problem = "mip " + std::to_string(m) + " decodes differently from the trained model's reference";
+            }
+        } else if (check_ref && rc != 3) {
             rc = 3;
+            ref_problem = "the bundle records no reference decode hash for mip " + std::to_string(m);
         }
         std::printf("mip %u %ux%ux%u %s sha256 %s %s (%.2f ms)\n", m, out.width, out.height, out.channels,
                     ngsdk::to_string(mode), hash.c_str(), verdict.c_str(),
@@ -177,5 +182,6 @@ int main(int argc, char** argv) {
             }
         }
     }
+    if (rc == 3) std::fprintf(stderr, "error: %s: %s (--check-reference)\n", bundle.c_str(), ref_problem.c_str());
     return rc;
 }

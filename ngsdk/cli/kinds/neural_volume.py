@@ -79,10 +79,9 @@ def decode(bundle: Path, manifest: dict[str, Any], out: Path, *, mode: str | Non
     dec = VolumeDecoder(asset, mode, backend=backend)
     t0 = time.perf_counter()
     if points is not None:
-        try:
-            p = np.load(points, allow_pickle=False)
-        except (OSError, ValueError) as e:
-            raise AssetError(points, f"cannot read as .npy: {e}") from None
+        from ngsdk.asset.safe_read import load_npy
+
+        p = load_npy(points, what="points .npy")
         if p.ndim != 2 or p.shape[1] != 3 or p.dtype.kind != "f":
             raise AssetError(points, f"expected float points of shape (N, 3), found {p.dtype} {p.shape}")
         values = dec(p.astype(np.float32))

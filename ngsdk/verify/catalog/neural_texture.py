@@ -18,7 +18,7 @@ GRIDS_AND_DECODER = Code(
 DECODE_CONSISTENCY = Code(
     "NT004", "decode consistency", Severity.ERROR,
     "runtime_ref's decode of each mip hashes to the value the trainer recorded from its own evaluation "
-    "(bit-identical); WARN when the bundle records no hashes.",
+    "(bit-identical); FAIL when the bundle records no hash for a mip (WARN under `--allow-missing-reference`).",
     "The bundle was edited, or a reader is wrong; the JSON report lists the mips that differ.")
 BITS_PER_TEXEL = Code(
     "NT005", "bits per texel", Severity.INFO,

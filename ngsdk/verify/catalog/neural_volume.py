@@ -15,7 +15,8 @@ GRIDS_AND_DECODERS = Code(
 DECODE_CONSISTENCY = Code(
     "VX003", "decode consistency", Severity.ERROR,
     "The sha256 of runtime_ref's full reconstruction equals the trainer's recorded hash (`exact`: bit for bit; "
-    "`float` is not bit-defined: SKIP when it differs); WARN when none is recorded.",
+    "`float` is not bit-defined: SKIP when it differs or is missing); in `exact` mode FAIL when none is recorded "
+    "(WARN under `--allow-missing-reference`).",
     "The bundle was edited, or a reader is wrong: re-export it.")
 QUALITY = Code(
     "VX004", "quality", Severity.ERROR,
@@ -31,3 +32,15 @@ COMPRESSION = Code(
     "VX006", "compression", Severity.INFO,
     "Source bytes over stored bytes (grid texels and decoder weights), and the bundle's size on disk.",
     "Nothing to fix: a figure for the report.")
+RATE_DISTORTION = Code(
+    "VX007", "rate and distortion", Severity.INFO,
+    "The compression ratio counting every byte a decoder reads (grid texels, decoder weights, transforms, "
+    "scale/offset, brick boxes, normalization; as the ZFP/SZ3 baselines are counted) beside the PSNR on "
+    "normalized values and the max abs error (with `--source` measured, else the trainer's recorded figures).",
+    "Nothing to fix: a figure for the report.")
+BASELINES = Code(
+    "VX008", "compressor baselines", Severity.INFO,
+    "With `--source` and zfpy/pysz installed: ZFP (fixed rate, fixed accuracy) and SZ3 (absolute error bound) "
+    "tuned to the bundle's size, with their PSNR and max abs error beside the bundle's; SKIP without a source or "
+    "without the packages.",
+    "Nothing to fix: a figure for the report (`pip install zfpy pysz` adds the baselines).")

@@ -22,12 +22,14 @@ PORTABLE_EXPORTS = Code(
 FP16_DECODE = Code(
     "SM005", "fp16 decode", Severity.ERROR,
     "runtime_ref's fp16 decode of every texel hashes to the trainer's recorded value, no texel decodes to NaN, "
-    "and the JSON network evaluated on its own gives the same bits; WARN when no hash is recorded.",
+    "and the JSON network evaluated on its own gives the same bits; FAIL when no hash is recorded (WARN under "
+    "`--allow-missing-reference`).",
     "The bundle was edited, or the network overflows fp16: retrain (a smaller learning rate keeps weights in "
     "range).")
 FP32_DECODE = Code(
     "SM006", "fp32 decode", Severity.ERROR,
-    "The strict fp32 decode hashes to the trainer's recorded value; WARN when no hash is recorded.",
+    "The strict fp32 decode hashes to the trainer's recorded value; FAIL when no hash is recorded (WARN under "
+    "`--allow-missing-reference`).",
     "The bundle was edited, or a reader is wrong: re-export it.")
 SOURCE = Code(
     "SM007", "source", Severity.ERROR,
