@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import ngsdk
-from ngsdk.asset.atomic import swap_folder
+from ngsdk.asset.atomic import EXPORT_STAGING, remove_stale_staging, swap_folder
 
 
 def ngsdk_version() -> str:
@@ -41,9 +42,11 @@ def check_name(name: str) -> str:
 
 @contextlib.contextmanager
 def staging_dir(out_dir: Path) -> Iterator[Path]:
-    """A temporary folder inside ``out_dir`` (same file system, so results can be renamed into place)."""
+    """A temporary folder inside ``out_dir`` (same file system, so results can be renamed into place), named
+    with this process's PID so that the next export removes what a killed one left."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
+    remove_stale_staging(out_dir, EXPORT_STAGING)
+    tmp = Path(tempfile.mkdtemp(prefix=f"{EXPORT_STAGING}{os.getpid()}-", dir=out_dir))
     try:
         yield tmp
     finally:

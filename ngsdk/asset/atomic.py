@@ -126,6 +126,24 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+EXPORT_STAGING = ".export-"
+"""Prefix of the folders a graph export stages in inside a bundle (``.export-PID-*``)."""
+
+
+def remove_stale_staging(parent: str | Path, prefix: str) -> None:
+    """Remove the folders ``PREFIX<PID>-*`` in ``parent`` whose writer PID no longer runs (staging folders a
+    killed writer left; a running writer's are left alone). Best effort."""
+    parent = Path(parent)
+    try:
+        entries = os.listdir(parent)
+    except OSError:
+        return
+    for entry in entries:
+        pid_text = entry[len(prefix):].split("-", 1)[0] if entry.startswith(prefix) else ""
+        if pid_text.isdigit() and not _pid_alive(int(pid_text)) and (parent / entry).is_dir():
+            shutil.rmtree(parent / entry, ignore_errors=True)
+
+
 def recover_folder(dst: str | Path) -> Path | None:
     """Repair what a writer killed during :func:`replace_folder` left beside ``dst``: put back the old
     folder (``.NAME.old-PID``) when ``dst`` is missing, remove it when ``dst`` exists, and remove the

@@ -19,6 +19,7 @@ from typing import Any
 
 from ngsdk import kinds
 from ngsdk.asset import limits
+from ngsdk.asset.atomic import EXPORT_STAGING
 from ngsdk.asset.codec import KindCodec
 from ngsdk.asset.digest import sha256_file, sha256_tree, tree_bytes
 from ngsdk.asset.errors import AssetError
@@ -256,7 +257,9 @@ def verify_files(bundle: Path, manifest: dict[str, Any]) -> None:
     extra = unlisted_files(bundle, manifest)
     if extra:
         more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-        raise AssetError(bundle / extra[0], f"not listed in manifest.json{more}; a bundle holds only listed files")
+        hint = ("; it is the staging folder of an interrupted 'ngsdk export': export again (that removes it) or "
+                "delete it" if extra[0].startswith(EXPORT_STAGING) else "; a bundle holds only listed files")
+        raise AssetError(bundle / extra[0], f"not listed in manifest.json{more}{hint}")
 
 
 def unlisted_files(bundle: Path, manifest: dict[str, Any]) -> list[str]:

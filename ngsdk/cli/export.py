@@ -44,7 +44,7 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
     Example:
       ngsdk export build/ground.ngasset --format dds-npz,onnx,coreml,vgf
     """
-    from ngsdk.asset.atomic import replace_folder
+    from ngsdk.asset.atomic import EXPORT_STAGING, remove_stale_staging, replace_folder
     from ngsdk.asset.manifest import MANIFEST_NAME, read_manifest
     from ngsdk.asset.payload import split_files
     from ngsdk.exporters.graph.bundle_exports import merge_exports
@@ -54,6 +54,7 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
     if unknown:
         raise click.BadParameter(f"unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}",
                                  param_hint="'--format'")
+    remove_stale_staging(bundle, EXPORT_STAGING)   # what a killed export left, before the bundle is read
     kind = kinds.of(read_manifest(bundle))
     asset = kind.part("load")(bundle)
     graph = [f for f in wanted if f in GRAPH_FORMATS]

@@ -97,6 +97,7 @@ def command(data: Path, role: str, teacher_path: Path | None, out: Path | None, 
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
+    from ngsdk.cli.preflight import check_finite, check_out_bundle
     from ngsdk.cli.progress import TrainingProgress
     from ngsdk.exporters.pbr_reconstruction import write_pbr_reconstruction
     from ngsdk.pbr.bundle import asset_from_model
@@ -113,6 +114,8 @@ def command(data: Path, role: str, teacher_path: Path | None, out: Path | None, 
     if steps is None and time_budget is None:
         time_budget = 60.0
     out = out or Path("build") / f"pbr_{role}.ngasset"
+    check_out_bundle(out)
+    check_finite(lr, "--lr")
     cfg = PBRTrainConfig(preset=preset, image_size=image_size, steps=steps, time_budget=time_budget,
                          batch_size=batch_size, lr=lr, gan=gan, curriculum=curriculum, alpha=alpha,
                          temperature=temperature, seed=seed, device=device, eval_every=eval_every,

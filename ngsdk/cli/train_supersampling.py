@@ -74,6 +74,7 @@ def command(data: Path, out: Path | None, steps: int | None, qat_steps: int | No
     """
     import torch  # noqa: F401 - without the train extra: one line naming it, before any work
 
+    from ngsdk.cli.preflight import check_finite, check_out_bundle, check_output_file
     from ngsdk.exporters.supersampling import write_supersampling
     from ngsdk.supersampling.config import SupersamplingTrainConfig
     from ngsdk.supersampling.to_asset import build_asset
@@ -83,6 +84,9 @@ def command(data: Path, out: Path | None, steps: int | None, qat_steps: int | No
         time_budget = 60.0
     size = _size(export_size)
     out = out or Path("build") / f"{data.name}.ngasset"
+    check_out_bundle(out)
+    check_finite(lr, "--lr")
+    check_output_file(out.with_name(out.name + ".ckpt.npz"), "--out (its checkpoint OUT.ckpt.npz)")
     cfg = SupersamplingTrainConfig(steps=steps, qat_steps=qat_steps, time_budget=time_budget, batch=batch,
                                    frames=recurrent, crop=crop, lr=lr, lpips_weights=list(lpips_weights), init=init,
                                    seed=seed, device=device)

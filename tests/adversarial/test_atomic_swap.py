@@ -91,3 +91,27 @@ def test_a_killed_run_keeps_the_previous_log(tmp_path: Path) -> None:
         log.info("a whole run")
     assert path.read_text() == "a whole run\n"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_a_killed_exports_staging_folder_is_removed_by_the_next_export(base_bundle: Path, tmp_path: Path) -> None:
+    """A graph export stages inside the bundle in ``.export-PID-*``; a killed export's folder is removed by the next
+    export's staging (a running writer's is kept), and until then verify names it as an interrupted export."""
+    import shutil
+
+    from ngsdk.asset.errors import AssetError
+    from ngsdk.asset.manifest import read_manifest
+    from ngsdk.exporters.graph._util import staging_dir
+
+    bundle = tmp_path / "b.ngasset"
+    shutil.copytree(base_bundle, bundle)
+    dead, alive = bundle / f".export-{DEAD_PID}-abc", bundle / f".export-{os.getpid()}-xyz"
+    dead.mkdir()
+    with pytest.raises(AssetError, match="interrupted 'ngsdk export'"):
+        read_manifest(bundle)
+    alive.mkdir()
+    with staging_dir(bundle) as tmp:
+        assert tmp.name.startswith(f".export-{os.getpid()}-") and tmp.is_dir()
+        assert not dead.exists() and alive.is_dir()
+    assert not tmp.exists()
+    alive.rmdir()
+    read_manifest(bundle)

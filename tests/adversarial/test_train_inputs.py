@@ -106,3 +106,21 @@ def test_shading_image_fifo_and_bomb_are_refused(tmp_path: Path) -> None:
     Image.new("L", (9000, 8000)).save(tmp_path / "bomb.png", optimize=True)
     with pytest.raises(AssetError, match="9000x8000, over the limit"):
         load_image(tmp_path / "bomb.png")
+
+
+@pytest.mark.parametrize("use_case", ["supersampling", "pbr"])
+def test_new_use_cases_check_out_and_lr_before_training(use_case: str, tmp_path: Path) -> None:
+    """The super-sampling and PBR trainers share the preflight: a file at --out and a NaN learning rate end in
+    one usage line (exit 2) before any data is read."""
+    from ngsdk.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "afile").write_bytes(b"x")
+    role = ["--role", "teacher"] if use_case == "pbr" else []
+    for extra, problem in ((["--out", str(tmp_path / "afile")], "is not a folder"),
+                           (["--out", str(tmp_path / "b.ngasset"), "--lr", "nan"], "not a finite number")):
+        res = CliRunner().invoke(main, ["train", use_case, str(data), *role, *extra])
+        assert res.exit_code == 2, res.output
+        assert problem in res.output and "Traceback" not in res.output
+        assert not (tmp_path / "b.ngasset").exists()
