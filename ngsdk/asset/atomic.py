@@ -41,9 +41,11 @@ def atomic_open(path: str | Path) -> Iterator[BinaryIO]:
             os.fchmod(f.fileno(), 0o666 & ~_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno and e.filename is None:   # a full disk names no file: name it
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
 
 

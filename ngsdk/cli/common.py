@@ -102,7 +102,7 @@ def fail(message: str, code: int = 2) -> None:
 
 
 def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn asset, export, value, file and missing-dependency errors into one ``error:`` line, exit code 2."""
+    """Turn asset, export, value, file system and missing-dependency errors into one ``error:`` line, exit code 2."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -119,6 +119,8 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             fail(hint)
         except (ValueError, FileExistsError, FileNotFoundError, RuntimeError) as e:
             fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        except OSError as e:  # a full disk, a read-only or forbidden folder: the file and the reason
+            fail(f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e) or type(e).__name__)
 
     return wrapper
 

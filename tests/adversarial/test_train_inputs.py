@@ -124,3 +124,38 @@ def test_new_use_cases_check_out_and_lr_before_training(use_case: str, tmp_path:
         assert res.exit_code == 2, res.output
         assert problem in res.output and "Traceback" not in res.output
         assert not (tmp_path / "b.ngasset").exists()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):  # noqa: ANN201 - a generator fixture
+    """A 12 KiB tmpfs: a bundle does not fit (needs root to mount; skipped otherwise, saying so)."""
+    import subprocess
+
+    mnt = tmp_path / "small_disk"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {r.stderr.strip()}")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_a_full_disk_ends_in_one_line_and_keeps_the_old_bundle(tmp_path: Path, small_disk: Path) -> None:
+    """Disk full during the final write: one ``error:`` line naming the file, exit 2, no temporary folder left,
+    and a bundle already at --out (here a small placeholder bundle folder) is not touched."""
+    material = tmp_path / "mat64"
+    material.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(material / "m_albedo.png")
+    Image.fromarray(rng.integers(0, 256, (64, 64), dtype=np.uint8)).save(material / "m_roughness.png")
+    out = small_disk / "x.ngasset"
+    out.mkdir()
+    (out / "manifest.json").write_text("{}")
+    code, output = _train(material, "--out", out, "--steps", "3", "--bpp", "30", "--device", "cpu", "--no-previews")
+    assert code == 2, output
+    assert "No space left on device" in output and "Traceback" not in output
+    assert output.strip().splitlines()[-1].startswith("error: ")
+    assert (out / "manifest.json").read_text() == "{}"
+    assert not [p for p in small_disk.iterdir() if p.name.endswith(".tmp")]
