@@ -27,6 +27,7 @@ from ngsdk.asset.supersampling import (
     SupersamplingAsset,
     from_manifest,
     multiplier_shift,
+    nss_topology,
     weight_shapes,
 )
 from ngsdk.runtime_ref.npz import read_npz
@@ -321,21 +322,6 @@ def _pad8(x: np.ndarray) -> np.ndarray:
     return np.pad(x, ((0, 0), (0, (-h) % SIZE_MULTIPLE), (0, (-w) % SIZE_MULTIPLE)), mode="reflect")
 
 
-def _topology(conv: Any, up: Any, cat: Any, x: Any) -> list[Any]:
-    """The NSS U-Net wiring over abstract conv(i, x), up(i, x), cat(i, [a, b]) ops; the six heads' outputs."""
-    x = conv(0, x)
-    x = skip1 = conv(1, x)
-    x = conv(2, x)
-    x = skip2 = conv(3, x)
-    x = conv(6, conv(5, conv(4, x)))
-    x = conv(7, up(0, x))
-    x = conv(8, cat(0, [x, skip2]))
-    x = conv(9, up(1, x))
-    x = conv(10, cat(1, [x, skip1]))
-    x = up(2, conv(11, x))
-    return [conv(12 + i, x) for i in range(6)]
-
-
 def net_float(asset: SupersamplingAsset, x: np.ndarray) -> np.ndarray:
     """(12, h, w) -> (24, h, w) float32 (k0..k3, temporal, feedback), reflect-padded to multiples of 8."""
     h, w = x.shape[-2:]
@@ -346,7 +332,7 @@ def net_float(asset: SupersamplingAsset, x: np.ndarray) -> np.ndarray:
         y = _conv(v, wts[f"{s.name}.weight"], s.stride, F32) + wts[f"{s.name}.bias"][:, None, None]
         return np.maximum(y, F32(0)) if s.activation == "relu" else (F32(1) / (F32(1) + np.exp(-y))).astype(F32)
 
-    outs = _topology(conv, lambda i, v: v.repeat(2, axis=1).repeat(2, axis=2),
+    outs = nss_topology(conv, lambda i, v: v.repeat(2, axis=1).repeat(2, axis=2),
                      lambda i, vs: np.concatenate(vs), _pad8(x.astype(F32)))
     return np.concatenate(outs)[:, :h, :w].astype(F32)
 
@@ -403,7 +389,7 @@ def net_int8(q: Int8Network, x: np.ndarray) -> np.ndarray:
         return np.concatenate([requant(v, out) for v in vs]), out
 
     xin = _pad8(np.asarray(x, F32))
-    outs = _topology(conv, up, cat, (quantize(xin, q.input), q.input))
+    outs = nss_topology(conv, up, cat, (quantize(xin, q.input), q.input))
     return np.concatenate([o for o, _ in outs])[:, :h, :w].astype(np.int8)
 
 

@@ -31,6 +31,7 @@ from ngsdk.asset.supersampling import (
     Int8Network,
     SupersamplingAsset,
     export_input,
+    nss_topology,
 )
 from ngsdk.asset.types import GraphExport
 from ngsdk.exporters.graph.api import export_all
@@ -39,20 +40,6 @@ from ngsdk.exporters.graph.io import IODescription, TensorIO, describe_files
 from ngsdk.exporters.graph.supersampling_int8 import int8_network, nss_quantizer, pin_qparams, same_network
 
 GRAPH = "supersampling"
-
-
-def _topology(conv: Any, up: Any, cat: Any, x: Any) -> list[Any]:
-    x = conv(0, x)
-    x = skip1 = conv(1, x)
-    x = conv(2, x)
-    x = skip2 = conv(3, x)
-    x = conv(6, conv(5, conv(4, x)))
-    x = conv(7, up(0, x))
-    x = conv(8, cat(0, [x, skip2]))
-    x = conv(9, up(1, x))
-    x = conv(10, cat(1, [x, skip1]))
-    x = up(2, conv(11, x))
-    return [conv(12 + i, x) for i in range(6)]
 
 
 class FloatNet(nn.Module):
@@ -76,7 +63,7 @@ class FloatNet(nn.Module):
             y = self.convs[i](v)
             return torch.relu(y) if LAYERS[i].activation == "relu" else torch.sigmoid(y)
 
-        outs = _topology(conv, lambda i, v: F.interpolate(v, scale_factor=2.0, mode="nearest"),
+        outs = nss_topology(conv, lambda i, v: F.interpolate(v, scale_factor=2.0, mode="nearest"),
                          lambda i, vs: torch.cat(vs, dim=1), x)
         return tuple(o.permute(0, 2, 3, 1) for o in outs) if self.nhwc else tuple(outs)
 

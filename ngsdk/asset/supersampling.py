@@ -68,6 +68,22 @@ CONCATS = 2
 SIZE_MULTIPLE = 8
 
 
+def nss_topology(conv: Any, up: Any, cat: Any, x: Any) -> list[Any]:
+    """The NSS U-Net wiring over abstract conv(i, x), up(i, x), cat(i, [a, b]) ops; the six heads' outputs (one
+    definition for the NumPy reference runtime and the graph exporters)."""
+    x = conv(0, x)
+    x = skip1 = conv(1, x)
+    x = conv(2, x)
+    x = skip2 = conv(3, x)
+    x = conv(6, conv(5, conv(4, x)))
+    x = conv(7, up(0, x))
+    x = conv(8, cat(0, [x, skip2]))
+    x = conv(9, up(1, x))
+    x = conv(10, cat(1, [x, skip1]))
+    x = up(2, conv(11, x))
+    return [conv(12 + i, x) for i in range(6)]
+
+
 def multiplier_shift(scale: float) -> tuple[int, int]:
     """TOSA's fixed-point form of a positive real ``scale``: ``(M, n)`` with ``scale ~ M / 2^n``,
     ``2^30 <= M < 2^31`` (the mantissa rounded to 31 bits, half to even, carried into the exponent)."""
