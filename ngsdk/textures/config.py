@@ -23,6 +23,7 @@ from typing import Any
 from ngsdk.asset.types import DECODE_MODES, DecodeMode
 
 LAYOUTS = ("auto", "pyramid", "grids")
+LATENT_INIT_MODES = ("pca", "uniform")
 
 
 @dataclass
@@ -78,7 +79,10 @@ class TextureTrainConfig:
     lr_latents: float = 0.2
     lr_decoder: float = 0.005
     latent_init: float = 0.5
-    """Latents start uniform in [-latent_init, latent_init] (spread over the code range)."""
+    """Latents start uniform in [-latent_init, latent_init] (spread over the code range) unless PCA sets them."""
+    latent_init_mode: str = "pca"
+    """``pca``: latents start as the leading principal components of the texels each latent texel covers
+    (:mod:`ngsdk.textures.latent_init`); ``uniform``: uniform noise."""
     noise_fraction: float = 0.8
     mip_falloff: float = 0.25
     loss_weights: dict[str, float] = field(default_factory=dict)
@@ -110,6 +114,9 @@ class TextureTrainConfig:
             raise ValueError(f"decode mode must be one of {', '.join(DECODE_MODES)}, got {self.decode_mode!r}")
         if self.layout not in LAYOUTS:
             raise ValueError(f"latent layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.latent_init_mode not in LATENT_INIT_MODES:
+            raise ValueError(f"latent init must be one of {', '.join(LATENT_INIT_MODES)}, "
+                             f"got {self.latent_init_mode!r}")
         if self.decode_mode == "hardware" and (self.latent_bits != 8 or any(g.bits != 8 for g in self.grids)):
             raise ValueError("--decode hardware samples latents with the texture filter: it needs --latent-bits 8")
         if self.decode_mode == "hardware" and self.resolved_layout != "grids":

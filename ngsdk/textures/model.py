@@ -9,6 +9,7 @@ values are the decoded bytes.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -16,6 +17,7 @@ from ngsdk.asset.neural_texture import LOD_INPUT_MAX
 from ngsdk.asset.types import INT_ACT_MAX, INT_INPUT_MAX, INTEGER_DECODE_MODES
 from ngsdk.textures import quant
 from ngsdk.textures.config import GridConfig, LatentPlan, TextureTrainConfig
+from ngsdk.textures.latent_init import pca_latents
 
 _ACT = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.01)}
 
@@ -32,7 +34,8 @@ def level_sizes(width: int, height: int, levels: int = 0) -> list[tuple[int, int
 class LatentPyramid(nn.Module):
     """All levels of one grid in one flat parameter (sum_l h_l * w_l, F), values in [-1, 1]."""
 
-    def __init__(self, cfg: GridConfig, generator: torch.Generator, spread: float = 0.5):
+    def __init__(self, cfg: GridConfig, generator: torch.Generator, spread: float = 0.5,
+                 target: np.ndarray | None = None):
         super().__init__()
         self.cfg = cfg
         self.sizes = level_sizes(cfg.width, cfg.height, cfg.levels)
@@ -40,7 +43,10 @@ class LatentPyramid(nn.Module):
         for w, h in self.sizes:
             offsets.append(total)
             total += w * h
-        init = (torch.rand(total, cfg.features, generator=generator) * 2 - 1) * spread
+        if target is not None:
+            init = pca_latents(target, self.sizes, cfg.features, spread, generator)
+        else:
+            init = (torch.rand(total, cfg.features, generator=generator) * 2 - 1) * spread
         self.values = nn.Parameter(init)
         self.register_buffer("offsets", torch.tensor(offsets, dtype=torch.int64), persistent=False)
         self.register_buffer("widths", torch.tensor([w for w, _ in self.sizes], dtype=torch.int64), persistent=False)
@@ -178,12 +184,13 @@ class NeuralTextureModel(nn.Module):
     """Latent pyramids + per-mip latent taps + triangle encoding (+ LOD input) + MLP decoder."""
 
     def __init__(self, cfg: TextureTrainConfig, plan: LatentPlan, width: int, height: int, channels: int,
-                 seed: int):
+                 seed: int, target: np.ndarray | None = None):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         self.cfg = cfg
         self.width, self.height = width, height
-        self.grids = nn.ModuleList(LatentPyramid(g, gen, cfg.latent_init) for g in plan.grids)
+        pca = target if cfg.latent_init_mode == "pca" else None
+        self.grids = nn.ModuleList(LatentPyramid(g, gen, cfg.latent_init, pca) for g in plan.grids)
         self.mips = len(level_sizes(width, height))
         if len(plan.taps) != self.mips:
             raise ValueError(f"latent plan has taps for {len(plan.taps)} mips, the texture has {self.mips}")

@@ -208,9 +208,9 @@ def train_texture(
     plan = layout_for(cfg.grids, len(mips), cfg)
     integer = cfg.decode_mode in INTEGER_DECODE_MODES
     qat_start = cfg.noise_fraction if cfg.qat_start is None else cfg.qat_start
-    model = NeuralTextureModel(cfg, plan, ts.width, ts.height, nch, cfg.seed).to(device)
     # integer modes output bytes in each channel's stored colour space: train against those values
     targets = [stored_targets(m, ts.channels) for m in mips] if integer else mips
+    model = NeuralTextureModel(cfg, plan, ts.width, ts.height, nch, cfg.seed, targets[0]).to(device)
     sampler = _Sampler(mips, targets, cfg, device)
     batch = cfg.resolved_batch(device.type)
     stepper = _Stepper(model, sampler, cw, cfg, device, batch)
