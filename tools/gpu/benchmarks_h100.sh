@@ -10,6 +10,9 @@
 #                  SPEED_ARGS replaces the default --profile)
 #   texture-table  tools/bench_textures.py --no-bcn at 1, 2.5, 5, 10 bpp on the 7 shared materials (TABLE_BUDGET
 #                  seconds per run, default 60); merge with a CPU --no-train run's records through --from-json
+#   texture-decode tools/bench_texture_decode.py: whole-mip exact decode of a synthetic 4096^2 9-channel asset, the
+#                  fused Triton kernel vs the torch decode (ms, G texels/s, int8 TOPS, bytes/s, byte-identical
+#                  outputs); TEXTURE_DECODE_ARGS adds options (e.g. --sweep for the kernel configurations)
 #   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
 # .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
@@ -56,6 +59,10 @@ if [ "$part" = texture-table ]; then
     --time-budget "${TABLE_BUDGET:-60}" ${TABLE_ARGS:-} --json "$OUT/texture_table.json" 2>&1 | tail -40 \
     | tee "$OUT/texture_table.log"
 fi
+if [ "$part" = texture-decode ]; then
+  timeout 400 python3 tools/bench_texture_decode.py ${TEXTURE_DECODE_ARGS:-} --json "$OUT/texture_decode.json" 2>&1 | tail -30 \
+    | tee "$OUT/texture_decode.log"
+fi
 if [ "$part" = all ] || [ "$part" = sampler ]; then
   NGSDK_WGPU_ADAPTER=nvidia NGSDK_CONFORMANCE_REPORT="$OUT/sampler_nvidia.jsonl" \
     timeout 150 python3 -m pytest -q -p no:cacheprovider -m conformance tests/conformance/test_sampler_vulkan.py \
@@ -68,4 +75,12 @@ fi
 if [ "$part" = all ] || [ "$part" = shading ]; then
   timeout 200 python3 tools/bench_shading.py --images .bench_data/images --count 6 --device cuda \
     --json "$OUT/shading.json" 2>&1 | grep -v Warning | tail -20 | tee "$OUT/shading.log"
+fi
+# volume-decode  tools/bench_volume_decode.py: the fused Triton float decode of neural volumes vs the torch paths,
+#                tiny and medium models of DECODE_VOLUME (default bunny) trained DECODE_BUDGET s each (default 40);
+#                DECODE_ARGS adds options (e.g. --block 64,128 --unorm8-records uint8,float16 for a launch sweep)
+if [ "$part" = volume-decode ]; then
+  timeout 560 python3 tools/bench_volume_decode.py --device cuda \
+    --volume ".bench_data/volumes/${DECODE_VOLUME:-bunny_zyx_64x64x64_float32.npy}" \
+    --time-budget "${DECODE_BUDGET:-40}" ${DECODE_ARGS:-} --json "$OUT/volume_decode.json" 2>&1 | tee "$OUT/volume_decode.log"
 fi
