@@ -13,6 +13,8 @@
 #   texture-decode tools/bench_texture_decode.py: whole-mip exact decode of a synthetic 4096^2 9-channel asset, the
 #                  fused Triton kernel vs the torch decode (ms, G texels/s, int8 TOPS, bytes/s, byte-identical
 #                  outputs); TEXTURE_DECODE_ARGS adds options (e.g. --sweep for the kernel configurations)
+#   texture-campaign tools/texture_campaign.py: model/schedule variants x materials at 5 bpp (CAMPAIGN_ARGS, default:
+#                  the shipped defaults and the uniform latent start on the 7 shared materials, 30 s each)
 #   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
 # .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
@@ -58,6 +60,11 @@ if [ "$part" = texture-table ]; then
   timeout 580 python3 tools/bench_textures.py --no-bcn --no-astc --device cuda --data .bench_data/textures \
     --time-budget "${TABLE_BUDGET:-60}" ${TABLE_ARGS:-} --json "$OUT/texture_table.json" 2>&1 | tail -40 \
     | tee "$OUT/texture_table.log"
+fi
+if [ "$part" = texture-campaign ]; then
+  timeout 580 python3 tools/texture_campaign.py --data .bench_data/textures --device cuda \
+    ${CAMPAIGN_ARGS:---time-budget 30 --materials ground068_1k,rock,metal,bark,onyx,fabric_pattern_07_1k,boombox_2k --variants base,uniform} \
+    --json "$OUT/texture_campaign.json" 2>&1 | tail -40 | tee "$OUT/texture_campaign.log"
 fi
 if [ "$part" = texture-decode ]; then
   timeout 400 python3 tools/bench_texture_decode.py ${TEXTURE_DECODE_ARGS:-} --json "$OUT/texture_decode.json" 2>&1 | tail -30 \
