@@ -13,7 +13,7 @@ from ngsdk.cli.common import DEVICE, friendly_errors, log, verbosity_options
 from ngsdk.cli.config_file import config_option
 
 TEACHER_PRESETS = ("tiny", "base", "neuropbr")
-STUDENT_PRESETS = ("tiny", "mobile512")
+STUDENT_PRESETS = ("tiny", "mobile512", "convattn_tiny", "convattn")
 
 # config field -> (option key, value converter): the replay of a bundle's training (ngsdk.cli.replay)
 REPLAY: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
@@ -58,7 +58,8 @@ def _teacher(path: Path) -> Any:
 @click.option("--preset", default="tiny", show_default=True,
               type=click.Choice(sorted(set(TEACHER_PRESETS + STUDENT_PRESETS))),
               help="Teachers: tiny (CI), base (ResNet-18, 512), neuropbr (the seed's, 2048). Students: tiny (CI), "
-                   "mobile512 (the shipped Core ML student, 512 -> 1024).")
+                   "mobile512 (the shipped Core ML student, 512 -> 1024), convattn (PLK convolutions instead of "
+                   "the ViT, 1024 -> 1024), convattn_tiny (CI, 128 -> 128).")
 @click.option("--image-size", type=click.IntRange(16), show_default="the preset's", help="Network input size.")
 @click.option("--steps", type=click.IntRange(1), help="Training steps (reproducible runs use --steps).")
 @click.option("--time-budget", type=click.FloatRange(0.1), show_default="60 s when --steps is not given",

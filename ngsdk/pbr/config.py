@@ -1,8 +1,9 @@
 """Model presets and training options of PBR reconstruction (torch-free, so bundles and the CLI can read them).
 
 A model is described by a :class:`ModelSpec`: encoder (ResNet for teachers, MobileNetV3 for students, one shared
-encoder for the three views), ViT fusion across the views, UNet decoder, optional x2 super-resolution head and
-four 1x1 heads. The spec is all a reader needs to rebuild the network from its weights.
+encoder for the three views), fusion across the views (a ViT, or the ``convattn`` student's PLK convolutions),
+UNet decoder, optional x2 super-resolution head and four 1x1 heads. The spec is all a reader needs to rebuild
+the network from its weights.
 """
 
 from __future__ import annotations
@@ -37,11 +38,17 @@ class ModelSpec:
     mnv3_width: float = 1.0
     stem_stride: int = 1
     """1 keeps the first encoder stage at full resolution (the seed's teacher and the shipped student)."""
+    fusion: Literal["vit", "convattn"] = "vit"
+    """``vit``: transformer over the three views' tokens (``dim``, ``heads``, ``depth``, ``mlp_ratio``,
+    ``drop_path``); ``convattn``: views merged by convolution, then ``depth`` PLK blocks of width ``dim`` sharing
+    one ``plk_kernel`` x ``plk_kernel`` depthwise kernel (ngsdk.pbr.convattn; heads, MLP and drop path unused)."""
     dim: int = 256
     heads: int = 4
     depth: int = 2
     mlp_ratio: float = 2.0
     drop_path: float = 0.1
+    plk_kernel: int = 17
+    """ConvAttn: side of the shared large kernel (odd)."""
     head_features: int = 64
     sr: bool = False
     """x2 super-resolution head: output size = 2 x input size."""
@@ -56,8 +63,12 @@ class ModelSpec:
             raise ValueError(f"role must be teacher or student, got {self.role!r}")
         if self.encoder not in ("resnet", "mobilenetv3"):
             raise ValueError(f"encoder must be resnet or mobilenetv3, got {self.encoder!r}")
-        if self.dim % self.heads:
+        if self.fusion not in ("vit", "convattn"):
+            raise ValueError(f"fusion must be vit or convattn, got {self.fusion!r}")
+        if self.fusion == "vit" and self.dim % self.heads:
             raise ValueError(f"fusion width {self.dim} is not divisible by {self.heads} heads")
+        if self.fusion == "convattn" and (self.plk_kernel < 3 or self.plk_kernel % 2 == 0):
+            raise ValueError(f"plk_kernel must be odd and >= 3, got {self.plk_kernel}")
         if self.stem_stride not in (1, 2):
             raise ValueError(f"stem_stride must be 1 or 2, got {self.stem_stride}")
         if self.image_size % self.downsampling:
@@ -76,7 +87,9 @@ class ModelSpec:
         return (input_size or self.image_size) * self.scale
 
     def tokens(self, input_size: int | None = None) -> int:
-        """Attention tokens of the fusion (all three views)."""
+        """Attention tokens of the fusion (all three views); 0 for ConvAttn (no attention)."""
+        if self.fusion != "vit":
+            return 0
         side = (input_size or self.image_size) // self.downsampling
         return VIEWS * side * side
 
@@ -117,6 +130,14 @@ STUDENT_PRESETS: dict[str, ModelSpec] = {
     # the shipped Core ML student: MobileNetV3-Large (stem stride 1), ViT 256 / 4 heads / depth 2 / MLP 2,
     # decoder 56/40/24/16, SR x2: 512 -> 1024 (3072 tokens)
     "mobile512": ModelSpec("student", "mobilenetv3", 512, dim=256, heads=4, depth=2, mlp_ratio=2.0, sr=True),
+    # the seed's second student: MobileNetV3-Large (stem stride 1), views merged by convolution, 3 PLK blocks
+    # sharing one 17x17 depthwise kernel at C 320, decoder 56/40/24/16, no SR: 1024 -> 1024
+    "convattn": ModelSpec("student", "mobilenetv3", 1024, fusion="convattn", dim=320, depth=3, plk_kernel=17,
+                          drop_path=0.0),
+    # CI scale of the above: compact MobileNetV3 at half width, C 64, the same 3 blocks and 17x17 kernel,
+    # 128 -> 128
+    "convattn_tiny": ModelSpec("student", "mobilenetv3", 128, mnv3_blocks="compact", mnv3_width=0.5,
+                               fusion="convattn", dim=64, depth=3, plk_kernel=17, drop_path=0.0, head_features=16),
 }
 PRESETS: dict[Role, dict[str, ModelSpec]] = {"teacher": TEACHER_PRESETS, "student": STUDENT_PRESETS}
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from ngsdk.pbr.backbones import MobileNetV3Encoder, ResNetEncoder
 from ngsdk.pbr.config import VIEWS, ModelSpec
+from ngsdk.pbr.convattn import ConvAttnFusion
 from ngsdk.pbr.decoder import MapHeads, SuperResolution, UNetDecoder
 from ngsdk.pbr.fusion import ViewFusion
 
@@ -24,8 +25,17 @@ def build_encoder(spec: ModelSpec) -> nn.Module:
     return MobileNetV3Encoder(spec.mnv3_blocks, spec.mnv3_width, spec.stem_stride)
 
 
+def build_fusion(spec: ModelSpec, channels: list[int]) -> tuple[nn.Module, int]:
+    """The spec's cross-view fusion over the encoder's bottleneck and its output width (the decoder's input):
+    the ViT's D, or for ConvAttn the deepest skip's width (NeuroPBR's student projects its 320 channels to it)."""
+    if spec.fusion == "convattn":
+        return ConvAttnFusion(channels[4], spec.dim, spec.depth, spec.plk_kernel, channels[3]), channels[3]
+    return ViewFusion(channels[4], spec.dim, spec.heads, spec.depth, spec.mlp_ratio, spec.drop_path), spec.dim
+
+
 class PBRGenerator(nn.Module):
-    """Shared encoder per view -> ViT fusion -> UNet decoder (view-averaged skips) -> [SR x2] -> four heads."""
+    """Shared encoder per view -> fusion (ViT or ConvAttn) -> UNet decoder (view-averaged skips) -> [SR x2] ->
+    four heads."""
 
     def __init__(self, spec: ModelSpec):
         super().__init__()
@@ -34,8 +44,8 @@ class PBRGenerator(nn.Module):
         self.register_buffer("inv_std", 1.0 / torch.tensor(spec.std).reshape(1, 3, 1, 1), persistent=False)
         self.encoder = build_encoder(spec)
         ch = self.encoder.channels
-        self.fusion = ViewFusion(ch[4], spec.dim, spec.heads, spec.depth, spec.mlp_ratio, spec.drop_path)
-        self.decoder = UNetDecoder(spec.dim, ch[:4], spec.head_features)
+        self.fusion, width = build_fusion(spec, ch)
+        self.decoder = UNetDecoder(width, ch[:4], spec.head_features)
         self.sr = SuperResolution(spec.head_features, spec.sr_features, spec.sr_mid) if spec.sr else None
         self.heads = MapHeads(spec.head_features)
 
