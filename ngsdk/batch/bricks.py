@@ -4,7 +4,9 @@
 task per brick with its fit sub-volume, one GPU each when the cluster has GPUs (Ray sets the task's
 ``CUDA_VISIBLE_DEVICES``), else ``cpus`` CPUs each, as many at once as the cluster holds. Each task runs the
 same brick fit as the in-process path (``ngsdk.volumes.bricks._fit_brick``: seed ``seed + 1009 * index``,
-deterministic per brick), so a run with ``--steps`` gives the same bundle bytes wherever its bricks ran.
+deterministic per brick), so a run with ``--steps`` gives the same bundle bytes wherever its bricks ran, given the
+same device type and, on CPUs, the same torch threads per brick (float sums depend on the thread count; a CPU
+task trains with one thread per CPU it holds).
 """
 
 from __future__ import annotations
