@@ -180,7 +180,9 @@ def train_bricks(data: Any, cfg: VolumeTrainConfig, *, progress: Callable[[Train
     """Fit one model per brick of ``cfg.bricks`` (ghost ``cfg.ghost``) and assemble one asset.
 
     ``processes``: worker processes (default: one per CUDA GPU when training on CUDA with more than one
-    visible, else none: bricks train in this process one after another). CPU workers share the cores.
+    visible, else none: bricks train in this process one after another). CPU workers share the cores, each with
+    ``torch threads // processes`` threads; the bytes equal a sequential run at that thread count (CPU float
+    sums depend on it).
     ``runner``: schedule the bricks elsewhere instead (``ngsdk.batch.bricks.RayBricks``: one Ray task per
     brick): ``runner(values, cfg, parts, budget, progress, log)`` returns what ``_fit_brick`` returns per
     brick, ``runner.slots`` the bricks it trains at once, ``runner.where`` the devices in words.
