@@ -43,3 +43,16 @@ def setup_determinism(device: torch.device) -> None:
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def triton_available(device: str | torch.device) -> bool:
+    """True when Triton kernels can run on ``device``: a CUDA device, or the CPU under ``TRITON_INTERPRET=1``
+    (Triton's interpreter, which the tests use; it must be set before Triton is imported)."""
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        return False
+    dev = torch.device(device)
+    if dev.type == "cuda":
+        return torch.cuda.is_available()
+    return dev.type == "cpu" and os.environ.get("TRITON_INTERPRET") == "1"

@@ -33,7 +33,6 @@ tests/unit/test_fused_decode.py checks it against runtime_ref that way.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +40,7 @@ import torch
 
 from ngsdk.asset.neural_texture import NeuralTextureAsset
 from ngsdk.runtime_ref import neural_texture_int as ni
+from ngsdk.training import triton_available
 
 try:
     import triton
@@ -52,20 +52,6 @@ MAX_CHUNKS = 16
 """Input chunks the kernel's join tree takes (the default plan uses 4): up to 64 or 128 decoder inputs."""
 _CH_BITS = 32
 """Bits per chunk descriptor in the packed ``CH`` constexpr: kind 4, first column 12, code bits 4, p 4."""
-
-
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET") == "1"
-
-
-def available(device: str | torch.device = "cuda") -> bool:
-    """True when the fused decode can run on ``device`` (CUDA, or the CPU under ``TRITON_INTERPRET=1``)."""
-    dev = torch.device(device)
-    if triton is None:
-        return False
-    if dev.type == "cuda":
-        return torch.cuda.is_available()
-    return dev.type == "cpu" and _interpreting()
 
 
 def _pow2(n: int) -> int:
@@ -533,7 +519,7 @@ class FusedTextureDecoder:
         self.device = torch.device(device)
         if self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", torch.cuda.current_device() if torch.cuda.is_available() else 0)
-        if not available(self.device):
+        if not triton_available(self.device):
             raise RuntimeError(f"the fused decode needs Triton and a CUDA device (or the CPU under "
                                f"TRITON_INTERPRET=1); got device {self.device}")
         if block < 16 or block & (block - 1) or tile_width < 1 or tile_width & (tile_width - 1):

@@ -24,14 +24,6 @@ FIXED_POINT_BITS = 40
 """Gradient fixed-point fraction bits (times the batch size, which undoes the loss mean)."""
 
 
-def available(device: torch.device) -> bool:
-    """True when the fused kernels can run on ``device``."""
-    import os
-
-    interpret = os.environ.get("TRITON_INTERPRET") == "1"
-    return triton is not None and (device.type == "cuda" or interpret)
-
-
 if triton is not None:
 
     @triton.jit

@@ -42,7 +42,7 @@ from ngsdk.textures.mips import build_mips
 from ngsdk.textures.model import NeuralTextureModel
 from ngsdk.textures.stored import bytes_to_linear, stored_targets
 from ngsdk.textures.strict import strict_decode_mip
-from ngsdk.training import TrainProgress, pick_device, setup_determinism
+from ngsdk.training import TrainProgress, pick_device, setup_determinism, triton_available
 
 CHUNK_STEPS = 25
 """CUDA: steps replayed between two looks at the clock (the learning rate is set once per chunk)."""
@@ -105,10 +105,8 @@ class _Stepper:
         self.model, self.sampler, self.cw, self.batch = model, sampler, cw, batch
         self.graphs = device.type == "cuda" and cfg.cuda_graphs
         if cfg.fused_sampling and device.type == "cuda":
-            from ngsdk.textures import fused_sampling
-
             pow2 = all(g.cfg.features & (g.cfg.features - 1) == 0 for g in model.grids)
-            model.fused = fused_sampling.available(device) and pow2
+            model.fused = triton_available(device) and pow2
         latents = [g.values for g in model.grids]
         self.base_lrs = [cfg.lr_latents, cfg.lr_decoder]
         groups = [{"params": latents, "lr": cfg.lr_latents}, {"params": list(model.mlp.parameters()),

@@ -26,7 +26,6 @@ Triton caches it), bricks are decoded brick by brick with the same kernel.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ import numpy as np
 import torch
 
 from ngsdk.asset.neural_volume import NeuralVolumeAsset, VolumeBrick, VolumeGrid, local_transform, voxel_positions
+from ngsdk.training import triton_available
 
 try:
     import triton
@@ -56,20 +56,6 @@ _MAX_TABLE_ELEMENTS = 2**31 - 1
 _PARAMS = 20
 """float32 parameters per grid: A (3 x 3, rows u_x, u_y, u_z), c (3), nodes + 1 per axis (x, y, z), unorm8 scale
 and offset, 3 unused; ``A p + c`` is the texel coordinate plus one (the record coordinate of the lower tap)."""
-
-
-def _interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET") == "1"
-
-
-def available(device: str | torch.device = "cuda") -> bool:
-    """True when the fused decode can run on ``device`` (CUDA, or the CPU under ``TRITON_INTERPRET=1``)."""
-    dev = torch.device(device)
-    if triton is None:
-        return False
-    if dev.type == "cuda":
-        return torch.cuda.is_available()
-    return dev.type == "cpu" and _interpreting()
 
 
 def _pow2(n: int) -> int:
@@ -440,15 +426,10 @@ class FusedVolumeDecoder:
             raise ValueError(f"unorm8_records {unorm8_records!r} is not one of {', '.join(UNORM8_RECORDS)}")
         if not isinstance(asset, NeuralVolumeAsset):
             raise ValueError(f"expected a NeuralVolumeAsset, got {type(asset).__name__}")
-        if triton is None:
-            raise ValueError("the fused volume decode needs Triton (it ships with CUDA builds of torch)")
         self.device = torch.device(device)
-        if self.device.type == "cuda":
-            if not torch.cuda.is_available():
-                raise ValueError("the fused volume decode needs a CUDA device: torch sees none")
-        elif not (self.device.type == "cpu" and _interpreting()):
-            raise ValueError(f"the fused volume decode runs on CUDA devices (or on the CPU under TRITON_INTERPRET=1),"
-                             f" not on {self.device}")
+        if not triton_available(self.device):
+            raise ValueError(f"the fused volume decode needs Triton and a CUDA device (or the CPU under "
+                             f"TRITON_INTERPRET=1): it cannot run on {self.device}")
         self.asset, self.precision, self.block, self.num_warps = asset, precision, int(block), int(num_warps)
         self.bricks = [_Brick(asset, b, self.device, precision, chunk_features, unorm8_records) for b in asset.bricks]
         d, h, w = asset.shape
