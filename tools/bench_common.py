@@ -49,6 +49,25 @@ def device_description(device: str) -> str:
     return f"CPU {cpu}, {torch.get_num_threads()} torch threads (torch {torch.__version__})"
 
 
+def cuda_times(fn, repeats: int, warmup: int = 3) -> list[float]:
+    """Seconds per call of ``fn()`` on the GPU: CUDA events around each of ``repeats`` calls, after ``warmup``
+    untimed calls (kernel compilation, allocator, autotuning)."""
+    import torch
+
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    out = []
+    for _ in range(repeats):
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        stop.record()
+        stop.synchronize()
+        out.append(start.elapsed_time(stop) / 1000.0)
+    return out
+
+
 def dist_version(name: str) -> str:
     """The installed version of distribution ``name`` (informative: ``(version unknown)`` when missing)."""
     from importlib.metadata import PackageNotFoundError, version

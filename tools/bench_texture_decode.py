@@ -44,7 +44,12 @@ from ngsdk.asset.neural_texture import (  # noqa: E402
     SamplerState,
 )
 from ngsdk.asset.types import Decoder, IntLayer, Provenance, QuantizedDecoder  # noqa: E402
-from tools.bench_common import say  # noqa: E402
+from tools.bench_common import cuda_times, say  # noqa: E402
+
+
+def cuda_ms(fn, repeats: int, warmup: int) -> list[float]:
+    """Milliseconds per call of ``fn`` (:func:`tools.bench_common.cuda_times`)."""
+    return [1000.0 * t for t in cuda_times(fn, repeats, warmup)]
 
 PEAK_INT8_TOPS = 1979.0
 PEAK_HBM_TBS = 3.35
@@ -121,24 +126,6 @@ def synthetic_asset(size: int | tuple[int, int], channels: int = 9, *, bpp: floa
         encoding=Encoding("triangle", [g0w * c for c in cfg.encoding_frequencies_cells], list(cfg.encoding_phases)),
         sampler=SamplerState("bilinear", address), provenance=Provenance(ngsdk_version="bench"),
         decode_mode="exact")
-
-
-def cuda_times(fn, repeats: int, warmup: int) -> list[float]:
-    """Milliseconds per call of ``fn`` (CUDA events around each call, after ``warmup`` calls)."""
-    import torch
-
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    out = []
-    for _ in range(repeats):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        stop.synchronize()
-        out.append(start.elapsed_time(stop))
-    return out
 
 
 def decoder_ops(asset: NeuralTextureAsset) -> int:
@@ -231,13 +218,13 @@ def main(argv: list[str] | None = None) -> int:
         ref_identical = bool(np.array_equal(got, decode_mip(asset, args.ref_mip)))
         say(f"fused == runtime_ref on mip {args.ref_mip}: {ref_identical}")
 
-    t_torch = cuda_times(lambda: strict_decode_mip(asset, args.mip, device=dev), args.torch_repeats, 1)
+    t_torch = cuda_ms(lambda: strict_decode_mip(asset, args.mip, device=dev), args.torch_repeats, 1)
     base = statistics.median(t_torch)
     records = [row("torch (strict.py, int64, output to host)", t_torch, texels, ops, nbytes, None)]
     out = torch.empty_like(fused)
-    t_fused = cuda_times(lambda: dec.decode_mip(args.mip, out=out), args.repeats, 5)
+    t_fused = cuda_ms(lambda: dec.decode_mip(args.mip, out=out), args.repeats, 5)
     records.append(row("fused Triton (output on GPU)", t_fused, texels, ops, nbytes, base))
-    t_copy = cuda_times(lambda: dec.decode_mip(args.mip, out=out).cpu(), max(5, args.repeats // 5), 2)
+    t_copy = cuda_ms(lambda: dec.decode_mip(args.mip, out=out).cpu(), max(5, args.repeats // 5), 2)
     records.append(row("fused Triton + copy to host", t_copy, texels, ops, nbytes, base))
 
     sweep = []
@@ -246,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             d = FusedTextureDecoder(asset, dev, block=block, tile_width=tw, num_warps=warps, programs_per_sm=ppsm,
                                     num_stages=stages)
             same = bool(torch.equal(d.decode_mip(args.mip), fused))
-            ms = statistics.median(cuda_times(lambda d=d: d.decode_mip(args.mip, out=out), args.repeats, 3))
+            ms = statistics.median(cuda_ms(lambda d=d: d.decode_mip(args.mip, out=out), args.repeats, 3))
             sweep.append({"block": block, "tile_width": tw, "num_warps": warps, "programs_per_sm": ppsm,
                           "num_stages": stages, "ms": ms, "identical": same})
             say(f"  block {block:4d} tile_width {tw:4d} warps {warps} programs/SM {ppsm} stages {stages}: {ms:.3f} ms"

@@ -45,7 +45,7 @@ if str(REPO) not in sys.path:  # run as a plain script: its tools.* siblings imp
 from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
-from tools.bench_common import device_description, resolve_device, say, write_docs  # noqa: E402
+from tools.bench_common import cuda_times, device_description, resolve_device, say, write_docs  # noqa: E402
 
 DEFAULT_VOLUME = REPO / ".." / "shared" / "data" / "volumes" / "bunny_zyx_64x64x64_float32.npy"
 DEFAULT_DOCS = REPO / "docs" / "benchmarks.md"
@@ -70,24 +70,6 @@ def _si(x: float, unit: str) -> str:
         if x >= scale:
             return f"{x / scale:.2f} {prefix}{unit}"
     return f"{x:.0f} {unit}"
-
-
-def _time_cuda(fn, pts, repeats: int) -> float:
-    """Median seconds of ``fn(pts)`` by CUDA events, after three warm-up calls (compilation, allocator)."""
-    import torch
-
-    for _ in range(3):
-        fn(pts)
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn(pts)
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop) / 1000.0)
-    return statistics.median(times)
 
 
 def _time_wall(fn, pts, repeats: int) -> float:
@@ -204,7 +186,7 @@ def measure(label: str, asset: Any, source: np.ndarray | None, args: argparse.Na
                 continue
             path = f"torch {name}" + (" + torch.compile" if use_compile and not fast.compile_error else "")
             for n, pts in batches.items():
-                s = _time_cuda(fast, pts, args.repeats)
+                s = statistics.median(cuda_times(lambda f=fast, p=pts: f(p), args.repeats))
                 rows.append(dict(base, path=path, device=device, points=n, seconds=s, points_per_s=n / s, **q))
                 say(f"  {label} {path} batch {n}: {_rate(n / s)} points/s")
             del fast
@@ -244,7 +226,7 @@ def fused_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], best: 
             kernel = dec.compiled_info()
             say(f"  {path}: max |fused - fp32 decode| on {CHECK_POINTS} points {max_diff:.2e}; kernel {kernel}")
             for n, pts in batches.items():
-                s = _time_cuda(dec, pts, args.repeats)
+                s = statistics.median(cuda_times(lambda d=dec, p=pts: d(p), args.repeats))
                 rate = n / s
                 out.append(dict(base, path=path, device=device, points=n, seconds=s, points_per_s=rate, **q,
                                 max_abs_diff_fp32=max_diff, ratio_to_best_torch=rate / best[n] if best[n] else None,

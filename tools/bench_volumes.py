@@ -46,7 +46,7 @@ from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
-from tools.bench_common import device_description, resolve_device, say, write_docs  # noqa: E402
+from tools.bench_common import cuda_times, device_description, resolve_device, say, write_docs  # noqa: E402
 from tools.bench_volumes_rd import add_arguments as add_rd_arguments  # noqa: E402
 from tools.bench_volumes_rd import parse_ratios, run_rd  # noqa: E402
 
@@ -198,18 +198,7 @@ def _cuda_time(fast: Any, n: int, repeats: int, label: str, psnr: float) -> dict
     import torch
 
     p = torch.rand(n, 3, device="cuda", generator=torch.Generator("cuda").manual_seed(3)) * 2 - 1
-    for _ in range(3):  # warm-up: kernels, allocator, autotuning
-        fast(p)
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(repeats):
-        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fast(p)
-        stop.record()
-        stop.synchronize()
-        times.append(start.elapsed_time(stop) / 1000.0)
-    s = statistics.median(times)
+    s = statistics.median(cuda_times(lambda: fast(p), repeats))
     return {"path": label, "device": "cuda", "points": n, "seconds": s, "points_per_s": n / s, "psnr_db": psnr}
 
 
