@@ -67,17 +67,22 @@ def test_batch_killed_after_first_bundle_resumes_without_retraining(library: Pat
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the batch and the local Ray it started
         proc.wait()
-    assert _record(out, "rock") is None and not (out / "rock.ngasset").exists()
-    first = _record(out, "metal")
-    manifest_mtime = (out / "metal.ngasset" / "manifest.json").stat().st_mtime_ns
+    # rock (a few steps at 64x64) may have finished in the moment between metal's record and the kill: whatever
+    # has an ok record then is done, and a bundle without its record (killed between the two) is trained again
+    done = [n for n in ("metal", "rock") if (_record(out, n) or {}).get("status") == "ok"]
+    assert "metal" in done
+    first = {n: _record(out, n) for n in done}
+    mtimes = {n: (out / f"{n}.ngasset" / "manifest.json").stat().st_mtime_ns for n in done}
 
     res = subprocess.run(_batch(library, out), capture_output=True, text=True, timeout=300)
     log = res.stderr
     assert res.returncode == 1, log  # exit 0 only if every material succeeded
-    assert "3 texture item(s)" in log and "1 up to date, 2 to train" in log, log
-    assert "metal:" not in log.split("to train", 1)[1].split("report:")[0], log  # metal not trained again
-    assert _record(out, "metal") == first
-    assert (out / "metal.ngasset" / "manifest.json").stat().st_mtime_ns == manifest_mtime
+    assert "3 texture item(s)" in log and f"{len(done)} up to date, {3 - len(done)} to train" in log, log
+    trained = log.split("to train", 1)[1].split("report:")[0]
+    for n in done:  # not trained again
+        assert f"{n}:" not in trained, log
+        assert _record(out, n) == first[n]
+        assert (out / f"{n}.ngasset" / "manifest.json").stat().st_mtime_ns == mtimes[n]
 
     # two bundles that verify against their sources, one failure with its one-line error
     from ngsdk.cli import main
