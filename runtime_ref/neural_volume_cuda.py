@@ -1,16 +1,26 @@
 """The ``exact`` neural-volume decode as one fused CUDA kernel (CuPy RawKernel, compiled by NVRTC).
 
 One thread decodes one point: the brick-local mapping, every grid's transform, fixed-point trilinear
-weights and integer sums (unorm8) or the fixed-order float32 sum (float16), then the decoder MLP,
-all in registers. It implements docs/decode-spec.md ("Volumes") step for step with correctly rounded
-float32 operations (``__fmul_rn``/``__fadd_rn``: no contraction into FMA), so its output equals
+weights and integer sums (unorm8) or the fixed-order float32 sum (float16), then the decoder MLP. It
+implements docs/decode-spec.md ("Volumes") step for step with correctly rounded float32 operations
+(``__fmul_rn``/``__fadd_rn``: no contraction into FMA), so its output equals
 :func:`ngsdk.runtime_ref.neural_volume.decode_points` in ``exact`` mode bit for bit. The network's sizes
-are compiled in (one kernel per brick configuration, cached), the weights are read through the
-read-only cache (every thread of a warp reads the same weight at the same time).
+are compiled in (one kernel per brick configuration, cached).
+
+Two schedules of the same arithmetic:
+
+- ``block`` (default): persistent blocks load the decoder's weights into shared memory once, each stored
+  input-major so one 16-byte broadcast load feeds four outputs; every thread keeps the current layer's
+  outputs in registers (fully unrolled over outputs) and its previous layer's values in its own column of
+  a shared activation buffer, read one input at a time. Per multiply-add: one FMUL, one FADD and a quarter
+  of a shared load, with each output's sum still taken in ascending input order.
+- ``thread``: the first kernel, weights in constant memory indexed by a loop counter (one constant-cache
+  load per multiply-add) and the activation arrays in local memory; kept as the benchmark's baseline.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -18,13 +28,21 @@ import numpy as np
 from ngsdk.asset.neural_volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
 
 _SOURCE = r"""
-#include <cuda_fp16.h>
+// float16 texels arrive as their bit patterns: PTX converts them (exactly), so NVRTC needs no CUDA headers;
+// the host build of the tests (tests/unit/test_volume_cuda_kernel.py) uses its own exact conversion
+#ifdef __CUDA_ARCH__
+__device__ __forceinline__ float half_bits_to_float(unsigned short h) {{
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return f;
+}}
+#endif
 #define G {G}
 #define F {F}
 #define K {K}
 #define UNORM8 {UNORM8}
 {LAYER_DEFS}
-__constant__ float CW[{NW}];
+{PRELUDE}
 
 __device__ __forceinline__ void axis_exact(float q, float h, int* i0, int* w) {{
     float u = __fmul_rn(__fadd_rn(q, 1.0f), h);
@@ -42,13 +60,11 @@ extern "C" __global__ void decode(const float* __restrict__ pts, float* __restri
                                   const int* __restrict__ res,         // G x 3: rx, ry, rz
                                   const float* __restrict__ deq,       // G x 2: scale*2^-16, offset*2^-16
                                   const long long* __restrict__ base,  // G: first element of each grid
-                                  const {TEXEL}* __restrict__ texels) {{
-    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i >= n) return;
+                                  const {TEXEL}* __restrict__ texels{EXTRA_ARGS}) {{
+{HEAD}
     float p[3];
     for (int a = 0; a < 3; ++a)
         p[a] = __fadd_rn(__fmul_rn(pts[3 * i + a], __ldg(brick + a)), __ldg(brick + 3 + a));
-    float x[K];
     #pragma unroll 1
     for (int g = 0; g < G; ++g) {{
         const float* t = xf + 12 * g;
@@ -92,7 +108,7 @@ extern "C" __global__ void decode(const float* __restrict__ pts, float* __restri
         }}
         float sc = __ldg(deq + 2 * g), of = __ldg(deq + 2 * g + 1);
         float wo = __fmul_rn((float)w_tot, of);
-        for (int f = 0; f < F; ++f) x[g * F + f] = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
 #else
         float acc[F];
         for (int f = 0; f < F; ++f) acc[f] = 0.0f;
@@ -110,21 +126,46 @@ extern "C" __global__ void decode(const float* __restrict__ pts, float* __restri
                     float w = __fmul_rn((float)((dx ? wx : 256 - wx) * wyy), wzz);
                     long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
                     for (int f = 0; f < F; ++f)
-                        acc[f] = __fadd_rn(acc[f], __fmul_rn(w, __half2float(__ldg(tex + idx + f))));
+                        acc[f] = __fadd_rn(acc[f], __fmul_rn(w, half_bits_to_float(__ldg(tex + idx + f))));
                 }}
             }}
         }}
-        for (int f = 0; f < F; ++f) x[g * F + f] = __fmul_rn(acc[f], 5.9604644775390625e-8f);
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fmul_rn(acc[f], 5.9604644775390625e-8f);
 #endif
     }}
 {MLP}
     out[i] = y > 0.0f ? fminf(y, 1.0f) : 0.0f;
+{TAIL}
 }}
 """
 
+# the ``thread`` schedule: one point per thread, activations in per-thread arrays, weights in constant memory
+_THREAD = {
+    "PRELUDE": "__constant__ float CW[{NW}];\n#define X(k) x[k]",
+    "EXTRA_ARGS": "",
+    "HEAD": "    long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;\n    if (i >= n) return;\n"
+            "    float x[K];",
+    "TAIL": "",
+}
+# the ``block`` schedule: a grid-stride loop of persistent blocks; weights (layer by layer, input-major, each
+# layer's block 16-byte aligned) in shared memory; X(k) is the thread's column of the shared activations
+_BLOCK = {
+    "PRELUDE": "#define NW {NW}\n#define MAXW {MAXW}\n#define X0(k) act[(k) * blockDim.x + threadIdx.x]\n"
+               "#define X1(k) act[(MAXW + (k)) * blockDim.x + threadIdx.x]\n#define X(k) X0(k)",
+    "EXTRA_ARGS": ",\n                                  const float* __restrict__ weights",
+    "HEAD": """    extern __shared__ float4 smem4[];
+    float* sw = reinterpret_cast<float*>(smem4);
+    float* act = sw + NW;
+    for (int t = threadIdx.x; t < NW; t += blockDim.x) sw[t] = weights[t];
+    __syncthreads();
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (long long)gridDim.x * blockDim.x) {{""",
+    "TAIL": "    }}",
+}
+
 
 def _mlp_source(sizes: list[tuple[int, int]]) -> tuple[str, str, int]:
-    """The decoder as fully unrolled loops over compile-time sizes: (#defines, body, weight count).
+    """``thread`` schedule: the decoder as loops over compile-time sizes: (#defines, body, weight count).
 
     Each output keeps its own accumulator in a register and takes the inputs in ascending order, as the
     spec orders them; the input loop stays a loop (a fully unrolled network overflows the instruction
@@ -152,72 +193,235 @@ def _mlp_source(sizes: list[tuple[int, int]]) -> tuple[str, str, int]:
     return "\n".join(defs), "\n".join(body) + f"\n    float y = {prev}[0];", offset
 
 
+def _block_layout(sizes: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """``block`` schedule: per layer (weight offset, row stride, bias offset) in the shared weight array.
+
+    Weights are stored input-major (row ``k`` holds input ``k``'s weight for every output) with rows padded
+    to four floats where the layer has four or more outputs, and every block starts 16-byte aligned.
+    """
+    out, offset = [], 0
+    for n_out, n_in in sizes:
+        ld = -(-n_out // 4) * 4 if n_out >= 4 else n_out
+        bias = -(-(offset + n_in * ld) // 4) * 4
+        out.append((offset, ld, bias))
+        offset = -(-(bias + n_out) // 4) * 4
+    return out
+
+
+def _block_weights(layers, sizes: list[tuple[int, int]]) -> np.ndarray:
+    """The decoder's weights in the ``block`` schedule's shared-memory layout (float32, zero padding)."""
+    lay = _block_layout(sizes)
+    last_w, last_ld, last_b = lay[-1]
+    flat = np.zeros(-(-(last_b + sizes[-1][0]) // 4) * 4, dtype=np.float32)
+    for ly, (n_out, n_in), (w, ld, b) in zip(layers, sizes, lay):
+        rows = np.zeros((n_in, ld), dtype=np.float32)
+        rows[:, :n_out] = ly.weight.astype(np.float32).T
+        flat[w:w + n_in * ld] = rows.reshape(-1)
+        flat[b:b + n_out] = ly.bias.astype(np.float32)
+    return flat
+
+
+def _block_mlp_source(sizes: list[tuple[int, int]], group: int) -> tuple[str, str, int, bool]:
+    """``block`` schedule: (#defines, body, shared weight count, two activation buffers?) for the decoder.
+
+    A pass computes up to ``group`` outputs of a layer in registers (the output loop is unrolled, so indices
+    are constants) while the input loop runs over the thread's column of shared activations, reading each
+    input once per pass; four weights arrive in one broadcast ``float4`` load. Output ``j`` still takes its
+    inputs in ascending order. A layer wider than ``group`` takes several passes and then writes into a
+    second activation buffer (its inputs must outlive its first pass).
+    """
+    lay = _block_layout(sizes)
+    two = any(n_out > group for n_out, _ in sizes[:-1])
+    defs, body = [], []
+    src_buf = 0
+    for li, ((n_out, n_in), (w, ld, b)) in enumerate(zip(sizes, lay)):
+        last = li == len(sizes) - 1
+        dst_buf = 1 - src_buf if two else 0
+        defs.append(f"#define W{li} {w}\n#define LD{li} {ld}\n#define B{li} {b}")
+        for j0 in range(0, n_out, group):
+            outs = list(range(j0, min(n_out, j0 + group)))
+            cur = f"h{li}_{j0}"
+            if ld % 4 == 0:
+                lines = []
+                for q in range(outs[0] // 4, outs[-1] // 4 + 1):
+                    cols = [4 * q + c for c in range(4) if 4 * q + c in outs]
+                    if not cols:
+                        continue
+                    lines.append(f"        w = w4[{q}];")
+                    lines += [f"        {cur}[{j - j0}] = __fadd_rn({cur}[{j - j0}], __fmul_rn(w.{'xyzw'[j % 4]}, xk));"
+                              for j in cols]
+                inner = (f"        const float4* w4 = reinterpret_cast<const float4*>(sw + W{li} + k * LD{li});\n"
+                         "        float4 w;\n" + "\n".join(lines))
+            else:
+                inner = "\n".join(f"        {cur}[{j - j0}] = __fadd_rn({cur}[{j - j0}], "
+                                  f"__fmul_rn(sw[W{li} + k * LD{li} + {j}], xk));" for j in outs)
+            store = "" if last else (f"\n    #pragma unroll\n    for (int j = 0; j < {len(outs)}; ++j) "
+                                     f"X{dst_buf}({j0} + j) = {cur}[j] > 0.0f ? {cur}[j] : 0.0f;")
+            body.append(f"""    float {cur}[{len(outs)}];
+    #pragma unroll
+    for (int j = 0; j < {len(outs)}; ++j) {cur}[j] = sw[B{li} + {j0} + j];
+    #pragma unroll 2
+    for (int k = 0; k < {n_in}; ++k) {{
+        float xk = X{src_buf}(k);
+{inner}
+    }}{store}""")
+        src_buf = dst_buf
+    count = -(-(lay[-1][2] + sizes[-1][0]) // 4) * 4
+    return "\n".join(defs), "\n".join(body) + f"\n    float y = h{len(sizes) - 1}_0[0];", count, two
+
+
 _MAX_CONSTANT_WEIGHTS = 15 * 1024
+SCHEDULES = ("block", "thread")
+
+
+def _widest(inputs: int, sizes: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> int:
+    """Rows of one activation buffer: the widest of the network's input and hidden layers."""
+    return max([inputs] + [n for n, _ in sizes[:-1]])
+
+
+def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...],
+                  schedule: str = "block", group: int = 64) -> str:
+    """The CUDA source of one brick configuration's decode kernel (entry point ``decode``); ``group``: the
+    ``block`` schedule's outputs per pass (registers per thread grow with it)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if schedule == "thread":
+        defs, mlp, count = _mlp_source(list(sizes))
+        if count > _MAX_CONSTANT_WEIGHTS:
+            raise ValueError(f"the 'thread' kernel keeps the decoder in constant memory: {count} weights exceed "
+                             f"{_MAX_CONSTANT_WEIGHTS}")
+        parts = {k: v.format(NW=count) for k, v in _THREAD.items()}
+    else:
+        defs, mlp, count, two = _block_mlp_source(list(sizes), group)
+        parts = {k: v.format(NW=count, MAXW=_widest(grids * features, sizes), BUFFERS=2 if two else 1)
+                 for k, v in _BLOCK.items()}
+    return _SOURCE.format(G=grids, F=features, K=grids * features, UNORM8=int(unorm8), LAYER_DEFS=defs,
+                          TEXEL="unsigned char" if unorm8 else "unsigned short", MLP=mlp, **parts)
+
+
+COMPILE_OPTIONS = ("--std=c++14", "-fmad=false")
 
 
 @lru_cache(maxsize=16)
-def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...]):
+def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...], schedule: str, group: int):
     import cupy as cp
 
-    defs, mlp, count = _mlp_source(list(sizes))
-    if count > _MAX_CONSTANT_WEIGHTS:
-        raise ValueError(f"the fused kernel keeps the decoder in constant memory: {count} weights exceed "
-                         f"{_MAX_CONSTANT_WEIGHTS}")
-    src = _SOURCE.format(G=grids, F=features, K=grids * features, UNORM8=int(unorm8), LAYER_DEFS=defs,
-                         TEXEL="unsigned char" if unorm8 else "__half", MLP=mlp, NW=count)
-    module = cp.RawModule(code=src, options=("--std=c++14", "-fmad=false"))
-    return module.get_function("decode"), module.get_global("CW"), count
+    module = cp.RawModule(code=kernel_source(grids, features, unorm8, sizes, schedule, group),
+                          options=COMPILE_OPTIONS)
+    return module, module.get_function("decode")
+
+
+@dataclass
+class BrickKernel:
+    """One brick's kernel: its compile-time configuration, source and host-side arguments (NumPy arrays in
+    the order ``decode`` takes them after ``pts, out, n``; ``weights`` last, for the ``block`` schedule's
+    argument or the ``thread`` schedule's constant bank)."""
+
+    grids: int
+    features: int
+    unorm8: bool
+    sizes: tuple[tuple[int, int], ...]
+    schedule: str
+    group: int
+    arrays: list[np.ndarray]
+    weights: np.ndarray
+
+    @property
+    def source(self) -> str:
+        return kernel_source(self.grids, self.features, self.unorm8, self.sizes, self.schedule, self.group)
+
+    def shared_bytes(self, block: int) -> int:
+        """Dynamic shared memory of one ``block``-thread block (``block`` schedule): weights + activations."""
+        buffers = 2 if any(n > self.group for n, _ in self.sizes[:-1]) else 1
+        return 4 * (self.weights.size + buffers * _widest(self.grids * self.features, self.sizes) * block)
+
+
+def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "block",
+                 group: int = 64) -> BrickKernel:
+    """The kernel configuration and host arguments that decode ``brick`` of ``asset``."""
+    feats = {g.features for g in brick.grids}
+    storages = {g.storage for g in brick.grids}
+    if len(feats) != 1 or len(storages) != 1:
+        raise ValueError(f"{brick.name}: the fused kernel needs one feature count and storage for all grids")
+    scale, offset = local_transform(asset.shape, brick.fit)
+    deq = [(np.float32(np.float64(g.scale) * 2.0**-16), np.float32(np.float64(g.offset) * 2.0**-16))
+           for g in brick.grids]
+    flat = [np.ascontiguousarray(g.values).reshape(-1) for g in brick.grids]
+    arrays = [np.concatenate([scale, offset]).astype(np.float32),
+              np.stack([g.transform.reshape(12) for g in brick.grids]).astype(np.float32),
+              np.array([g.resolution[::-1] for g in brick.grids], dtype=np.int32),
+              np.array(deq, dtype=np.float32),
+              np.cumsum([0] + [f.size for f in flat[:-1]]).astype(np.int64),
+              np.concatenate(flat)]
+    layers = brick.decoder.layers
+    sizes = tuple((int(ly.weight.shape[0]), int(ly.weight.shape[1])) for ly in layers)
+    if schedule == "thread":
+        weights = np.concatenate([np.concatenate([ly.weight.astype(np.float32).reshape(-1),
+                                                  ly.bias.astype(np.float32)]) for ly in layers])
+    else:
+        weights = _block_weights(layers, list(sizes))
+    return BrickKernel(len(brick.grids), feats.pop(), storages.pop() == "unorm8", sizes, schedule, group, arrays,
+                       weights)
 
 
 class _CudaBrick:
     """One brick's constants on the GPU and its compiled kernel."""
 
-    def __init__(self, asset: NeuralVolumeAsset, brick: VolumeBrick):
+    def __init__(self, asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str, block: int, group: int):
         import cupy as cp
 
-        feats = {g.features for g in brick.grids}
-        storages = {g.storage for g in brick.grids}
-        if len(feats) != 1 or len(storages) != 1:
-            raise ValueError(f"{brick.name}: the fused kernel needs one feature count and storage for all grids")
-        self.features, storage = feats.pop(), storages.pop()
-        scale, offset = local_transform(asset.shape, brick.fit)
-        self.brick = cp.asarray(np.concatenate([scale, offset]).astype(np.float32))
-        self.xf = cp.asarray(np.stack([g.transform.reshape(12) for g in brick.grids]).astype(np.float32))
-        self.res = cp.asarray(np.array([g.resolution[::-1] for g in brick.grids], dtype=np.int32))
-        deq = [(np.float32(np.float64(g.scale) * 2.0**-16), np.float32(np.float64(g.offset) * 2.0**-16))
-               for g in brick.grids]
-        self.deq = cp.asarray(np.array(deq, dtype=np.float32))
-        flat = [np.ascontiguousarray(g.values).reshape(-1) for g in brick.grids]
-        self.base = cp.asarray(np.cumsum([0] + [f.size for f in flat[:-1]]).astype(np.int64))
-        self.texels = cp.asarray(np.concatenate(flat))
-        layers = brick.decoder.layers
-        self.weights = cp.asarray(np.concatenate(
-            [np.concatenate([ly.weight.astype(np.float32).reshape(-1), ly.bias.astype(np.float32)]) for ly in layers]))
-        sizes = tuple((int(ly.weight.shape[0]), int(ly.weight.shape[1])) for ly in layers)
-        self.kernel, self.constant, count = _kernel(len(brick.grids), self.features, storage == "unorm8", sizes)
-        assert count == self.weights.size
+        k = brick_kernel(asset, brick, schedule, group)
+        self.schedule, self.block = schedule, block
+        self.arrays = [cp.asarray(a) for a in k.arrays]
+        self.weights = cp.asarray(k.weights)
+        self.module, self.kernel = _kernel(k.grids, k.features, k.unorm8, k.sizes, schedule, group)
+        if schedule == "thread":
+            self.constant = self.module.get_global("CW")
+            return
+        self.smem = k.shared_bytes(block)
+        dev = cp.cuda.Device()
+        limit = dev.attributes["MaxSharedMemoryPerBlockOptin"]
+        if self.smem > limit:
+            raise ValueError(f"{brick.name}: the decoder's {k.weights.size} weights and a {block}-thread block's "
+                             f"activations need {self.smem} bytes of shared memory; this GPU has {limit}")
+        self.kernel.max_dynamic_shared_size_bytes = self.smem
+        per_sm = cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(self.kernel.ptr, block, self.smem)
+        self.grid_limit = max(1, per_sm) * dev.attributes["MultiProcessorCount"]
 
     def __call__(self, pts, out) -> None:
         import cupy as cp
 
-        # the compiled module (and its constant bank) is shared by bricks of the same shape: load ours
-        cp.cuda.runtime.memcpy(self.constant.ptr, self.weights.data.ptr, self.weights.nbytes,
-                               cp.cuda.runtime.memcpyDeviceToDevice)
         n = pts.shape[0]
-        threads = 128
-        self.kernel(((n + threads - 1) // threads,), (threads,),
-                    (pts, out, np.int64(n), self.brick, self.xf, self.res, self.deq, self.base, self.texels))
+        args = (pts, out, np.int64(n), *self.arrays)
+        if self.schedule == "thread":
+            # the compiled module (and its constant bank) is shared by bricks of the same shape: load ours
+            cp.cuda.runtime.memcpy(self.constant.ptr, self.weights.data.ptr, self.weights.nbytes,
+                                   cp.cuda.runtime.memcpyDeviceToDevice)
+            self.kernel(((n + 127) // 128,), (128,), args)
+            return
+        blocks = min(self.grid_limit, (n + self.block - 1) // self.block)
+        self.kernel((max(blocks, 1),), (self.block,), args + (self.weights,), shared_mem=self.smem)
 
 
 class CudaVolumeDecoder:
     """``exact`` decode on the GPU: ``CudaVolumeDecoder(asset)(p)`` equals ``decode_points(asset, p, "exact")``.
 
     ``p`` may be a NumPy or CuPy float32 array (N, 3); the result is a CuPy float32 array (N,).
+    ``schedule`` picks the kernel organisation (``block``, the fast one, or ``thread``, the first kernel kept as
+    a baseline); ``block`` sets the threads per block of the ``block`` schedule and ``group`` its outputs per
+    pass of a layer.
     """
 
-    def __init__(self, asset: NeuralVolumeAsset):
+    def __init__(self, asset: NeuralVolumeAsset, schedule: str = "block", block: int = 128, group: int = 64):
+        if schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+        if block < 32 or block % 32:
+            raise ValueError(f"block must be a positive multiple of 32 threads, got {block}")
         self.asset = asset
-        self.bricks = [_CudaBrick(asset, b) for b in asset.bricks]
+        self.schedule = schedule
+        if group < 1:
+            raise ValueError(f"group must be at least 1 output, got {group}")
+        self.bricks = [_CudaBrick(asset, b, schedule, block, group) for b in asset.bricks]
 
     def __call__(self, p):
         import cupy as cp

@@ -7,7 +7,11 @@ existing bundles given with ``--asset``), then times point decoding on CUDA with
 
 - the torch paths of ``ngsdk.volumes.model.FastDecoder`` (batched ``grid_sample``) in float32, float16 and
   bfloat16 (``--compile`` adds their torch.compile variants);
-- ``ngsdk.volumes.fused_decode.FusedVolumeDecoder`` in each of ``--precisions``.
+- ``ngsdk.volumes.fused_decode.FusedVolumeDecoder`` in each of ``--precisions``;
+- the bit-exact CUDA kernel ``ngsdk.runtime_ref.neural_volume_cuda.CudaVolumeDecoder`` (mode ``exact``; CuPy) in
+  its first organisation (``thread``: one point per thread, weights in constant memory) and the ``block``
+  schedule (weights in shared memory, outputs in registers) for each of ``--exact-configs``; every one is checked
+  bit for bit against runtime_ref's NumPy ``exact`` decode on 2^16 points before it is timed.
 
 Each row gives points/s, the ratio to the best torch path at the same batch, the PSNR of the path's full
 reconstruction against the source volume and against the fp32 decode (runtime_ref NumPy, mode ``float``), and
@@ -170,6 +174,8 @@ def measure(label: str, asset: Any, source: np.ndarray | None, args: argparse.Na
             rows.append(dict(base, path=f"fused Triton kernel, {precision}", device="cpu", skipped=(
                 "no CUDA device: the fused Triton kernel runs on CUDA GPUs (its CPU form is Triton's interpreter, "
                 "for tests only)")))
+        rows.append(dict(base, path="CUDA exact kernel", device="cpu",
+                         skipped="no CUDA device (tests/unit/test_volume_cuda_kernel.py runs its source on the host)"))
         return rows
 
     vox_d = vox.to(device)
@@ -193,7 +199,53 @@ def measure(label: str, asset: Any, source: np.ndarray | None, args: argparse.Na
             torch.cuda.empty_cache()
     best = {n: max((r["points_per_s"] for r in rows if r.get("points") == n), default=None) for n in batches}
     rows += fused_rows(asset, base, batches, best, quality, decode_points, args, device)
+    rows += exact_rows(asset, base, batches, decode_points, args)
     return rows
+
+
+def exact_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], decode_points,
+               args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The bit-exact CUDA kernel's rows: each schedule checked against NumPy ``exact``, then timed."""
+    try:
+        import cupy as cp
+
+        from ngsdk.runtime_ref.neural_volume_cuda import CudaVolumeDecoder
+    except ImportError as e:
+        say(f"  exact CUDA kernel: skipped (CuPy is not importable: {e})")
+        return [dict(base, path="CUDA exact kernel", device="cuda", skipped=f"CuPy is not importable: {e}")]
+    check = (np.random.default_rng(12).random((CHECK_POINTS, 3), dtype=np.float32) * 2.2 - 1.1).astype(np.float32)
+    want = decode_points(asset, check, "exact").view(np.uint32)
+    sizes = [(ly.weight.shape[0], ly.weight.shape[1]) for ly in asset.bricks[0].decoder.layers]
+    flops = 2 * sum(a * b for a, b in sizes)    # the MLP's multiply-adds as stored (fmul + fadd each)
+    out, baseline = [], {}
+    for schedule, block, group in args.exact_configs:
+        path = "CUDA exact kernel, " + ("thread schedule (one point per thread, constant-memory weights)"
+                                        if schedule == "thread" else
+                                        f"block schedule ({block} threads, {group} outputs per pass)")
+        try:
+            dec = CudaVolumeDecoder(asset, schedule=schedule, block=block, group=group)
+            got = cp.asnumpy(dec(check)).view(np.uint32)
+        except Exception as e:  # a compile/launch failure is a result to report
+            say(f"  {path}: failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
+            out.append(dict(base, path=path, device="cuda", skipped=f"failed: {type(e).__name__}: {e}"))
+            continue
+        mismatches = int(np.count_nonzero(got != want))
+        say(f"  {path}: {mismatches} of {CHECK_POINTS} points differ from NumPy exact")
+        for n, pts in batches.items():
+            p = cp.asarray(pts)
+            s = statistics.median(cuda_times(lambda d=dec, q=p: d(q), args.repeats))
+            rate = n / s
+            if schedule == "thread":
+                baseline[n] = rate
+            out.append(dict(base, path=path, device="cuda", points=n, seconds=s, points_per_s=rate,
+                            mismatches_vs_numpy=mismatches, bit_identical=mismatches == 0,
+                            ratio_to_thread_kernel=rate / baseline[n] if baseline.get(n) else None,
+                            flops_per_s=flops * rate, flops_per_point=flops, hbm_bytes_per_s=16 * rate))
+            say(f"  {base['model']} {path} batch {n}: {_rate(rate)} points/s"
+                + (f" ({rate / baseline[n]:.2f}x the thread kernel)" if baseline.get(n) and schedule != "thread"
+                   else ""))
+        del dec
+    return out
 
 
 def fused_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], best: dict[int, float | None],
@@ -257,6 +309,11 @@ def render(rows: list[dict[str, Any]]) -> str:
             continue
         rate = "" if r.get("points_per_s") is None else _rate(r["points_per_s"])
         ratio = f"{r['ratio_to_best_torch']:.2f}x" if r.get("ratio_to_best_torch") else ""
+        if r.get("ratio_to_thread_kernel"):
+            ratio = f"{r['ratio_to_thread_kernel']:.2f}x the thread kernel"
+        if r.get("mismatches_vs_numpy") is not None:
+            ratio += (", " if ratio else "") + ("bit-identical to NumPy" if r["bit_identical"] else
+                                                f"{r['mismatches_vs_numpy']} points differ from NumPy")
         diff = f"{r['max_abs_diff_fp32']:.1e}" if r.get("max_abs_diff_fp32") is not None else ""
         flops = _si(r["flops_per_s"], "FLOP/s") if r.get("flops_per_s") else ""
         hbm = _si(r["hbm_bytes_per_s"], "B/s") if r.get("hbm_bytes_per_s") else ""
@@ -270,12 +327,17 @@ def render(rows: list[dict[str, Any]]) -> str:
 
 def section(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     return "\n".join([
-        "## Neural volumes: fused float decode (Triton) vs the torch paths", "",
+        "## Neural volumes: fused float decode (Triton) and the bit-exact CUDA kernel vs the torch paths", "",
         f"Produced on {meta['date']} by `{meta['command']}` on {meta['device']} (ngsdk {meta['ngsdk']}). "
         "Random points in [-1, 1]^3, CUDA events, median of the timed repeats after a warm-up; PSNR on "
         "normalized values of each path's full reconstruction; the fp32 decode is runtime_ref's NumPy `float` "
         "mode. FLOP/s counts useful operations (MLP multiply-adds as stored, grid maps, trilinear weights and "
-        "sums); HBM bytes are the points in and values out, gather bytes the grid cell records read (L2/L1).",
+        "sums); HBM bytes are the points in and values out, gather bytes the grid cell records read (L2/L1). "
+        "The exact kernel's FLOP/s counts its MLP's multiply-adds, each a separate FMUL and FADD (the spec "
+        "forbids contraction). Roofline: the H100 SXM's limits are 67 TFLOP/s fp32 on CUDA cores (FMA counted "
+        "as two; 33.5 T for the exact kernel's unfused multiply and add), about 990 TFLOP/s dense fp16 on "
+        "tensor cores and 3.35 TB/s of HBM3; every decode here is far from the memory roof (16 bytes of HBM "
+        "traffic per point), so the compute columns are the ones to read.",
         "", render(rows)])
 
 
@@ -303,6 +365,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--chunk-features", default="16", help="fused kernel: first-layer K per product (comma list)")
     p.add_argument("--unorm8-records", default="uint8", help="fused kernel: unorm8 codes held as uint8 or float16 "
                                                                  "(comma list)")
+    p.add_argument("--exact-configs", default="thread,block:128:64,block:128:32,block:64:64",
+                   help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS")
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd torch paths")
     p.add_argument("--quick", action="store_true", help="tiny runs: a smoke test of the whole script")
     p.add_argument("--json", type=Path, help="also save the raw records here")
@@ -320,6 +384,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             setattr(args, name, [int(b) for b in text.split(",") if b.strip()])
         except ValueError:
             p.error(f"--{name.replace('_', '-')}: expected comma-separated integers, got {text!r}")
+    configs = []
+    for item in (c.strip() for c in args.exact_configs.split(",") if c.strip()):
+        parts = item.split(":")
+        try:
+            if parts[0] == "thread" and len(parts) == 1:
+                configs.append(("thread", 128, 64))
+            elif parts[0] == "block" and len(parts) == 3:
+                configs.append(("block", int(parts[1]), int(parts[2])))
+            else:
+                raise ValueError
+        except ValueError:
+            p.error(f"--exact-configs: {item!r} is neither 'thread' nor 'block:THREADS:OUTPUTS_PER_PASS'")
+    args.exact_configs = configs
     if args.quick:
         args.steps = args.steps or 20
         args.sizes = args.sizes[:1]
