@@ -243,8 +243,8 @@ class NeuralTextureModel(nn.Module):
             if self.lod_inputs is not None:
                 scales.append(1.0 / LOD_INPUT_MAX)
             self.register_buffer("input_scales", torch.tensor(scales, dtype=torch.float32), persistent=False)
-            # real value of one step of each hidden layer's 8-bit activations; set by calibrate()
-            self.register_buffer("act_scales", torch.zeros(cfg.hidden_layers, dtype=torch.float32))
+            # real value of one step of each hidden unit's 8-bit activation (per layer and channel); calibrate()
+            self.register_buffer("act_scales", torch.zeros(cfg.hidden_layers, cfg.hidden, dtype=torch.float32))
             self.register_buffer("output_scale", torch.tensor(1.0 / INT_ACT_MAX, dtype=torch.float32),
                                  persistent=False)
 
@@ -299,15 +299,21 @@ class NeuralTextureModel(nn.Module):
 
     @torch.no_grad()
     def calibrate(self, mip: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> None:
-        """Fix each hidden layer's activation scale from the float network: its 99.99th percentile / 255."""
-        x = self.float_inputs(mip, u, v, "hard").float()
+        """Fix each hidden unit's activation scale from the float network: its 99.99th percentile / 255.
+
+        Per unit, not per layer: the spec's per-channel multipliers already carry a scale per output, so a
+        unit with a small range keeps its 8 bits of resolution. The floor (1/256 of the layer's largest unit)
+        bounds the multipliers' spread.
+        """
+        x = self.float_inputs(mip, u, v, "hard").float()[:1 << 18]
+        k = max(1, int(x.shape[0] * 1e-4))
         scales = []
         for m in self.mlp:
             x = m(x)
             if not isinstance(m, nn.Linear):
-                top = torch.quantile(x.flatten()[:1 << 20].float(), 0.9999).item()
-                scales.append(max(top, 1e-3) / INT_ACT_MAX)
-        self.act_scales.copy_(torch.tensor(scales, dtype=torch.float32))
+                top = torch.topk(x, k, dim=0).values[-1].clamp_min(1e-3)
+                scales.append(torch.maximum(top, top.max() / 256) / INT_ACT_MAX)
+        self.act_scales.copy_(torch.stack(scales).float())
 
     def int_params(self) -> list[quant.IntLinearParams]:
         """Integer parameters of every layer (deterministic function of the float weights and scales)."""
@@ -319,7 +325,7 @@ class NeuralTextureModel(nn.Module):
             hidden = i < len(lins) - 1
             out_scale = self.act_scales[i] if hidden else self.output_scale
             params.append(quant.IntLinearParams(lin, in_scale, out_scale, xmax))
-            in_scale = out_scale.expand(lin.out_features)
+            in_scale = out_scale.expand(lin.out_features) if out_scale.ndim == 0 else out_scale
             xmax = float(INT_ACT_MAX)
         return params
 

@@ -85,7 +85,9 @@ class IntLinearParams:
         return IntLayer(
             weight=self.w_q.cpu().to(torch.int64).numpy(), bias=self.b_q.cpu().to(torch.int64).numpy(),
             multiplier=self.mult.cpu().to(torch.int64).numpy(), shift=self.shift.cpu().numpy(),
-            activation=activation, out_scale=float(torch.as_tensor(self.out_scale).float().cpu()),
+            # the stored step is informative (the float view): any positive value gives an equivalent view,
+            # since the next layer's real weights divide by it; per-unit scales store their largest
+            activation=activation, out_scale=float(torch.as_tensor(self.out_scale).float().max().cpu()),
         )
 
 

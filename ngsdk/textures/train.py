@@ -261,7 +261,7 @@ def train_texture(
             mip, ix, iy, u, v, _ = sampler.draw(batch, stepper.gen)
             model.calibrate(mip, u, v)
             log(f"step {step}: integer decoder training starts (activation scales "
-                f"{', '.join(f'{float(x):.4g}' for x in model.act_scales)})")
+                f"per unit, layer maxima {', '.join(f'{float(x.max()):.4g}' for x in model.act_scales)})")
         stepper.set_lr(0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
         n = chunk
         if cfg.steps:
