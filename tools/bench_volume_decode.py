@@ -370,6 +370,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd torch paths")
     p.add_argument("--quick", action="store_true", help="tiny runs: a smoke test of the whole script")
     p.add_argument("--json", type=Path, help="also save the raw records here")
+    p.add_argument("--from-json", type=Path, help="render (and with --write-docs, write) a saved run's records")
     p.add_argument("--write-docs", action="store_true", help="replace this script's section of --docs")
     p.add_argument("--docs", type=Path, default=DEFAULT_DOCS)
     args = p.parse_args(argv)
@@ -421,6 +422,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.from_json:
+        try:
+            doc = json.loads(args.from_json.read_text(encoding="utf-8"))
+            rows, meta = doc["rows"], doc["meta"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise SystemExit(f"{args.from_json}: not a bench_volume_decode.py --json file "
+                             f"({type(e).__name__}: {e})") from None
+        print(render(rows), flush=True)
+        if args.write_docs:
+            write_docs(args.docs, "bench_volume_decode", SECTION, section(rows, meta))
+        return 0
     from ngsdk import __version__
 
     device = resolve_device(args.device)
