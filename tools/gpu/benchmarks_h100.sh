@@ -84,10 +84,19 @@ if [ "$part" = all ] || [ "$part" = shading ]; then
     --json "$OUT/shading.json" 2>&1 | grep -v Warning | tail -20 | tee "$OUT/shading.log"
 fi
 # volume-decode  tools/bench_volume_decode.py: the fused Triton float decode of neural volumes vs the torch paths,
-#                tiny and medium models of DECODE_VOLUME (default bunny) trained DECODE_BUDGET s each (default 40);
-#                DECODE_ARGS adds options (e.g. --block 64,128 --unorm8-records uint8,float16 for a launch sweep)
+#                and the bit-exact CUDA kernel's schedules (thread = the first kernel, block:THREADS:OUTPUTS) each
+#                checked against NumPy exact; tiny and medium models of DECODE_VOLUME (default bunny) trained
+#                DECODE_BUDGET s each (default 40); DECODE_ARGS adds options (e.g. --block 64,128
+#                --unorm8-records uint8,float16 for a Triton launch sweep, --exact-configs thread,block:128:64);
+#                then tools/gpu/profile_volume_decode.py under ncu (or the torch profiler where ncu is missing)
 if [ "$part" = volume-decode ]; then
   timeout 560 python3 tools/bench_volume_decode.py --device cuda \
     --volume ".bench_data/volumes/${DECODE_VOLUME:-bunny_zyx_64x64x64_float32.npy}" \
     --time-budget "${DECODE_BUDGET:-40}" ${DECODE_ARGS:-} --json "$OUT/volume_decode.json" 2>&1 | tee "$OUT/volume_decode.log"
+  if command -v ncu >/dev/null; then
+    timeout 120 ncu --section SpeedOfLight --section Occupancy --section LaunchStats -k regex:"decode|fused" \
+      python3 tools/gpu/profile_volume_decode.py > "$OUT/ncu_volume.txt" 2>&1; tail -60 "$OUT/ncu_volume.txt"
+  else
+    timeout 120 python3 tools/gpu/profile_volume_decode.py --torch-profiler 2>&1 | tee "$OUT/torch_profile_volume.txt"
+  fi
 fi
