@@ -385,7 +385,7 @@ class _CudaBrick:
             raise ValueError(f"{brick.name}: the decoder's {k.weights.size} weights and a {block}-thread block's "
                              f"activations need {self.smem} bytes of shared memory; this GPU has {limit}")
         self.kernel.max_dynamic_shared_size_bytes = self.smem
-        per_sm = cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(self.kernel.ptr, block, self.smem)
+        per_sm = cp.cuda.driver.occupancyMaxActiveBlocksPerMultiprocessor(self.kernel.kernel.ptr, block, self.smem)
         self.grid_limit = max(1, per_sm) * dev.attributes["MultiProcessorCount"]
 
     def __call__(self, pts, out) -> None:
