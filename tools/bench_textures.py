@@ -394,7 +394,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=None,
                    help="samples per training step (default: the trainer's, 131072 on CUDA, 8192 on the CPU)")
     p.add_argument("--no-astc", action="store_true", help="skip the ASTC rows")
-    p.add_argument("--plot", type=Path, help="write a PSNR-vs-bpp chart per material (PNG) here")
+    p.add_argument("--plot", type=Path, help="write the PSNR-vs-bpp charts (one panel per material) to this PNG "
+                        "(a folder: rd_textures.png in it)")
     p.add_argument("--eval-every", type=int, default=None,
                    help="steps between eval PSNR points (default 100; 10 with --gpu-convergence)")
     p.add_argument("--no-train", action="store_true", help="BCn rows only (no ngsdk training)")
@@ -440,8 +441,36 @@ def _meta(argv: list[str] | None) -> dict[str, Any]:
     return {"commands": [cmd], "date": datetime.date.today().isoformat(), "ngsdk": __version__}
 
 
+def _merge_commands(commands: list[str]) -> list[str]:
+    """Commands that differ only in --materials, --bpp and --json (one GPU call per material and rate)
+    shown as the one command that runs them all."""
+    import shlex
+
+    merged: dict[tuple[str, ...], dict[str, list[str]]] = {}
+    for cmd in commands:
+        args, rest, values = shlex.split(cmd), [], {"--materials": [], "--bpp": []}
+        i = 0
+        while i < len(args):
+            if args[i] in ("--materials", "--bpp", "--json") and i + 1 < len(args):
+                if args[i] != "--json":
+                    values[args[i]] += args[i + 1].split(",")
+                i += 2
+                continue
+            rest.append(args[i])
+            i += 1
+        into = merged.setdefault(tuple(rest), {"--materials": [], "--bpp": []})
+        for k, v in values.items():
+            into[k] += [x for x in v if x not in into[k]]
+    out = []
+    for rest, values in merged.items():
+        extra = [f"{k} {','.join(sorted(v, key=float) if k == '--bpp' else v)}" for k, v in values.items() if v]
+        out.append(" ".join([*rest[:2], *extra, *rest[2:]]) if rest[:1] == ("python",) else
+                   " ".join([*rest, *extra]))
+    return out
+
+
 def _produced_by(meta: dict[str, Any]) -> str:
-    runs = ", ".join(f"`{c}`" for c in meta["commands"]) or "(unknown command)"
+    runs = ", ".join(f"`{c}`" for c in _merge_commands(meta["commands"])) or "(unknown command)"
     return f"Produced by {runs} on {meta['date']} (ngsdk {meta['ngsdk']})."
 
 
@@ -580,10 +609,21 @@ def plot_rd(records: list[dict[str, Any]], path: Path) -> None:
         ax.set_xlabel("bits per texel (all channels)")
         ax.set_ylabel("mip-0 PSNR (dB)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7, loc="lower right")
-    for ax in list(axes.flat)[len(materials):]:
+    # one legend for all panels (inside a panel it hides points): in a spare panel, else below the grid
+    handles = {}
+    for ax in axes.flat:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    spare = list(axes.flat)[len(materials):]
+    for ax in spare:
         ax.axis("off")
-    fig.tight_layout()
+    if spare:
+        spare[0].legend(handles.values(), handles.keys(), loc="center", fontsize=9, frameon=False)
+        fig.tight_layout()
+    else:
+        fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=len(handles), fontsize=8,
+                   frameon=False)
+        fig.tight_layout(rect=(0, 0.06, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.png")
     fig.savefig(tmp, dpi=110)
@@ -647,7 +687,7 @@ def main(argv: list[str] | None = None) -> int:
             print(n)
     sys.stdout.flush()
     if args.plot:
-        plot_rd(records, args.plot)
+        plot_rd(records, args.plot / "rd_textures.png" if args.plot.is_dir() else args.plot)
     if args.write_docs:
         write_docs(args.docs, TOOL, SECTION_TABLE, table_section(records, meta))
     failed = [r for r in records if r.get("error")]

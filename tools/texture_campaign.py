@@ -47,6 +47,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "lr_decoder0.01": {"lr_decoder": 0.01},
     "falloff0.5": {"mip_falloff": 0.5},
     "batch65536": {"batch_size": 65536},
+    "eval25": {"eval_every": 25},
+    "noema": {"ema": None},
+    "ema0.98": {"ema": 0.98},
+    "ema0.995": {"ema": 0.995},
 }
 """Variant name -> the ``TextureTrainConfig`` fields it changes (``base``: the shipped defaults)."""
 
@@ -61,12 +65,13 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
     try:
         ts = load_texture_set(Path(job["data"]) / job["material"])
         cfg = TextureTrainConfig(bpp=job["bpp"], device=job["device"], steps=job["steps"],
-                                 time_budget=job["time_budget"], seed=job["seed"], eval_every=10**9,
-                                 **VARIANTS[job["variant"]])
+                                 time_budget=job["time_budget"], seed=job["seed"],
+                                 **({"eval_every": 10**9} | VARIANTS[job["variant"]]))
         t0 = time.perf_counter()
         r = train_texture(ts, cfg)
         m = r.asset.provenance.metrics
         mip0 = m["per_mip"][0]
+        rec.update(history=[[h["step"], round(h["psnr"], 3)] for h in r.history])
         rec.update(bpp=m["bpp"], psnr=m["psnr_db"], textures_db=mip0["textures_db"],
                    channels_db=mip0["channels_db"], ssim=mip0.get("ssim_overall"), flip=mip0.get("flip"),
                    steps=r.steps, train_s=r.seconds, wall_s=time.perf_counter() - t0,

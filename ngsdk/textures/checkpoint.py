@@ -1,4 +1,4 @@
-"""Training checkpoints as npz + JSON (no pickles): model, Adam state, RNG, step, history."""
+"""Training checkpoints as npz + JSON (no pickles): model, Adam state, RNG, step, history, parameter average."""
 
 from __future__ import annotations
 
@@ -25,8 +25,11 @@ def _plain(v):
 
 
 def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    gen: torch.Generator | None, step: int, elapsed: float, history: list) -> None:
+                    gen: torch.Generator | None, step: int, elapsed: float, history: list,
+                    ema: list[torch.Tensor] | None = None) -> None:
     arrays: dict[str, np.ndarray] = {}
+    for i, e in enumerate(ema or []):
+        arrays[f"ema/{i}"] = e.detach().cpu().numpy()
     for name, p in model.state_dict().items():
         arrays[f"model/{name}"] = p.detach().cpu().numpy()
     sd = opt.state_dict()
@@ -45,8 +48,9 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
 
 
 def load_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
-                    gen: torch.Generator | None) -> tuple[int, float, list]:
-    """Restore model, optimizer and RNG in place; returns (step, elapsed seconds, history).
+                    gen: torch.Generator | None) -> tuple[int, float, list, list[torch.Tensor]]:
+    """Restore model, optimizer and RNG in place; returns (step, elapsed seconds, history, the parameter
+    average on the model's device: empty before the average starts).
 
     A capturable optimizer (CUDA graphs) keeps its step counters on the device and its learning
     rates as tensors: both are put back in that form."""
@@ -89,4 +93,8 @@ def load_checkpoint(path: str | Path, model: torch.nn.Module, opt: torch.optim.O
         gen.set_state(rng)
     else:
         torch.cuda.set_rng_state(rng, device)
-    return int(meta["step"]), float(meta["elapsed"]), list(meta["history"])
+    params = list(model.parameters())
+    ema = [torch.from_numpy(arrays[f"ema/{i}"]).to(device) for i in range(len(params)) if f"ema/{i}" in arrays]
+    if ema and [e.shape for e in ema] != [p.shape for p in params]:
+        raise AssetError(path, "checkpoint's parameter average does not fit this model/config")
+    return int(meta["step"]), float(meta["elapsed"]), list(meta["history"]), ema

@@ -93,6 +93,9 @@ class TextureTrainConfig:
     decode_mode: DecodeMode = "exact"
     qat_start: float | None = None
     """exact/hardware: fraction of the run after which the integer decoder trains (default: noise_fraction)."""
+    ema: float | None = 0.99
+    """Integer/STE phase: per-step decay of an exponential moving average of the latents and decoder weights,
+    exported instead of the last step's values (the rounding steps make the last step noisy); None: no average."""
     cuda_graphs: bool = True
     """CUDA: replay each training phase's step as one captured graph (no per-step launch overhead)."""
     fused_sampling: bool = True

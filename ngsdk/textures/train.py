@@ -122,6 +122,19 @@ class _Stepper:
             self.opt = torch.optim.Adam(groups, betas=(0.9, 0.99), eps=1e-9)
             self.gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
         self._captured: dict[str, torch.cuda.CUDAGraph | None] = {}
+        self.ema_decay = cfg.ema
+        self.ema: list[torch.Tensor] | None = None
+
+    def start_ema(self) -> None:
+        """Average the parameters from here on (before the phase that updates the average is captured)."""
+        if self.ema_decay is not None and self.ema is None:
+            self.ema = [p.detach().clone() for p in self.model.parameters()]
+
+    def use_ema(self) -> None:
+        if self.ema is not None:
+            with torch.no_grad():
+                for p, e in zip(self.model.parameters(), self.ema):
+                    p.copy_(e)
 
     def set_lr(self, scale: float) -> None:
         for g, base in zip(self.opt.param_groups, self.base_lrs):
@@ -143,6 +156,9 @@ class _Stepper:
         with torch.no_grad():
             for g in self.model.grids:
                 g.values.clamp_(-1.0, 1.0)
+            if self.ema is not None and phase in ("qat", "ste"):
+                torch._foreach_lerp_(self.ema, [p.detach() for p in self.model.parameters()],
+                                     1.0 - self.ema_decay)
 
     def run(self, phase: str, steps: int) -> None:
         """``steps`` optimisation steps of ``phase`` (``noise``, ``ste`` or ``qat``)."""
@@ -216,7 +232,9 @@ def train_texture(
     step, elapsed_before = 0, 0.0
     history: list[dict[str, float]] = []
     if resume is not None:
-        step, elapsed_before, history = load_checkpoint(resume, model, stepper.opt, stepper.gen)
+        step, elapsed_before, history, ema = load_checkpoint(resume, model, stepper.opt, stepper.gen)
+        if ema and cfg.ema is not None:
+            stepper.ema = ema
         log(f"resumed from {resume} at step {step}")
 
     eval_idx = torch.randint(0, mips[0].shape[0] * mips[0].shape[1], (1 << 14,),
@@ -262,6 +280,8 @@ def train_texture(
             model.calibrate(mip, u, v)
             log(f"step {step}: integer decoder training starts (activation scales "
                 f"per unit, layer maxima {', '.join(f'{float(x.max()):.4g}' for x in model.act_scales)})")
+        if phase in ("qat", "ste"):
+            stepper.start_ema()
         stepper.set_lr(0.5 * (1 + math.cos(math.pi * frac)) * 0.95 + 0.05)
         n = chunk
         if cfg.steps:
@@ -287,7 +307,7 @@ def train_texture(
                         break
             if checkpoint is not None:
                 save_checkpoint(checkpoint, model, stepper.opt, stepper.gen, step, time.perf_counter() - t0,
-                                history)
+                                history, stepper.ema)
     seconds = time.perf_counter() - t0
     if integer and not model.calibrated:
         # the run ended before the integer phase: calibrate on mip-0 texel centres so it still exports
@@ -295,7 +315,8 @@ def train_texture(
         iy, ix = eval_idx // w0, eval_idx % w0
         model.calibrate(torch.zeros_like(eval_idx), (ix.float() + 0.5) / w0, (iy.float() + 0.5) / h0)
     if checkpoint is not None:
-        save_checkpoint(checkpoint, model, stepper.opt, stepper.gen, step, seconds, history)
+        save_checkpoint(checkpoint, model, stepper.opt, stepper.gen, step, seconds, history, stepper.ema)
+    stepper.use_ema()       # after the checkpoint: a resumed run goes on from the trained parameters
     asset = to_asset(model, ts, cfg)
     decoded0 = finalize_provenance(asset, mips, device)
     # deterministic facts of the run for `ngsdk verify`'s training check (convergence): the steps and the

@@ -107,6 +107,30 @@ def test_resume_from_checkpoint_continues_the_same_run(small_material: Path, tmp
     assert _files(resumed) == _files(again)
 
 
+def test_exported_parameters_are_the_checkpointed_average(small_material: Path, tmp_path: Path) -> None:
+    """The integer phase exports the moving average of the parameters, and the checkpoint carries it: resuming
+    a finished run re-exports the same bytes only if the average comes back (the checkpoint's model holds the
+    last step's parameters)."""
+    ck = tmp_path / "run.ckpt.npz"
+    first, again = tmp_path / "a.ngasset", tmp_path / "b.ngasset"
+    assert train_small(small_material, first, steps=20, seed=5, extra=["--checkpoint", str(ck)]).exit_code == 0
+    arrays = np.load(ck, allow_pickle=False)
+    assert any(k.startswith("ema/") for k in arrays.files), "the checkpoint holds no parameter average"
+    res = train_small(small_material, again, steps=20, seed=5, extra=["--resume", str(ck)])
+    assert res.exit_code == 0, res.output
+    assert _files(first) == _files(again)
+    from ngsdk.textures.config import TextureTrainConfig
+    from ngsdk.textures.ingest import load_texture_set
+    from ngsdk.textures.train import train_texture
+
+    ts = load_texture_set(small_material)
+    kw = dict(bpp=12, hidden=32, steps=20, seed=5, device="cpu", batch_size=4096)
+    with_avg = train_texture(ts, TextureTrainConfig(**kw)).asset
+    without = train_texture(ts, TextureTrainConfig(**kw, ema=None)).asset
+    # the average changes what ships: the decoder's weights differ from the last step's
+    assert any(not np.array_equal(a.weight, b.weight) for a, b in zip(with_avg.decoder.layers, without.decoder.layers))
+
+
 def test_verify_json_report(small_bundle: Path, small_material: Path, tmp_path: Path) -> None:
     rep = tmp_path / "r.json"
     html = tmp_path / "r.html"
