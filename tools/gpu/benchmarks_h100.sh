@@ -17,9 +17,13 @@
 #                  the shipped defaults and the uniform latent start on the 7 shared materials, 30 s each)
 #   sampler | texture | shading   earlier benchmark parts
 # Carry: .gl (libvulkan1 and GL dispatch .debs), .whl (wgpu, cffi, rendercanvas, jsonschema & deps),
-# .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes.
+# .bench_data (copies of ../shared/data/textures, images, volumes). Each part writes its files as it finishes;
+# the device tool returns at most 8 files, so they are written under a scratch folder and packed into
+# $OUT/results.tgz when the script exits (unpack with tar xzf).
 set -uo pipefail
-OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
+FINAL="${OUT:-build/gpu}"; mkdir -p "$FINAL"
+OUT=$(mktemp -d /tmp/ngsdk_gpu.XXXXXX)
+trap 'tar czf "$FINAL/results.tgz" -C "$OUT" . && cp "$OUT/gpu.txt" "$FINAL/" 2>/dev/null; echo "results: $FINAL/results.tgz"' EXIT
 for f in .gl/*.deb; do dpkg -x "$f" /; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
