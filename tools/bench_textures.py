@@ -464,8 +464,7 @@ def _merge_commands(commands: list[str]) -> list[str]:
     out = []
     for rest, values in merged.items():
         extra = [f"{k} {','.join(sorted(v, key=float) if k == '--bpp' else v)}" for k, v in values.items() if v]
-        out.append(" ".join([*rest[:2], *extra, *rest[2:]]) if rest[:1] == ("python",) else
-                   " ".join([*rest, *extra]))
+        out.append(" ".join([*rest, *extra]))
     return out
 
 

@@ -122,19 +122,19 @@ class _Stepper:
             self.opt = torch.optim.Adam(groups, betas=(0.9, 0.99), eps=1e-9)
             self.gen = torch.Generator(device=device).manual_seed(cfg.seed + 1)
         self._captured: dict[str, torch.cuda.CUDAGraph | None] = {}
+        self.params = list(model.parameters())
         self.ema_decay = cfg.ema
         self.ema: list[torch.Tensor] | None = None
 
     def start_ema(self) -> None:
         """Average the parameters from here on (before the phase that updates the average is captured)."""
         if self.ema_decay is not None and self.ema is None:
-            self.ema = [p.detach().clone() for p in self.model.parameters()]
+            self.ema = [p.detach().clone() for p in self.params]
 
     def use_ema(self) -> None:
         if self.ema is not None:
             with torch.no_grad():
-                for p, e in zip(self.model.parameters(), self.ema):
-                    p.copy_(e)
+                torch._foreach_copy_(self.params, self.ema)
 
     def set_lr(self, scale: float) -> None:
         for g, base in zip(self.opt.param_groups, self.base_lrs):
@@ -156,9 +156,8 @@ class _Stepper:
         with torch.no_grad():
             for g in self.model.grids:
                 g.values.clamp_(-1.0, 1.0)
-            if self.ema is not None and phase in ("qat", "ste"):
-                torch._foreach_lerp_(self.ema, [p.detach() for p in self.model.parameters()],
-                                     1.0 - self.ema_decay)
+            if self.ema is not None:       # set from the first integer/STE step on
+                torch._foreach_lerp_(self.ema, self.params, 1.0 - self.ema_decay)
 
     def run(self, phase: str, steps: int) -> None:
         """``steps`` optimisation steps of ``phase`` (``noise``, ``ste`` or ``qat``)."""
