@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--eval-samples", type=int, default=16)
     ap.add_argument("--device", default="cuda")
+    ap.add_argument("--synth-only", action="store_true", help="synthesise into the data folder and stop (a first "
+                    "GPU call; the next call finds synth.json there and trains)")
     ap.add_argument("--bundles", action="store_true", help="also write teacher.ngasset and student.ngasset")
     args = ap.parse_args(argv)
 
@@ -122,11 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         synth = json.loads((data / "synth.json").read_text()).get("report", {})
     else:
         materials = sorted(p for p in args.materials.iterdir() if p.is_dir()) if args.materials.is_dir() else []
+        def synth_progress(done: int, total: int) -> None:
+            if done % 50 == 0 or done == total:
+                print(f"synth: {done}/{total} samples, {time.perf_counter() - t0:.0f} s", flush=True)
+
         rep = synth_pbr_views(materials, data, SynthConfig(samples=args.samples, res=args.res, seed=0,
-                                                           device=args.device))
+                                                           device=args.device), progress=synth_progress)
         synth = rep.to_dict()
     timings["synth"] = time.perf_counter() - t0
     print(f"synth: {timings['synth']:.0f} s", flush=True)
+    if args.synth_only:
+        return 0
 
     def log(msg: str) -> None:
         print(msg, flush=True)

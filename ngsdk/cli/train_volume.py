@@ -12,6 +12,7 @@ import click
 from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES
 from ngsdk.cli.common import DEVICE, FILE_ONLY, friendly_errors, log, verbosity_options
 from ngsdk.cli.config_file import config_option
+from ngsdk.volumes.config import SAMPLERS
 
 # config field -> (option key, value converter): the replay of a bundle's training (ngsdk.cli.replay)
 REPLAY: dict[str, tuple[str, Callable[[Any], Any] | None]] = {
@@ -93,10 +94,11 @@ def _parse_shape(text: str | None) -> tuple[int, ...] | None:
 @click.option("--early-stop", default=0, show_default=True, type=click.IntRange(0),
               help="After N evaluations without PSNR gain: start quantization-aware tuning, then stop (0: off).")
 @click.option("--eval-every", default=100, show_default=True, type=click.IntRange(1), help="Steps between evaluations.")
-@click.option("--sampler", default="auto", show_default=True, type=click.Choice(["auto", "gather", "grid_sample"]),
-              help="Training sampler: gather has a deterministic backward everywhere; grid_sample uses float atomics "
-                   "in its CUDA backward (runs not bit-reproducible there); auto: gather on CUDA, grid_sample on "
-                   "the CPU (deterministic there).")
+@click.option("--sampler", default="auto", show_default=True, type=click.Choice(list(SAMPLERS)),
+              help="Training sampler: gather has a deterministic backward everywhere; fused is the same sampling "
+                   "and backward in two Triton kernels (CUDA); grid_sample uses float atomics in its CUDA backward "
+                   "(runs not bit-reproducible there); auto: gather on CUDA, grid_sample on the CPU (deterministic "
+                   "there).")
 @click.option("--variable", help="NetCDF variable or .vti point-data array to read.")
 @click.option("--axis-order", default="zyx", show_default=True, help="Axis order of .npy/raw arrays as stored.")
 @click.option("--shape", "shape_text", help="Raw files: sizes in --axis-order, e.g. 128x256x256.")

@@ -34,19 +34,18 @@ WRITER_VERSION = "ngsdk.supersampling/1"
 
 
 def _import():
-    """The ``safetensors`` package, or the NumPy container code (``safetensors_np``) where it is missing or
-    ``NGSDK_SAFETENSORS=numpy`` asks for it (both read and write the same files)."""
+    """The reader of the ``safetensors`` package, or the NumPy container code (``safetensors_np``) where it is
+    missing or ``NGSDK_SAFETENSORS=numpy`` asks for it (both read the same files)."""
     if os.environ.get("NGSDK_SAFETENSORS", "").lower() != "numpy":
         try:
             from safetensors import SafetensorError, safe_open
-            from safetensors.numpy import save
 
-            return safe_open, save, SafetensorError
+            return safe_open, SafetensorError
         except ImportError:
             pass
-    from ngsdk.supersampling.safetensors_np import SafetensorError, safe_open, save
+    from ngsdk.supersampling.safetensors_np import SafetensorError, safe_open
 
-    return safe_open, save, SafetensorError
+    return safe_open, SafetensorError
 
 
 def sequence_id(name: str) -> int:
@@ -59,7 +58,7 @@ class SafetensorsSequence:
     """A lazily read sequence file: :meth:`read` loads only the frames and window asked for."""
 
     def __init__(self, path: str | Path):
-        safe_open, _, err = _import()
+        safe_open, err = _import()
         self.path = Path(path)
         try:
             with safe_open(str(self.path), framework="numpy") as f:
@@ -103,7 +102,7 @@ class SafetensorsSequence:
     def read(self, start: int = 0, stop: int | None = None,
              crop: tuple[int, int, int, int] | None = None) -> FrameSequence:
         """Frames ``start:stop``; ``crop`` = (y, x, height, width) in target pixels (multiples of the scale)."""
-        safe_open, _, err = _import()
+        safe_open, err = _import()
         stop = self.length if stop is None else stop
         if not 0 <= start < stop <= self.length:
             raise ValueError(f"{self.path}: frames {start}:{stop} outside 0:{self.length}")
@@ -200,11 +199,15 @@ def to_gym_arrays(seq: FrameSequence) -> dict[str, np.ndarray]:
 
 
 def write_sequence(path: str | Path, seq: FrameSequence, metadata: dict[str, str] | None = None) -> Path:
-    """Write ``seq`` as one gym safetensors file (atomically); returns the path."""
-    _, save, _ = _import()
+    """Write ``seq`` as one gym safetensors file (atomically); returns the path.
+
+    Always the NumPy container writer, metadata keys sorted: the ``safetensors`` package writes the metadata in
+    its hash map's order, which changes from process to process, so equal sequences would not give equal bytes."""
+    from ngsdk.supersampling.safetensors_np import save
+
     meta = {"Length": str(len(seq)), "Version": WRITER_VERSION} | dict(metadata or {})
     path = Path(path)
-    atomic_write_bytes(path, save(to_gym_arrays(seq), metadata=meta))
+    atomic_write_bytes(path, save(to_gym_arrays(seq), metadata=dict(sorted(meta.items()))))
     return path
 
 

@@ -27,6 +27,10 @@ PRESETS: dict[str, tuple[int, int, int]] = {
 STORAGES = ("unorm8", "float16")
 
 
+SAMPLERS = ("auto", "gather", "fused", "grid_sample")
+"""Training samplers (:attr:`VolumeTrainConfig.sampler`)."""
+
+
 @dataclass
 class VolumeTrainConfig:
     """Everything that determines a neural volume training run (stored in the provenance)."""
@@ -64,8 +68,9 @@ class VolumeTrainConfig:
     """Bricks along z, y, x."""
     ghost: int = 16
     sampler: str = "auto"
-    """Training sampler: ``gather`` (deterministic backward everywhere), ``grid_sample`` (float atomics in its
-    CUDA backward: not bit-reproducible there), ``auto`` (gather on CUDA, grid_sample on the CPU)."""
+    """Training sampler: ``gather`` (deterministic backward everywhere), ``fused`` (the same sampling and
+    deterministic backward in two Triton kernels: CUDA only), ``grid_sample`` (float atomics in its CUDA
+    backward: not bit-reproducible there), ``auto`` (gather on CUDA, grid_sample on the CPU)."""
 
     def check(self) -> None:
         """Raise ValueError for settings out of range."""
@@ -87,8 +92,8 @@ class VolumeTrainConfig:
             raise ValueError("need 0 <= freeze_fraction <= qat_fraction <= 1")
         if len(self.bricks) != 3 or any(int(b) < 1 for b in self.bricks):
             raise ValueError(f"--bricks needs three counts >= 1 (z, y, x), got {self.bricks}")
-        if self.sampler not in ("auto", "gather", "grid_sample"):
-            raise ValueError(f"sampler must be auto, gather or grid_sample, got {self.sampler!r}")
+        if self.sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be {', '.join(SAMPLERS[:-1])} or {SAMPLERS[-1]}, got {self.sampler!r}")
         if self.ghost < 0:
             raise ValueError(f"--ghost must be >= 0, got {self.ghost}")
         if self.batch_size is not None and self.batch_size < 64:

@@ -22,7 +22,7 @@ import torch
 from ngsdk.asset.neural_volume import Box, VolumeBrick, VolumeGrid, voxel_positions
 from ngsdk.asset.types import Decoder, DecoderLayer
 from ngsdk.metrics import psnr
-from ngsdk.training import TrainProgress, pick_device, setup_determinism
+from ngsdk.training import TrainProgress, pick_device, setup_determinism, triton_available
 from ngsdk.volumes.config import VolumeTrainConfig
 from ngsdk.volumes.model import VolumeModel
 
@@ -36,6 +36,17 @@ class FitResult:
     seconds: float
     history: list[dict[str, float]] = field(default_factory=list)
     stopped: str = "limit"
+
+
+def resolve_sampler(name: str, device: torch.device) -> str:
+    """The sampler a run uses: ``auto`` is ``gather`` on CUDA (deterministic) and ``grid_sample`` on the CPU
+    (deterministic there); ``fused`` needs Triton on the device."""
+    if name == "auto":
+        return "gather" if device.type == "cuda" else "grid_sample"
+    if name == "fused" and not triton_available(device):
+        raise ValueError(f"--sampler fused needs Triton and a CUDA device (it cannot run on {device}); "
+                         "use gather or grid_sample")
+    return name
 
 
 def default_batch(device: torch.device) -> int:
@@ -84,7 +95,7 @@ def fit_volume(values: np.ndarray, cfg: VolumeTrainConfig, *, device: torch.devi
         raise ValueError(f"volume shape {values.shape}: every axis needs at least 2 voxels")
     vol = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float32)).to(device)
     model = VolumeModel(cfg, cfg.seed, init_value=float(values.mean())).to(device)
-    model.use_gather = cfg.sampler == "gather" or (cfg.sampler == "auto" and device.type == "cuda")
+    model.sampler = resolve_sampler(cfg.sampler, device)
     batch = cfg.batch_size or default_batch(device)
     opt = torch.optim.Adam([
         {"params": [model.features], "lr": cfg.lr},

@@ -174,7 +174,8 @@ class VolumeModel(nn.Module):
         self.register_buffer("q_offset", torch.zeros(0))
         self.register_buffer("res_xyz", torch.tensor([float(r)] * 3))
         self.storage = cfg.storage
-        self.use_gather = False
+        self.sampler = "grid_sample"
+        """``grid_sample``, ``gather`` or ``fused`` (:attr:`VolumeTrainConfig.sampler`, resolved by the trainer)."""
         self.snap = False
 
     # -- transforms --------------------------------------------------------------------------------
@@ -266,7 +267,11 @@ class VolumeModel(nn.Module):
         if self.snap:
             q = snap_to_texel_256(q, self.res_xyz)
         feats = self.stored_features()
-        return sample_grids_gather(feats, q) if self.use_gather else sample_grids(feats, q)
+        if self.sampler == "fused":
+            from ngsdk.volumes.fused_sampler import sample_grids_fused
+
+            return sample_grids_fused(feats, q)
+        return sample_grids_gather(feats, q) if self.sampler == "gather" else sample_grids(feats, q)
 
     def decode(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(x)[:, 0]

@@ -51,6 +51,18 @@ def frames_dir(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> P
     return out
 
 
+def test_sequences_render_alone_to_the_same_bytes(frames_dir: Path, shared_data: Path, tmp_path: Path):
+    """Processes may split a synthesis by sequence index (tools/gpu/supersampling.py --synth-workers)."""
+    cfg = SynthConfig(sequences=2, frames=6, target=(64, 64), device="cpu", max_texture=256, seed=0)
+    mats = [shared_data / "textures" / "rock", shared_data / "textures" / "metal"]
+    pics = [shared_data / "images" / "kodim01.png", shared_data / "images" / "kodim05.png"]
+    files = synthesize_frames(mats, pics, tmp_path, cfg, indices=[1])
+    assert [f.name for f in files] == ["0001.safetensors"]
+    assert files[0].read_bytes() == (frames_dir / "0001.safetensors").read_bytes()
+    with pytest.raises(ValueError, match="sequence index 2 is outside 0..1"):
+        synthesize_frames(mats, pics, tmp_path, cfg, indices=[2])
+
+
 def test_train_end_to_end(frames_dir: Path, tmp_path: Path):
     cfg = SupersamplingTrainConfig(steps=20, qat_steps=5, **SMALL)
     seen = []

@@ -153,6 +153,17 @@ def test_synth_is_reproducible(synth_folder, tmp_path, shared_data):
     assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
 
 
+def test_a_failed_write_stops_the_synthesis_before_the_metadata(tmp_path, shared_data):
+    """PNGs are written by a thread pool: a write error still reaches the caller, and no metadata names
+    samples that are not on disk."""
+    out = tmp_path / "data"
+    (out / "input").mkdir(parents=True)
+    (out / "input" / "clean").write_text("a file where the views' folder belongs")
+    with pytest.raises(OSError):
+        synth_pbr_views([shared_data / "textures" / "metal"], out, SynthConfig(samples=2, res=32, seed=0))
+    assert not (out / "input" / "render_metadata.json").exists() and not (out / "synth.json").exists()
+
+
 def test_layout_reader_errors_name_the_file(synth_folder, tmp_path):
     with pytest.raises(AssetError, match="PBR data folder does not exist"):
         read_layout(tmp_path / "nothing")

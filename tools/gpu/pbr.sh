@@ -3,7 +3,9 @@
 # index): synth >= 500 samples at 512^2 on CUDA, the base teacher and the mobile512 student for PBR_TEACHER_TIME
 # and PBR_STUDENT_TIME seconds each (default 150), per-map PSNR/SSIM/MAE and normal angle error of both and of
 # the naive baseline on the held-out material, params/MACs beside the shipped student (tools/pbr_gpu.py).
-# Budget (9 minutes): synth ~1.5-2.5 min, teacher 2.5 min, teacher outputs + student 2.5 min, evaluation < 1 min.
+# Budget: synthesis wrote ~360 samples in 530 s on the H100 (2026-12-07, PNG encoding in one thread; now a thread
+# pool), so run it as two calls of a warm machine (/tmp/pbr_gpu persists): PBR_SYNTH_ONLY=1 first, then the
+# trainings (2 x PBR_*_TIME) and the evaluation (< 1 min) reuse /tmp/pbr_gpu/data.
 # Needs Pillow beside torch: carry its cp312 manylinux wheel in .whl/ (pip download pillow --only-binary=:all:
 # --python-version 3.12 -d .whl); the data sets come from ../shared/data/textures (or carry .bench_data).
 # Writes $OUT/pbr_gpu.json, $OUT/pbr_gpu.md (the docs/benchmarks.md table) and $OUT/pbr.log.
@@ -20,5 +22,5 @@ python3 -c "import PIL" 2>/dev/null || { echo "error: Pillow is missing: put its
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
 timeout 530 python3 tools/pbr_gpu.py --device cuda --out /tmp/pbr_gpu --samples "${PBR_SAMPLES:-500}" \
   --res "${PBR_RES:-512}" --teacher-time "${PBR_TEACHER_TIME:-150}" --student-time "${PBR_STUDENT_TIME:-150}" \
-  --eval-samples "${PBR_EVAL_SAMPLES:-16}" 2>&1 | tee "$OUT/pbr.log" | tail -40
+  --eval-samples "${PBR_EVAL_SAMPLES:-16}" ${PBR_SYNTH_ONLY:+--synth-only} 2>&1 | tee "$OUT/pbr.log" | tail -40
 cp /tmp/pbr_gpu/pbr_gpu.json /tmp/pbr_gpu/pbr_gpu.md "$OUT/" 2>/dev/null || echo "no results (see $OUT/pbr.log)"

@@ -38,6 +38,22 @@ def _have(*modules: str) -> bool:
         return False
 
 
+def _qat_available() -> bool:
+    """ExecuTorch + torchao importable and the gym quantizer constructible (their wheels may not match torch)."""
+    if not _have("executorch", "torchao"):
+        return False
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import prepare_qat_pt2e  # noqa: F401
+
+        from ngsdk.supersampling.quant import nss_quantizer
+
+        nss_quantizer()
+    except Exception as e:  # noqa: BLE001 - any import-time failure means: train float32 only, say why
+        print(f"int8 QAT unavailable: {type(e).__name__}: {e}"[:400], flush=True)
+        return False
+    return True
+
+
 def _data_root(arg: Path | None) -> Path | None:
     for d in ([arg] if arg else []) + [REPO.parent / "shared" / "data", REPO / ".bench_data"]:
         if d is not None and (d / "textures").is_dir():
@@ -45,18 +61,43 @@ def _data_root(arg: Path | None) -> Path | None:
     return None
 
 
-def _synth(mats: list[Path], pics: list[Path], out: Path, cfg, budget: float | None, t0: float) -> int:
-    """Render ``cfg.sequences`` into ``out``; past ``budget`` seconds since ``t0`` start no new sequence."""
+def _synth_part(mats: list[Path], pics: list[Path], out: Path, cfg, indices: list[int],
+                deadline: float | None) -> None:
+    """Render the sequences ``indices``; past the wall-clock ``deadline`` start no new one (a worker process)."""
     from ngsdk.supersampling.synth.render import synthesize_frames
 
+    first = min(indices) if indices else 0
+
     def guard(seq: int, done: int, total: int) -> None:
-        if budget is not None and done == 1 and seq > 0 and time.perf_counter() - t0 > budget:
+        if deadline is not None and done == 1 and seq != first and time.time() > deadline:
             raise _OverBudget
 
     try:
-        synthesize_frames(mats, pics, out, cfg, progress=guard)
+        synthesize_frames(mats, pics, out, cfg, progress=guard, indices=indices)
     except _OverBudget:
         pass
+
+
+def _synth(mats: list[Path], pics: list[Path], out: Path, cfg, budget: float | None, t0: float,
+           workers: int = 1) -> int:
+    """Render ``cfg.sequences`` into ``out`` with ``workers`` processes (one GPU serves several: the renderer is
+    bound by kernel launches); ``budget`` seconds after ``t0`` no new sequence starts."""
+    deadline = None if budget is None else time.time() + budget - (time.perf_counter() - t0)
+    parts = [list(range(w, cfg.sequences, workers)) for w in range(max(1, workers))]
+    if len(parts) == 1:
+        _synth_part(mats, pics, out, cfg, parts[0], deadline)
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")  # CUDA cannot be forked
+        procs = [ctx.Process(target=_synth_part, args=(mats, pics, out, cfg, part, deadline)) for part in parts if part]
+        for pr in procs:
+            pr.start()
+        for pr in procs:
+            pr.join()
+        failed = [pr.exitcode for pr in procs if pr.exitcode]
+        if failed:
+            raise RuntimeError(f"{len(failed)} synthesis worker(s) failed (exit codes {failed})")
     return len(list(out.glob("*.safetensors")))
 
 
@@ -76,6 +117,11 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--recurrent", type=int, default=16)
     ap.add_argument("--metric-crop", type=int, default=256, help="input-pixel side of the held-out metric crop")
+    ap.add_argument("--synth-workers", type=int, default=1, help="synthesis processes sharing the device")
+    ap.add_argument("--synth-only", action="store_true", help="render the sequences, keep them, stop (a first "
+                    "GPU call; the next one trains with --reuse-data)")
+    ap.add_argument("--reuse-data", action="store_true", help="train on the sequences already in OUT/train and "
+                    "OUT/test (rendered by --synth-only)")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="64x64 target, 2+1 sequences x 6 frames, 20 + 5 steps")
@@ -100,11 +146,16 @@ def main() -> int:
         pics = find_images(root / "images") if (root / "images").is_dir() else []
     else:
         mats, pics = [REPO / "ngsdk" / "samples" / "ground068_512"], []
-    qat = _have("executorch", "torchao")
+    qat = _qat_available()
     a.out.mkdir(parents=True, exist_ok=True)
     train_dir, test_dir = a.out / "train", a.out / "test"
-    for d in (train_dir, test_dir):
-        shutil.rmtree(d, ignore_errors=True)
+    if a.reuse_data:
+        if not any(train_dir.glob("*.safetensors")) or not any(test_dir.glob("*.safetensors")):
+            raise SystemExit(f"error: --reuse-data: no sequences in {train_dir} and {test_dir} "
+                             "(run --synth-only first)")
+    else:
+        for d in (train_dir, test_dir):
+            shutil.rmtree(d, ignore_errors=True)
     row: dict = {"device": torch.cuda.get_device_name(0) if a.device.startswith("cuda") else "cpu",
                  "torch": torch.__version__, "data": str(root or mats[0]), "materials": len(mats),
                  "pictures": len(pics), "qat": qat,
@@ -112,13 +163,22 @@ def main() -> int:
     print(json.dumps(row), flush=True)
     t0 = time.perf_counter()
     max_tex = 256 if a.tiny else 1024
-    held = _synth(mats, pics, test_dir, SynthConfig(sequences=a.held_out, frames=a.frames, target=(w, h),
-                                                    device=a.device, seed=1000, max_texture=max_tex), None, t0)
-    n = _synth(mats, pics, train_dir, SynthConfig(sequences=a.sequences, frames=a.frames, target=(w, h),
-                                                  device=a.device, seed=0, max_texture=max_tex), a.synth_budget, t0)
-    row["synth_seconds"] = round(time.perf_counter() - t0, 1)
+    if a.reuse_data:
+        held, n = (len(list(d.glob("*.safetensors"))) for d in (test_dir, train_dir))
+        row["synth_seconds"] = "earlier call"
+    else:
+        held = _synth(mats, pics, test_dir, SynthConfig(sequences=a.held_out, frames=a.frames, target=(w, h),
+                                                        device=a.device, seed=1000, max_texture=max_tex), None, t0,
+                      a.synth_workers)
+        n = _synth(mats, pics, train_dir, SynthConfig(sequences=a.sequences, frames=a.frames, target=(w, h),
+                                                      device=a.device, seed=0, max_texture=max_tex), a.synth_budget,
+                   t0, a.synth_workers)
+        row["synth_seconds"] = round(time.perf_counter() - t0, 1)
     row["sequences"] = f"{n} train + {held} held out x {a.frames} frames, {w}x{h} from {w // 2}x{h // 2}"
     print(json.dumps(row), flush=True)
+    if a.synth_only:
+        (a.out / "synth.json").write_text(json.dumps(row, indent=1, default=float))
+        return 0
     if a.tiny:
         cfg = SupersamplingTrainConfig(steps=20, qat_steps=5 if qat else 0, batch=2, frames=4, crop=64,
                                        device=a.device, seed=0)
@@ -170,7 +230,7 @@ def main() -> int:
     for k, v in (row["quality"] or {}).items():
         print(f"| {k} | {v['psnr']} | {v['tpsnr']} | {v['recpsnr']} | {v['ssim']} |")
     (a.out / "result.json").write_text(json.dumps(row, indent=1, default=float))
-    if not a.keep_data:
+    if not (a.keep_data or a.reuse_data):  # reused data belongs to the call that rendered it
         for d in (train_dir, test_dir):
             shutil.rmtree(d, ignore_errors=True)
     return 0 if passed else 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -137,10 +137,13 @@ def _view_proj(scene: Scene, t: float, tan_x: float, tan_y: float) -> np.ndarray
 def synthesize_frames(materials: list[str | Path], images: list[str | Path] | str | Path | None,
                       out_dir: str | Path, cfg: SynthConfig, *,
                       progress: Callable[[int, int, int], None] | None = None,
-                      log: Callable[[str], None] | None = None, exr: bool = False) -> list[Path]:
+                      log: Callable[[str], None] | None = None, exr: bool = False,
+                      indices: Iterable[int] | None = None) -> list[Path]:
     """Render ``cfg.sequences`` sequences into ``out_dir`` as ``NNNN.safetensors`` (and, with ``exr``, the
     gym's EXR capture tree beside them). ``materials``: PBR material folders; ``images``: pictures for
-    backdrops (a folder, a list of files, or None). ``progress(sequence, frame, frames)``."""
+    backdrops (a folder, a list of files, or None). ``progress(sequence, frame, frames)``. ``indices``: render
+    only these of the ``cfg.sequences`` (sequence ``s`` depends on the seed and ``s`` alone, so processes can
+    split the work)."""
     from ngsdk.supersampling.safetensors_io import write_sequence
     from ngsdk.training import pick_device
 
@@ -155,7 +158,9 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
     log(f"{len(mats)} materials, {len(pics)} pictures on {device}")
     out = Path(out_dir)
     written = []
-    for s in range(cfg.sequences):
+    for s in range(cfg.sequences) if indices is None else sorted(set(indices)):
+        if not 0 <= s < cfg.sequences:
+            raise ValueError(f"sequence index {s} is outside 0..{cfg.sequences - 1}")
         rng = np.random.default_rng([cfg.seed, s])
         scene = random_scene(rng, len(mats), len(pics))
         name = f"{s:04d}"
