@@ -14,9 +14,9 @@ OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
 if ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
 fi
-rm -rf /tmp/src && mkdir -p /tmp/src && cp -r ngsdk /tmp/src/ && cp -r exporters /tmp/src/ngsdk/exporters \
-  && cp -r runtime_ref /tmp/src/ngsdk/runtime_ref
-export PYTHONPATH=/tmp/site:/tmp/src PYTHONUNBUFFERED=1
+rm -rf /tmp/src_pbr && mkdir -p /tmp/src_pbr && cp -r ngsdk /tmp/src_pbr/ && cp -r exporters /tmp/src_pbr/ngsdk/exporters \
+  && cp -r runtime_ref /tmp/src_pbr/ngsdk/runtime_ref
+export PYTHONPATH=/tmp/site:/tmp/src_pbr PYTHONUNBUFFERED=1
 python3 -c "import PIL" 2>/dev/null || { echo "error: Pillow is missing: put its cp312 wheel in .whl/" >&2; exit 2; }
 [ -e ../shared/data ] || { [ -d .bench_data ] && mkdir -p ../shared && ln -s "$PWD/.bench_data" ../shared/data; }
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"

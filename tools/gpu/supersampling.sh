@@ -7,7 +7,7 @@
 #     tools/gpu/supersampling.sh /tmp/nss --synth-only --synth-workers 4 --synth-budget 480
 #   call 2 (carry .whl: executorch, torchao, tosa-tools (its tosa_serializer is imported by the quantizer), ...):
 #     tools/gpu/supersampling.sh /tmp/nss --reuse-data --train-seconds 360 --no-export
-# Runs from the checkout without installing ngsdk: ngsdk/, exporters/ and runtime_ref/ are laid out under /tmp/src
+# Runs from the checkout without installing ngsdk: ngsdk/, exporters/ and runtime_ref/ are laid out under /tmp/src_nss
 # as pip would (setup.py's package_dir). Wheels in .whl/ (optional: executorch, torchao, jsonschema, safetensors
 # for Python 3.12) are unpacked to /tmp/site first; without them the run trains float32 only and measures fp32.
 set -euo pipefail
@@ -17,7 +17,7 @@ mkdir -p "$OUT"
 if compgen -G ".whl/*.whl" > /dev/null; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
 fi
-rm -rf /tmp/src && mkdir -p /tmp/src && cp -r ngsdk /tmp/src/ && cp -r exporters /tmp/src/ngsdk/exporters \
-  && cp -r runtime_ref /tmp/src/ngsdk/runtime_ref
-export PYTHONPATH="/tmp/site:/tmp/src${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
+rm -rf /tmp/src_nss && mkdir -p /tmp/src_nss && cp -r ngsdk /tmp/src_nss/ && cp -r exporters /tmp/src_nss/ngsdk/exporters \
+  && cp -r runtime_ref /tmp/src_nss/ngsdk/runtime_ref
+export PYTHONPATH="/tmp/site:/tmp/src_nss${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 timeout 560 python3 tools/gpu/supersampling.py --device "${DEVICE:-cuda}" --out "$OUT" "$@" 2>&1 | tee "$OUT/run.log"
