@@ -46,6 +46,7 @@ from ngsdk.asset.atomic import atomic_write_bytes  # noqa: E402
 from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.asset.neural_volume import VOLUME_DECODE_MODES  # noqa: E402
 from ngsdk.metrics import psnr  # noqa: E402
+from ngsdk.volumes.config import SAMPLERS  # noqa: E402
 from tools.bench_common import cuda_times, device_description, resolve_device, say, write_docs  # noqa: E402
 from tools.bench_volumes_rd import add_arguments as add_rd_arguments  # noqa: E402
 from tools.bench_volumes_rd import parse_ratios, run_rd  # noqa: E402
@@ -65,7 +66,8 @@ def train_record(vol: Any, size: str, args: argparse.Namespace, device: str) -> 
     from ngsdk.volumes.train import train_volume
 
     cfg = VolumeTrainConfig(steps=args.steps, time_budget=args.time_budget, seed=args.seed, device=device,
-                            eval_every=args.eval_every, batch_size=args.batch_size).apply_preset(size)
+                            eval_every=args.eval_every, batch_size=args.batch_size,
+                            sampler=args.sampler).apply_preset(size)
     label = f"{vol.name} {size}"
 
     def progress(p: TrainProgress) -> None:
@@ -336,6 +338,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=None, help="training points per step (default: per device)")
+    p.add_argument("--sampler", default="auto", choices=SAMPLERS, help="training sampler (ngsdk train volume "
+                   "--sampler)")
     p.add_argument("--eval-every", type=int, default=100)
     p.add_argument("--cpu-points", type=int, default=1 << 16, help="points per CPU decode timing")
     p.add_argument("--repeats", type=int, default=5, help="timed repetitions (median reported)")

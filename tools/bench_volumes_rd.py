@@ -31,14 +31,17 @@ DEFAULT_RATIOS = (10.0, 50.0, 100.0, 300.0)
 
 def train_at_ratio(vol: Any, ratio: float, args: argparse.Namespace, device: str) -> dict[str, Any]:
     """One ngsdk row: the model sized for ``ratio`` trained on ``vol``; an ``error`` row if it cannot be."""
+    import torch
+
     from ngsdk.training import TrainProgress
     from ngsdk.volumes.config import VolumeTrainConfig
+    from ngsdk.volumes.fit import default_batch, resolve_sampler
     from ngsdk.volumes.rate import size_for_ratio
     from ngsdk.volumes.train import train_volume
 
     base = _row(vol, "ngsdk", ratio)
     cfg = VolumeTrainConfig(steps=args.steps, time_budget=args.time_budget, seed=args.seed, device=device,
-                            eval_every=args.eval_every, batch_size=args.batch_size)
+                            eval_every=args.eval_every, batch_size=args.batch_size, sampler=args.sampler)
     try:
         cfg = size_for_ratio(cfg, vol.values.shape, vol.normalization.source_dtype, ratio)
     except ValueError as e:
@@ -53,7 +56,9 @@ def train_at_ratio(vol: Any, ratio: float, args: argparse.Namespace, device: str
     return dict(base, ratio=float(m["decode_ratio"]), bytes=int(m["decode_bytes"]), psnr_db=float(m["psnr_db"]),
                 max_abs_error=float(m["max_abs_error"]), reached=True, grids=cfg.grids, grid_res=cfg.grid_res,
                 features=cfg.features, hidden=cfg.hidden, train_s=round(result.seconds, 2), steps=result.steps,
-                finalize_s=round(result.finalize_seconds, 2), device=device_description(device))
+                finalize_s=round(result.finalize_seconds, 2), device=device_description(device),
+                sampler=resolve_sampler(cfg.sampler, torch.device(device)),
+                batch=cfg.batch_size or default_batch(torch.device(device)))
 
 
 def baseline_rows(vol: Any, target_bytes: int, ratio: float, methods: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -228,7 +233,11 @@ def run_rd(args: argparse.Namespace, files: list[Path], meta: dict[str, Any]) ->
     records: list[dict[str, Any]] = []
     if args.from_json:
         records, old = _merge(args.from_json)
-        meta = dict(old, merged=meta["command"]) if old else meta
+        if old:
+            runs = list(old.get("runs") or [])
+            if not args.no_train:  # this call may train rows too: name it beside the merged runs
+                runs.append({k: meta.get(k) for k in ("command", "time_budget", "steps")})
+            meta = dict(old, merged=meta["command"], runs=runs)
     methods: tuple[str, ...] = ()
     if not args.no_baselines:
         methods = bl.available_methods()

@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -17,10 +18,17 @@ from typing import BinaryIO, TypeVar
 T = TypeVar("T")
 
 
+_UMASK_LOCK = threading.Lock()
+
+
+@functools.cache
 def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """The process umask, read once: reading it means setting it, which must not race with writer threads (a
+    reader between the two calls would see, and restore, 0)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0)
+        os.umask(mask)
+        return mask
 
 
 @contextlib.contextmanager

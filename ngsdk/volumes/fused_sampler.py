@@ -7,7 +7,8 @@ features; a second one recomputes the corners in the backward, accumulates the f
 fixed point with integer atomics (integer addition is associative, so the gradients, and the trained bundle,
 are the same bits on every run whatever order the threads arrive in) and, while the transforms train, writes the
 gradient of each point's local coordinates. Same arithmetic as the torch sampler (corner-aligned, zero outside
-the grid), same fixed-point scale (a power of two keeping any node's sum below 2^62).
+the grid); the fixed-point scale is the power of two keeping any node's sum below 2^62 (a node takes at most one
+term per point: the bound uses N where the torch sampler's uses G x N x 8, so the two agree to rounding).
 
 Runs where :func:`ngsdk.training.triton_available` says so: CUDA, or the CPU under ``TRITON_INTERPRET=1``
 (the tests).
@@ -39,8 +40,9 @@ if triton is not None:
     @triton.jit
     def _forward_kernel(table_ptr, q_ptr, out_ptr, n, G, RX, RY, RZ, F: tl.constexpr, FP: tl.constexpr,
                         BLOCK: tl.constexpr):
-        rows = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-        g = tl.program_id(1)
+        # 64-bit offsets: G * N * F and the grids' nodes may pass 2^31 at the largest settings
+        rows = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        g = tl.program_id(1).to(tl.int64)
         live = rows < n
         qb = q_ptr + (g * n + rows) * 3
         x0, wx, _hx = _axis(tl.load(qb, mask=live, other=0.0), RX)
@@ -48,7 +50,7 @@ if triton is not None:
         z0, wz, _hz = _axis(tl.load(qb + 2, mask=live, other=0.0), RZ)
         f = tl.arange(0, FP)
         fm = f < F
-        base = g * (RZ * RY * RX)
+        base = g * RZ * RY * RX
         acc = tl.zeros((BLOCK, FP), dtype=tl.float32)
         for dz in tl.static_range(2):
             for dy in tl.static_range(2):
@@ -61,8 +63,9 @@ if triton is not None:
                     ay = wy * dy + (1.0 - wy) * (1 - dy)
                     az = wz * dz + (1.0 - wz) * (1 - dz)
                     w = tl.where(ok, ax * ay * az, 0.0)
-                    node = base + (tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
-                                   + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX + tl.minimum(tl.maximum(ix, 0), RX - 1)
+                    node = base + ((tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
+                                    + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX
+                                   + tl.minimum(tl.maximum(ix, 0), RX - 1)).to(tl.int64)
                     v = tl.load(table_ptr + node[:, None] * F + f[None, :], mask=ok[:, None] & fm[None, :], other=0.0)
                     acc += v * w[:, None]
         tl.store(out_ptr + rows[:, None] * (G * F) + g * F + f[None, :], acc, mask=live[:, None] & fm[None, :])
@@ -70,8 +73,8 @@ if triton is not None:
     @triton.jit
     def _backward_kernel(grad_ptr, table_ptr, q_ptr, scale_ptr, acc_ptr, gq_ptr, n, G, RX, RY, RZ,
                          F: tl.constexpr, FP: tl.constexpr, NEED_Q: tl.constexpr, BLOCK: tl.constexpr):
-        rows = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
-        g = tl.program_id(1)
+        rows = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
+        g = tl.program_id(1).to(tl.int64)
         live = rows < n
         qb = q_ptr + (g * n + rows) * 3
         x0, wx, hx = _axis(tl.load(qb, mask=live, other=0.0), RX)
@@ -83,7 +86,7 @@ if triton is not None:
         go = tl.load(grad_ptr + rows[:, None] * (G * F) + g * F + f[None, :], mask=m2, other=0.0)
         scale = tl.load(scale_ptr)
         gs = go * scale
-        base = g * (RZ * RY * RX)
+        base = g * RZ * RY * RX
         gux = tl.zeros((BLOCK,), dtype=tl.float32)
         guy = tl.zeros((BLOCK,), dtype=tl.float32)
         guz = tl.zeros((BLOCK,), dtype=tl.float32)
@@ -98,8 +101,9 @@ if triton is not None:
                     ay = wy * dy + (1.0 - wy) * (1 - dy)
                     az = wz * dz + (1.0 - wz) * (1 - dz)
                     w = tl.where(ok, ax * ay * az, 0.0)
-                    node = base + (tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
-                                   + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX + tl.minimum(tl.maximum(ix, 0), RX - 1)
+                    node = base + ((tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
+                                    + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX
+                                   + tl.minimum(tl.maximum(ix, 0), RX - 1)).to(tl.int64)
                     cm = ok[:, None] & fm[None, :]
                     term = tl.floor(gs * w[:, None] + 0.5).to(tl.int64)
                     tl.atomic_add(acc_ptr + node[:, None] * F + f[None, :], term, mask=cm, sem="relaxed")
@@ -141,16 +145,17 @@ class _FusedTrilinear(torch.autograd.Function):
         table, qc = ctx.saved_tensors
         g, f, rz, ry, rx = ctx.shape
         n = qc.shape[1]
+        need_q = bool(ctx.needs_input_grad[1])
+        if n == 0:
+            return table.new_zeros(ctx.shape), (torch.zeros_like(qc) if need_q else None)
         grad = grad.contiguous().float()
         # a power-of-two scale keeping any node's sum below 2^62 (a node takes at most one term per point, each
         # at most max |grad|): on the device, no host sync
-        peak = grad.abs().amax().double().clamp_min(1e-30) * max(n, 1)
+        peak = grad.abs().amax().double().clamp_min(1e-30) * n
         scale = torch.exp2(torch.floor(62.0 - torch.log2(peak)).clamp(-120.0, 120.0))
         acc = torch.zeros((g * rz * ry * rx, f), dtype=torch.int64, device=grad.device)
-        need_q = bool(ctx.needs_input_grad[1])
         gq = torch.empty((g, n, 3), dtype=torch.float32, device=grad.device) if need_q else acc
-        if n:
-            _backward_kernel[_launch_grid(n, g)](grad, table, qc, scale.float().reshape(1), acc, gq, n, g, rx, ry, rz,
+        _backward_kernel[_launch_grid(n, g)](grad, table, qc, scale.float().reshape(1), acc, gq, n, g, rx, ry, rz,
                                                  F=f, FP=triton.next_power_of_2(f), NEED_Q=need_q, BLOCK=BLOCK)
         gfeat = (acc.double() / scale).float().reshape(g, rz, ry, rx, f).permute(0, 4, 1, 2, 3)
         return gfeat, (gq if need_q else None)

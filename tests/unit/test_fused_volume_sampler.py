@@ -48,6 +48,11 @@ SCRIPT = textwrap.dedent("""
             "grad_q": float((gb0 - gb1).abs().max()), "q_scale": float(gb0.abs().max()),
             "repeat_equal": bool(torch.equal(again.grad, ga1)),
             "outside": int((q.abs() > 1).any(-1).sum()), "points": g * n}
+    a = torch.randn(2, 2, 3, 3, 3).requires_grad_(True)
+    b = torch.zeros(2, 0, 3).requires_grad_(True)
+    y = sample_grids_fused(a, b)
+    y.sum().backward()
+    out["empty"] = {"shape": list(y.shape), "grad_zero": bool((a.grad == 0).all()), "q_grad": list(b.grad.shape)}
     print(json.dumps(out))
 """)
 
@@ -57,6 +62,7 @@ def test_fused_volume_sampler_matches_the_gather_sampler() -> None:
     res = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=600)
     assert res.returncode == 0, res.stderr[-2000:]
     cases = json.loads(res.stdout.strip().splitlines()[-1])
+    assert cases.pop("empty") == {"shape": [0, 4], "grad_zero": True, "q_grad": [2, 0, 3]}  # an empty batch
     assert len(cases) == 3
     for name, c in cases.items():
         assert 0 < c["outside"] < c["points"], name

@@ -66,10 +66,9 @@ def _synth_part(mats: list[Path], pics: list[Path], out: Path, cfg, indices: lis
     """Render the sequences ``indices``; past the wall-clock ``deadline`` start no new one (a worker process)."""
     from ngsdk.supersampling.synth.render import synthesize_frames
 
-    first = min(indices) if indices else 0
-
     def guard(seq: int, done: int, total: int) -> None:
-        if deadline is not None and done == 1 and seq != first and time.time() > deadline:
+        # sequence 0 always renders (a run has at least one); every other one starts only before the deadline
+        if deadline is not None and done == 1 and seq != 0 and time.time() > deadline:
             raise _OverBudget
 
     try:
@@ -126,6 +125,8 @@ def main() -> int:
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="64x64 target, 2+1 sequences x 6 frames, 20 + 5 steps")
     a = ap.parse_args()
+    if a.synth_workers < 1:
+        ap.error(f"--synth-workers must be at least 1, got {a.synth_workers}")
     import torch
 
     from ngsdk.exporters.supersampling import write_supersampling

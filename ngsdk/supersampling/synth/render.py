@@ -148,6 +148,10 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
     from ngsdk.training import pick_device
 
     cfg.check()
+    todo = range(cfg.sequences) if indices is None else sorted(set(indices))
+    bad = [s for s in todo if not 0 <= s < cfg.sequences]
+    if bad:
+        raise ValueError(f"sequence index {bad[0]} is outside 0..{cfg.sequences - 1}")
     log = log or (lambda s: None)
     device = pick_device(cfg.device)
     mats = [Path(m) for m in materials]
@@ -158,9 +162,7 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
     log(f"{len(mats)} materials, {len(pics)} pictures on {device}")
     out = Path(out_dir)
     written = []
-    for s in range(cfg.sequences) if indices is None else sorted(set(indices)):
-        if not 0 <= s < cfg.sequences:
-            raise ValueError(f"sequence index {s} is outside 0..{cfg.sequences - 1}")
+    for s in todo:
         rng = np.random.default_rng([cfg.seed, s])
         scene = random_scene(rng, len(mats), len(pics))
         name = f"{s:04d}"
