@@ -43,6 +43,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "features16": {"latent_features": 16},
     "qat50": {"qat_start": 0.5},
     "qat70": {"qat_start": 0.7},
+    "qat90": {"qat_start": 0.9},
     "noise95": {"noise_fraction": 0.95},
     "lr_latents0.4": {"lr_latents": 0.4},
     "lr_decoder0.01": {"lr_decoder": 0.01},
