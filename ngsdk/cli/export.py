@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import click
@@ -68,6 +69,10 @@ def command(bundle: Path, formats: str, out: Path | None, precision: str | None,
 
     def fill(tmp: Path) -> dict:
         nonlocal entries
+        if not in_place:
+            # the kind's writer rebuilds ``tmp`` through its own folder swap, which replaces only a folder that
+            # holds a manifest (in place it is among ``keep``): the source's stands in until the writer's own
+            shutil.copy2(bundle / MANIFEST_NAME, tmp / MANIFEST_NAME)
         if graph:
             try:
                 export_graphs = kind.part("graphs")  # imports torch

@@ -155,6 +155,20 @@ def test_device_cuda_n_reaches_the_trainer(small_material: Path, tmp_path: Path)
 # ------------------------------------------------------------------------------------------ item 6
 
 
+def test_export_to_a_copy_with_a_graph_format(small_bundle: Path, tmp_path: Path) -> None:
+    """--out with a graph export: the kind's writer swaps the staging folder, which once refused it ("exists and
+    is not an ngsdk bundle") because only an in-place export put a manifest there first."""
+    before = tree(small_bundle)
+    out = tmp_path / "copy.ngasset"
+    res = cli("export", small_bundle, "--format", "onnx", "--out", out)
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["exports"] and {e["format"] for e in manifest["exports"]} == {"onnx"}
+    assert all((out / f).is_file() for e in manifest["exports"] for f in e["files"])
+    assert tree(small_bundle) == before  # the source bundle is not touched
+    assert cli("verify", out, "-q").exit_code == 0
+
+
 def test_failed_export_leaves_no_partial_copy(small_bundle: Path, tmp_path: Path) -> None:
     bad = tmp_path / "calib.npy"
     np.save(bad, np.zeros((8, 3), np.float32))  # the decoder takes more inputs than 3: int8 calibration fails
