@@ -53,12 +53,12 @@ def train_at_ratio(vol: Any, ratio: float, args: argparse.Namespace, device: str
 
     result = train_volume(vol, cfg, progress=progress)
     m = result.metrics
+    dev = torch.device(device)
     return dict(base, ratio=float(m["decode_ratio"]), bytes=int(m["decode_bytes"]), psnr_db=float(m["psnr_db"]),
                 max_abs_error=float(m["max_abs_error"]), reached=True, grids=cfg.grids, grid_res=cfg.grid_res,
                 features=cfg.features, hidden=cfg.hidden, train_s=round(result.seconds, 2), steps=result.steps,
                 finalize_s=round(result.finalize_seconds, 2), device=device_description(device),
-                sampler=resolve_sampler(cfg.sampler, torch.device(device)),
-                batch=cfg.batch_size or default_batch(torch.device(device)))
+                sampler=resolve_sampler(cfg.sampler, dev), batch=cfg.batch_size or default_batch(dev))
 
 
 def baseline_rows(vol: Any, target_bytes: int, ratio: float, methods: tuple[str, ...]) -> list[dict[str, Any]]:

@@ -38,41 +38,9 @@ if triton is not None:
         return u0.to(tl.int32), u - u0, half
 
     @triton.jit
-    def _forward_kernel(table_ptr, q_ptr, out_ptr, n, G, RX, RY, RZ, F: tl.constexpr, FP: tl.constexpr,
-                        BLOCK: tl.constexpr):
+    def _tile(q_ptr, n, RX, RY, RZ, BLOCK: tl.constexpr):
+        """This program's points (rows of grid ``g``) and their corner-0 index and fraction along x, y, z."""
         # 64-bit offsets: G * N * F and the grids' nodes may pass 2^31 at the largest settings
-        rows = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-        g = tl.program_id(1).to(tl.int64)
-        live = rows < n
-        qb = q_ptr + (g * n + rows) * 3
-        x0, wx, _hx = _axis(tl.load(qb, mask=live, other=0.0), RX)
-        y0, wy, _hy = _axis(tl.load(qb + 1, mask=live, other=0.0), RY)
-        z0, wz, _hz = _axis(tl.load(qb + 2, mask=live, other=0.0), RZ)
-        f = tl.arange(0, FP)
-        fm = f < F
-        base = g * RZ * RY * RX
-        acc = tl.zeros((BLOCK, FP), dtype=tl.float32)
-        for dz in tl.static_range(2):
-            for dy in tl.static_range(2):
-                for dx in tl.static_range(2):
-                    ix = x0 + dx
-                    iy = y0 + dy
-                    iz = z0 + dz
-                    ok = (ix >= 0) & (ix < RX) & (iy >= 0) & (iy < RY) & (iz >= 0) & (iz < RZ) & live
-                    ax = wx * dx + (1.0 - wx) * (1 - dx)
-                    ay = wy * dy + (1.0 - wy) * (1 - dy)
-                    az = wz * dz + (1.0 - wz) * (1 - dz)
-                    w = tl.where(ok, ax * ay * az, 0.0)
-                    node = base + ((tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
-                                    + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX
-                                   + tl.minimum(tl.maximum(ix, 0), RX - 1)).to(tl.int64)
-                    v = tl.load(table_ptr + node[:, None] * F + f[None, :], mask=ok[:, None] & fm[None, :], other=0.0)
-                    acc += v * w[:, None]
-        tl.store(out_ptr + rows[:, None] * (G * F) + g * F + f[None, :], acc, mask=live[:, None] & fm[None, :])
-
-    @triton.jit
-    def _backward_kernel(grad_ptr, table_ptr, q_ptr, scale_ptr, acc_ptr, gq_ptr, n, G, RX, RY, RZ,
-                         F: tl.constexpr, FP: tl.constexpr, NEED_Q: tl.constexpr, BLOCK: tl.constexpr):
         rows = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         g = tl.program_id(1).to(tl.int64)
         live = rows < n
@@ -80,30 +48,57 @@ if triton is not None:
         x0, wx, hx = _axis(tl.load(qb, mask=live, other=0.0), RX)
         y0, wy, hy = _axis(tl.load(qb + 1, mask=live, other=0.0), RY)
         z0, wz, hz = _axis(tl.load(qb + 2, mask=live, other=0.0), RZ)
+        return rows, g, live, x0, wx, hx, y0, wy, hy, z0, wz, hz
+
+    @triton.jit
+    def _corner(x0, y0, z0, wx, wy, wz, live, g, RX, RY, RZ, dx: tl.constexpr, dy: tl.constexpr,
+                dz: tl.constexpr):
+        """Corner (dx, dy, dz): its table row (clamped), inside-the-grid mask, per-axis weights and weight."""
+        ix = x0 + dx
+        iy = y0 + dy
+        iz = z0 + dz
+        ok = (ix >= 0) & (ix < RX) & (iy >= 0) & (iy < RY) & (iz >= 0) & (iz < RZ) & live
+        ax = wx * dx + (1.0 - wx) * (1 - dx)
+        ay = wy * dy + (1.0 - wy) * (1 - dy)
+        az = wz * dz + (1.0 - wz) * (1 - dz)
+        w = tl.where(ok, ax * ay * az, 0.0)
+        node = g * RZ * RY * RX + ((tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
+                                    + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX
+                                   + tl.minimum(tl.maximum(ix, 0), RX - 1)).to(tl.int64)
+        return node, ok, ax, ay, az, w
+
+    @triton.jit
+    def _forward_kernel(table_ptr, q_ptr, out_ptr, n, G, RX, RY, RZ, F: tl.constexpr, FP: tl.constexpr,
+                        BLOCK: tl.constexpr):
+        rows, g, live, x0, wx, _hx, y0, wy, _hy, z0, wz, _hz = _tile(q_ptr, n, RX, RY, RZ, BLOCK)
+        f = tl.arange(0, FP)
+        fm = f < F
+        acc = tl.zeros((BLOCK, FP), dtype=tl.float32)
+        for dz in tl.static_range(2):
+            for dy in tl.static_range(2):
+                for dx in tl.static_range(2):
+                    node, ok, _ax, _ay, _az, w = _corner(x0, y0, z0, wx, wy, wz, live, g, RX, RY, RZ, dx, dy, dz)
+                    v = tl.load(table_ptr + node[:, None] * F + f[None, :], mask=ok[:, None] & fm[None, :], other=0.0)
+                    acc += v * w[:, None]
+        tl.store(out_ptr + rows[:, None] * (G * F) + g * F + f[None, :], acc, mask=live[:, None] & fm[None, :])
+
+    @triton.jit
+    def _backward_kernel(grad_ptr, table_ptr, q_ptr, scale_ptr, acc_ptr, gq_ptr, n, G, RX, RY, RZ,
+                         F: tl.constexpr, FP: tl.constexpr, NEED_Q: tl.constexpr, BLOCK: tl.constexpr):
+        rows, g, live, x0, wx, hx, y0, wy, hy, z0, wz, hz = _tile(q_ptr, n, RX, RY, RZ, BLOCK)
         f = tl.arange(0, FP)
         fm = f < F
         m2 = live[:, None] & fm[None, :]
         go = tl.load(grad_ptr + rows[:, None] * (G * F) + g * F + f[None, :], mask=m2, other=0.0)
         scale = tl.load(scale_ptr)
         gs = go * scale
-        base = g * RZ * RY * RX
         gux = tl.zeros((BLOCK,), dtype=tl.float32)
         guy = tl.zeros((BLOCK,), dtype=tl.float32)
         guz = tl.zeros((BLOCK,), dtype=tl.float32)
         for dz in tl.static_range(2):
             for dy in tl.static_range(2):
                 for dx in tl.static_range(2):
-                    ix = x0 + dx
-                    iy = y0 + dy
-                    iz = z0 + dz
-                    ok = (ix >= 0) & (ix < RX) & (iy >= 0) & (iy < RY) & (iz >= 0) & (iz < RZ) & live
-                    ax = wx * dx + (1.0 - wx) * (1 - dx)
-                    ay = wy * dy + (1.0 - wy) * (1 - dy)
-                    az = wz * dz + (1.0 - wz) * (1 - dz)
-                    w = tl.where(ok, ax * ay * az, 0.0)
-                    node = base + ((tl.minimum(tl.maximum(iz, 0), RZ - 1) * RY
-                                    + tl.minimum(tl.maximum(iy, 0), RY - 1)) * RX
-                                   + tl.minimum(tl.maximum(ix, 0), RX - 1)).to(tl.int64)
+                    node, ok, ax, ay, az, w = _corner(x0, y0, z0, wx, wy, wz, live, g, RX, RY, RZ, dx, dy, dz)
                     cm = ok[:, None] & fm[None, :]
                     term = tl.floor(gs * w[:, None] + 0.5).to(tl.int64)
                     tl.atomic_add(acc_ptr + node[:, None] * F + f[None, :], term, mask=cm, sem="relaxed")
