@@ -8,6 +8,10 @@ its own generator (seed, i), so a run is reproducible and does not depend on the
 
 PNG encoding (about 0.1 s per 512^2 image, a dozen images per sample) would otherwise bound the run on a GPU
 machine: a pool of threads encodes and writes while the next sample renders (Pillow's encoder releases the GIL).
+
+An interrupted run resumes: every ``JOURNAL_EVERY`` samples the pending writes are drained and
+``OUT/synth.progress.json`` records the samples that are complete on disk; a new run with the same settings and
+sources into the same folder starts after them (the per-sample generators make the result the same bytes).
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from ngsdk.pbr.procedural import KINDS, procedural_material
 from ngsdk.pbr.render import render_plane, sample_cameras, sample_lighting, tonemap
 
 SYNTH_FILE = "synth.json"
+PROGRESS_FILE = "synth.progress.json"
 TEST_DIR = "test"
+JOURNAL_EVERY = 25
 
 
 @dataclass
@@ -178,37 +184,60 @@ def synth_pbr_views(materials: list[str | Path], out: str | Path, cfg: SynthConf
         assert test_source is not None
         return test_source.name, augment(test_source.maps, map_res, gen, jitter=False)
 
-    done = 0
-    meta: dict[str, str] = {}
+    settings = {"config": asdict(cfg), "sources": {s.name: s.sources for s in sources}}
+    metas: list[dict[str, str]] = [{}, {}]
+    first = [0, 0]
+    journal = out / PROGRESS_FILE
+    if journal.is_file():
+        saved = _read_journal(journal)
+        if saved is not None and saved.get("settings") == json.loads(json.dumps(settings)):
+            metas = [dict(m) for m in saved["metas"]]
+            first = [len(m) for m in metas]
+            dirty_count = int(saved["dirty_count"])
+    done = first[0] + first[1]
+
+    def checkpoint() -> None:
+        while pending:  # every file of the recorded samples is on disk before the journal names them
+            pending.popleft().result()
+        atomic_write_bytes(journal, (json.dumps({"settings": settings, "metas": metas, "dirty_count": dirty_count})
+                                     + "\n").encode())
+
     try:
-        for i in range(cfg.samples):
-            name, mat = one(out, 0, i, pick_train, False)
-            meta[name] = mat
-            done += 1
-            if progress:
-                progress(done, total)
-        test_meta: dict[str, str] = {}
-        for i in range(n_test):
-            name, mat = one(out / TEST_DIR, 1, i, pick_test, True)
-            test_meta[name] = mat
-            done += 1
-            if progress:
-                progress(done, total)
+        for split, root, count, pick in ((0, out, cfg.samples, pick_train), (1, out / TEST_DIR, n_test, pick_test)):
+            for i in range(first[split], count):
+                name, mat = one(root, split, i, pick, split == 1)
+                metas[split][name] = mat
+                done += 1
+                if progress:
+                    progress(done, total)
+                if done % JOURNAL_EVERY == 0:
+                    checkpoint()
         while pending:  # every file is on disk (or its error raised) before the metadata names it
             pending.popleft().result()
     finally:
         for f in pending:
             f.cancel()
         writers.shutdown(wait=True)
-    write_metadata(out, meta)
+    write_metadata(out, metas[0])
     if n_test:
-        write_metadata(out / TEST_DIR, test_meta)
+        write_metadata(out / TEST_DIR, metas[1])
     report = SynthReport(out, cfg.samples, n_test, dirty_count, holdout or None, names, time.perf_counter() - t0)
     record = {
-        "config": asdict(cfg),
-        "sources": {s.name: s.sources for s in sources},
+        **settings,
         "report": {k: v for k, v in report.to_dict().items() if k != "out"},
         "torch": torch.__version__,
     }
     atomic_write_bytes(out / SYNTH_FILE, (json.dumps(record, indent=1) + "\n").encode())
+    journal.unlink(missing_ok=True)
     return report
+
+
+def _read_journal(path: Path) -> dict[str, Any] | None:
+    """The progress journal of an interrupted run, or None when it cannot be used (then the run starts over)."""
+    try:
+        saved = json.loads(path.read_text())
+        ok = (isinstance(saved, dict) and isinstance(saved.get("metas"), list) and len(saved["metas"]) == 2
+              and all(isinstance(m, dict) for m in saved["metas"]) and isinstance(saved.get("dirty_count"), int))
+    except (OSError, ValueError):
+        return None
+    return saved if ok else None

@@ -153,6 +153,51 @@ def test_synth_is_reproducible(synth_folder, tmp_path, shared_data):
     assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
 
 
+def test_an_interrupted_synthesis_resumes_to_the_same_bytes(synth_folder, tmp_path, shared_data, monkeypatch):
+    """A run stopped part-way (a GPU call's time limit) goes on from the journal: the samples already on disk are
+    not rendered again and the folder ends byte-identical to an uninterrupted run."""
+    import ngsdk.pbr.synth as synth
+
+    out, _ = synth_folder
+    materials = [shared_data / "textures" / n for n in ("ground068_1k", "metal", "rock")]
+    cfg = SynthConfig(samples=6, res=64, seed=7, procedural=0.5, dirty=0.5, test_samples=2)
+    monkeypatch.setattr(synth, "JOURNAL_EVERY", 2)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_five(done: int, total: int) -> None:
+        if done == 5:
+            raise Stop
+
+    again = tmp_path / "again"
+    with pytest.raises(Stop):
+        synth_pbr_views(materials, again, cfg, progress=stop_after_five)
+    assert (again / synth.PROGRESS_FILE).is_file() and not (again / "synth.json").exists()
+    rendered = []
+    real_render = synth.render_sample
+    monkeypatch.setattr(synth, "render_sample", lambda *a, **k: rendered.append(1) or real_render(*a, **k))
+    report = synth_pbr_views(materials, again, cfg)
+    assert len(rendered) == 4  # samples 4..7 of 8: the journal recorded 4 complete ones
+    assert not (again / synth.PROGRESS_FILE).exists()
+    assert report.dirty_samples == json.loads((out / "synth.json").read_text())["report"]["dirty_samples"]
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file() and p.name != "synth.json")
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file() and p.name != "synth.json")
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
+
+
+def test_a_journal_of_other_settings_is_ignored(tmp_path, shared_data, monkeypatch):
+    import ngsdk.pbr.synth as synth
+
+    out = tmp_path / "data"
+    out.mkdir()
+    (out / synth.PROGRESS_FILE).write_text(json.dumps({"settings": {"config": {"samples": 99}}, "dirty_count": 0,
+                                                       "metas": [{"sample_0000": "x_0000"}, {}]}))
+    report = synth_pbr_views([shared_data / "textures" / "metal"], out, SynthConfig(samples=2, res=32, seed=0))
+    assert report.train_samples == 2 and len(read_layout(out).samples) == 2
+    assert "x_0000" not in (out / "input" / "render_metadata.json").read_text()
+
+
 def test_a_failed_write_stops_the_synthesis_before_the_metadata(tmp_path, shared_data):
     """PNGs are written by a thread pool: a write error still reaches the caller, and no metadata names
     samples that are not on disk."""
