@@ -8,6 +8,7 @@
 # trainings (2 x PBR_*_TIME) and the evaluation (< 1 min) reuse /tmp/pbr_gpu/data.
 # Needs Pillow beside torch: carry its cp312 manylinux wheel in .whl/ (pip download pillow --only-binary=:all:
 # --python-version 3.12 -d .whl); the data sets come from ../shared/data/textures (or carry .bench_data).
+# PBR_LIMIT (seconds, default 530) caps the Python run; an interrupted synthesis resumes in the next call.
 # Writes $OUT/pbr_gpu.json, $OUT/pbr_gpu.md (the docs/benchmarks.md table) and $OUT/pbr.log.
 set -uo pipefail
 OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
@@ -20,7 +21,7 @@ export PYTHONPATH=/tmp/site:/tmp/src_pbr PYTHONUNBUFFERED=1
 python3 -c "import PIL" 2>/dev/null || { echo "error: Pillow is missing: put its cp312 wheel in .whl/" >&2; exit 2; }
 [ -e ../shared/data ] || { [ -d .bench_data ] && mkdir -p ../shared && ln -s "$PWD/.bench_data" ../shared/data; }
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
-timeout 530 python3 tools/pbr_gpu.py --device cuda --out /tmp/pbr_gpu --samples "${PBR_SAMPLES:-500}" \
+timeout "${PBR_LIMIT:-530}" python3 tools/pbr_gpu.py --device cuda --out /tmp/pbr_gpu --samples "${PBR_SAMPLES:-500}" \
   --res "${PBR_RES:-512}" --teacher-time "${PBR_TEACHER_TIME:-150}" --student-time "${PBR_STUDENT_TIME:-150}" \
   --eval-samples "${PBR_EVAL_SAMPLES:-16}" ${PBR_SYNTH_ONLY:+--synth-only} 2>&1 | tee "$OUT/pbr.log" | tail -40
 cp /tmp/pbr_gpu/pbr_gpu.json /tmp/pbr_gpu/pbr_gpu.md "$OUT/" 2>/dev/null || echo "no results (see $OUT/pbr.log)"
