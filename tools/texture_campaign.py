@@ -47,6 +47,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "noise95": {"noise_fraction": 0.95},
     "lr_latents0.4": {"lr_latents": 0.4},
     "lr_decoder0.01": {"lr_decoder": 0.01},
+    "h128_lrd0.01": {"hidden": 128, "lr_decoder": 0.01},
     "falloff0.5": {"mip_falloff": 0.5},
     "batch65536": {"batch_size": 65536},
     "eval25": {"eval_every": 25},
