@@ -77,7 +77,9 @@ class TextureTrainConfig:
     batch_size: int | None = None
     """Samples per step (None: 131072 on CUDA, 8192 on the CPU)."""
     lr_latents: float = 0.2
-    lr_decoder: float = 0.005
+    lr_decoder: float | None = None
+    """Decoder learning rate; None: 0.005 for a decoder up to 64 units wide, 0.01 for a wider one (a wider decoder
+    trains better with the larger rate: docs/textures.md, the campaign's decoder rows)."""
     latent_init: float = 0.5
     """Latents start uniform in [-latent_init, latent_init] (spread over the code range) unless PCA sets them."""
     latent_init_mode: str = "pca"
@@ -106,6 +108,12 @@ class TextureTrainConfig:
         if self.layout == "auto":
             return "grids" if self.decode_mode == "hardware" else "pyramid"
         return self.layout
+
+    @property
+    def resolved_lr_decoder(self) -> float:
+        if self.lr_decoder is not None:
+            return self.lr_decoder
+        return 0.005 if self.hidden <= 64 else 0.01
 
     @property
     def resolved_features(self) -> int:

@@ -108,9 +108,9 @@ class _Stepper:
             pow2 = all(g.cfg.features & (g.cfg.features - 1) == 0 for g in model.grids)
             model.fused = triton_available(device) and pow2
         latents = [g.values for g in model.grids]
-        self.base_lrs = [cfg.lr_latents, cfg.lr_decoder]
+        self.base_lrs = [cfg.lr_latents, cfg.resolved_lr_decoder]
         groups = [{"params": latents, "lr": cfg.lr_latents}, {"params": list(model.mlp.parameters()),
-                                                             "lr": cfg.lr_decoder}]
+                                                             "lr": cfg.resolved_lr_decoder}]
         if self.graphs:
             for g in groups:
                 g["lr"] = torch.tensor(g["lr"], dtype=torch.float32, device=device)
