@@ -68,7 +68,8 @@ def _parse_weights(items: tuple[str, ...]) -> dict[str, float]:
                    "MLP; float = strict fp32 reference.")
 @click.option("--qat-start", type=click.FloatRange(0, 1), show_default="the latent-noise fraction, 0.8",
               help="exact/hardware: fraction of the run after which the integer decoder itself trains.")
-@click.option("--hidden", default=64, type=click.IntRange(8, 256), help="Decoder hidden width.")
+@click.option("--hidden", default=64, type=click.IntRange(8, 256),
+              help="Decoder hidden width (128: about +0.5 dB at 5 bpp for 3.5x the decode multiply-adds).")
 @click.option("--hidden-layers", default=3, type=click.IntRange(1, 6), help="Decoder hidden layers.")
 @click.option("--latent-features", default=0, type=click.IntRange(0, 64), show_default="0: one RGBA8 texel",
               help="Features per latent texel (the default 4-bit latents: 8).")
