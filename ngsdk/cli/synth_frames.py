@@ -50,12 +50,16 @@ def _images(paths: tuple[Path, ...]) -> list[Path]:
 @click.option("--max-texture", default=1024, show_default=True, type=click.IntRange(16),
               help="Largest texture side kept in the texture bank.")
 @click.option("--exr", is_flag=True, help="Also write the gym's EXR capture tree under OUT/exr.")
+@click.option("--resume", is_flag=True,
+              help="Keep the sequence files in OUT that the same settings wrote and render only the missing ones "
+                   "(an interrupted run goes on; not with --exr).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True, type=DEVICE, help="auto, cpu, cuda or cuda:N.")
 @verbosity_options
 @friendly_errors
 def frames(out: Path, materials: tuple[Path, ...], images: tuple[Path, ...], sequences: int, frames: int,
-           size: str, scale: int, capture: int, max_texture: int, exr: bool, seed: int, device: str) -> None:
+           size: str, scale: int, capture: int, max_texture: int, exr: bool, resume: bool, seed: int,
+           device: str) -> None:
     """Render SEQUENCES x FRAMES super-sampling frames (jittered input, 16-sample ground truth, depth, motion)
     into OUT as the gym's per-sequence .safetensors files, for `ngsdk train supersampling OUT`.
 
@@ -75,13 +79,15 @@ def frames(out: Path, materials: tuple[Path, ...], images: tuple[Path, ...], seq
         cfg.check()
     except ValueError as e:
         raise click.UsageError(str(e).replace("--target", "--size").replace("--ratio", "--scale")) from None
+    if resume and exr:
+        raise click.UsageError("--resume keeps finished .safetensors files only: it cannot be combined with --exr")
     mats = list(materials) or [SAMPLE_MATERIAL]
     with Counter(sequences * frames, "synth") as counter:
         def progress(seq: int, done: int, total: int) -> None:  # after each rendered frame
             counter.step(f"sequence {seq + 1}/{sequences}: {done}/{total} frames")
 
         written = synthesize_frames(mats, _images(images), out, cfg, progress=progress,
-                                    log=lambda s: log.info("%s", s), exr=exr)
+                                    log=lambda s: log.info("%s", s), exr=exr, resume=resume)
     log.info(f"wrote {out}: {len(written)} sequences x {frames} frames, {cfg.target[0]}x{cfg.target[1]} "
              f"from {cfg.target[0] // scale}x{cfg.target[1] // scale}")
     click.echo(str(out))

@@ -64,6 +64,7 @@ class SafetensorsSequence:
             with safe_open(str(self.path), framework="numpy") as f:
                 self.keys = set(f.keys())
                 meta = f.metadata() or {}
+                self.metadata: dict[str, str] = dict(meta)
                 self.shapes = {k: tuple(f.get_slice(k).get_shape()) for k in self.keys}
         except (OSError, err, ValueError) as e:
             raise AssetError(self.path, f"not a readable safetensors file ({e})") from None

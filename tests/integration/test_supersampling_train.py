@@ -63,6 +63,29 @@ def test_sequences_render_alone_to_the_same_bytes(frames_dir: Path, shared_data:
         synthesize_frames(mats, pics, tmp_path, cfg, indices=[2])
 
 
+def test_an_interrupted_synthesis_resumes(frames_dir: Path, shared_data: Path, tmp_path: Path, monkeypatch):
+    """--resume keeps the whole sequence files these settings wrote, renders the missing ones and redoes a file
+    that other settings wrote; the folder ends byte-identical to one uninterrupted run."""
+    import shutil
+
+    import ngsdk.supersampling.synth.render as render
+
+    cfg = SynthConfig(sequences=2, frames=6, target=(64, 64), device="cpu", max_texture=256, seed=0)
+    mats = [shared_data / "textures" / "rock", shared_data / "textures" / "metal"]
+    pics = [shared_data / "images" / "kodim01.png", shared_data / "images" / "kodim05.png"]
+    shutil.copy(frames_dir / "0000.safetensors", tmp_path / "0000.safetensors")  # sequence 1 is missing
+    rendered = []
+    real = render.render_sequence
+    monkeypatch.setattr(render, "render_sequence", lambda *a, **k: rendered.append(a[3]) or real(*a, **k))
+    files = synthesize_frames(mats, pics, tmp_path, cfg, resume=True)
+    assert rendered == ["0001"] and [f.name for f in files] == ["0000.safetensors", "0001.safetensors"]
+    assert all(f.read_bytes() == (frames_dir / f.name).read_bytes() for f in files)
+    other = SynthConfig(sequences=2, frames=6, target=(64, 64), device="cpu", max_texture=256, seed=5)
+    rendered.clear()
+    synthesize_frames(mats, pics, tmp_path, other, resume=True)
+    assert rendered == ["0000", "0001"]  # written by seed 0: not this run's sequences
+
+
 def test_train_end_to_end(frames_dir: Path, tmp_path: Path):
     cfg = SupersamplingTrainConfig(steps=20, qat_steps=5, **SMALL)
     seen = []
@@ -139,3 +162,12 @@ def test_resume_continues_bit_for_bit(frames_dir: Path, tmp_path: Path):
         assert (res.steps, res.qat_steps) == (4, 2) and len(res.history) == 6
         got = _weights(res)
         assert all(np.array_equal(full[k], got[k]) for k in full), phase
+
+
+def test_synth_frames_resume_refuses_exr(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from ngsdk.cli import main
+
+    r = CliRunner().invoke(main, ["synth", "frames", str(tmp_path / "f"), "--resume", "--exr", "--device", "cpu"])
+    assert r.exit_code == 2 and "cannot be combined with --exr" in r.output

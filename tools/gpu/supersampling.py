@@ -62,7 +62,7 @@ def _data_root(arg: Path | None) -> Path | None:
 
 
 def _synth_part(mats: list[Path], pics: list[Path], out: Path, cfg, indices: list[int],
-                deadline: float | None) -> None:
+                deadline: float | None, resume: bool = False) -> None:
     """Render the sequences ``indices``; past the wall-clock ``deadline`` start no new one (a worker process)."""
     from ngsdk.supersampling.synth.render import synthesize_frames
 
@@ -72,24 +72,25 @@ def _synth_part(mats: list[Path], pics: list[Path], out: Path, cfg, indices: lis
             raise _OverBudget
 
     try:
-        synthesize_frames(mats, pics, out, cfg, progress=guard, indices=indices)
+        synthesize_frames(mats, pics, out, cfg, progress=guard, indices=indices, resume=resume)
     except _OverBudget:
         pass
 
 
 def _synth(mats: list[Path], pics: list[Path], out: Path, cfg, budget: float | None, t0: float,
-           workers: int = 1) -> int:
+           workers: int = 1, resume: bool = False) -> int:
     """Render ``cfg.sequences`` into ``out`` with ``workers`` processes (one GPU serves several: the renderer is
     bound by kernel launches); ``budget`` seconds after ``t0`` no new sequence starts."""
     deadline = None if budget is None else time.time() + budget - (time.perf_counter() - t0)
     parts = [list(range(w, cfg.sequences, workers)) for w in range(max(1, workers))]
     if len(parts) == 1:
-        _synth_part(mats, pics, out, cfg, parts[0], deadline)
+        _synth_part(mats, pics, out, cfg, parts[0], deadline, resume)
     else:
         import multiprocessing as mp
 
         ctx = mp.get_context("spawn")  # CUDA cannot be forked
-        procs = [ctx.Process(target=_synth_part, args=(mats, pics, out, cfg, part, deadline)) for part in parts if part]
+        procs = [ctx.Process(target=_synth_part, args=(mats, pics, out, cfg, part, deadline, resume))
+                 for part in parts if part]
         for pr in procs:
             pr.start()
         for pr in procs:
@@ -121,6 +122,8 @@ def main() -> int:
                     "GPU call; the next one trains with --reuse-data)")
     ap.add_argument("--reuse-data", action="store_true", help="train on the sequences already in OUT/train and "
                     "OUT/test (rendered by --synth-only)")
+    ap.add_argument("--resume-synth", action="store_true", help="keep the sequences an earlier (interrupted) "
+                    "synthesis left in OUT/train and OUT/test and render only the missing ones")
     ap.add_argument("--no-export", action="store_true")
     ap.add_argument("--keep-data", action="store_true")
     ap.add_argument("--tiny", action="store_true", help="64x64 target, 2+1 sequences x 6 frames, 20 + 5 steps")
@@ -154,7 +157,7 @@ def main() -> int:
         if not any(train_dir.glob("*.safetensors")) or not any(test_dir.glob("*.safetensors")):
             raise SystemExit(f"error: --reuse-data: no sequences in {train_dir} and {test_dir} "
                              "(run --synth-only first)")
-    else:
+    elif not a.resume_synth:
         for d in (train_dir, test_dir):
             shutil.rmtree(d, ignore_errors=True)
     row: dict = {"device": torch.cuda.get_device_name(0) if a.device.startswith("cuda") else "cpu",
@@ -170,10 +173,10 @@ def main() -> int:
     else:
         held = _synth(mats, pics, test_dir, SynthConfig(sequences=a.held_out, frames=a.frames, target=(w, h),
                                                         device=a.device, seed=1000, max_texture=max_tex), None, t0,
-                      a.synth_workers)
+                      a.synth_workers, a.resume_synth)
         n = _synth(mats, pics, train_dir, SynthConfig(sequences=a.sequences, frames=a.frames, target=(w, h),
                                                       device=a.device, seed=0, max_texture=max_tex), a.synth_budget,
-                   t0, a.synth_workers)
+                   t0, a.synth_workers, a.resume_synth)
         row["synth_seconds"] = round(time.perf_counter() - t0, 1)
     row["sequences"] = f"{n} train + {held} held out x {a.frames} frames, {w}x{h} from {w // 2}x{h // 2}"
     print(json.dumps(row), flush=True)

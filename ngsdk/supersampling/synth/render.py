@@ -138,12 +138,13 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
                       out_dir: str | Path, cfg: SynthConfig, *,
                       progress: Callable[[int, int, int], None] | None = None,
                       log: Callable[[str], None] | None = None, exr: bool = False,
-                      indices: Iterable[int] | None = None) -> list[Path]:
+                      indices: Iterable[int] | None = None, resume: bool = False) -> list[Path]:
     """Render ``cfg.sequences`` sequences into ``out_dir`` as ``NNNN.safetensors`` (and, with ``exr``, the
     gym's EXR capture tree beside them). ``materials``: PBR material folders; ``images``: pictures for
     backdrops (a folder, a list of files, or None). ``progress(sequence, frame, frames)``. ``indices``: render
     only these of the ``cfg.sequences`` (sequence ``s`` depends on the seed and ``s`` alone, so processes can
-    split the work)."""
+    split the work). ``resume``: keep a sequence file already in ``out_dir`` that these settings wrote (files are
+    written atomically, so one that exists is whole) and render only the others."""
     from ngsdk.supersampling.safetensors_io import write_sequence
     from ngsdk.training import pick_device
 
@@ -162,15 +163,32 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
     log(f"{len(mats)} materials, {len(pics)} pictures on {device}")
     out = Path(out_dir)
     written = []
+    settings = json.dumps(cfg.to_dict())
     for s in todo:
+        if resume and not exr and _written_by(out / f"{s:04d}.safetensors", settings):
+            written.append(out / f"{s:04d}.safetensors")
+            continue
         rng = np.random.default_rng([cfg.seed, s])
         scene = random_scene(rng, len(mats), len(pics))
         name = f"{s:04d}"
         cb = (lambda f, s=s: progress(s, f, cfg.frames)) if progress else None
         seq = render_sequence(scene, bank, cfg, name, device, cb)
-        written.append(write_sequence(out / f"{name}.safetensors", seq, {"Synth": json.dumps(cfg.to_dict())}))
+        written.append(write_sequence(out / f"{name}.safetensors", seq, {"Synth": settings}))
         if exr:
             from ngsdk.supersampling.exr_io import write_capture_sequence
 
             write_capture_sequence(out / "exr", seq)
     return written
+
+
+def _written_by(path: Path, settings: str) -> bool:
+    """``path`` is a readable sequence file whose ``Synth`` metadata are ``settings``."""
+    from ngsdk.asset.errors import AssetError
+    from ngsdk.supersampling.safetensors_io import SafetensorsSequence
+
+    if not path.is_file():
+        return False
+    try:
+        return SafetensorsSequence(path).metadata.get("Synth") == settings
+    except AssetError:
+        return False
