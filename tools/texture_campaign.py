@@ -38,6 +38,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "h96": {"hidden": 96},
     "h128": {"hidden": 128},
     "layers4": {"hidden_layers": 4},
+    "h128_l2": {"hidden": 128, "hidden_layers": 2},
+    "h96_l2": {"hidden": 96, "hidden_layers": 2},
     "bits2": {"latent_bits": 2},
     "bits8": {"latent_bits": 8},
     "features16": {"latent_features": 16},
