@@ -159,13 +159,15 @@ def synthesize_frames(materials: list[str | Path], images: list[str | Path] | st
     if not mats:
         raise ValueError("synth needs at least one PBR material folder")
     pics = find_images(images) if isinstance(images, (str, Path)) else [Path(p) for p in images or []]
-    bank = load_bank(mats, pics, device, cfg.max_texture)
-    log(f"{len(mats)} materials, {len(pics)} pictures on {device}")
     out = Path(out_dir)
-    written = []
     settings = json.dumps(cfg.to_dict())
+    kept = {s for s in todo if _written_by(out / f"{s:04d}.safetensors", settings)} if resume and not exr else set()
+    if len(kept) < len(todo):  # the texture bank only when something is left to render
+        bank = load_bank(mats, pics, device, cfg.max_texture)
+        log(f"{len(mats)} materials, {len(pics)} pictures on {device}")
+    written = []
     for s in todo:
-        if resume and not exr and _written_by(out / f"{s:04d}.safetensors", settings):
+        if s in kept:
             written.append(out / f"{s:04d}.safetensors")
             continue
         rng = np.random.default_rng([cfg.seed, s])
