@@ -27,6 +27,133 @@ import numpy as np
 
 from ngsdk.asset.neural_volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
 
+_BRANCH_GATHER = r"""
+#if UNORM8
+        int s_tot[F]; int w_tot = 0;
+        for (int f = 0; f < F; ++f) s_tot[f] = 0;
+        for (int dz = 0; dz < 2; ++dz) {
+            int s_z[F]; int w_z = 0;
+            for (int f = 0; f < F; ++f) s_z[f] = 0;
+            int z = iz + dz;
+            bool okz = z >= 0 && z < r[2];
+            for (int dy = 0; dy < 2; ++dy) {
+                int y = iy + dy;
+                bool oky = okz && y >= 0 && y < r[1];
+                int wyy = dy ? wy : 256 - wy;
+                for (int dx = 0; dx < 2; ++dx) {
+                    int xx = ix + dx;
+                    if (!(oky && xx >= 0 && xx < r[0])) continue;
+                    int wxy = (dx ? wx : 256 - wx) * wyy;
+                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
+                    for (int f = 0; f < F; ++f) s_z[f] += wxy * (int)__ldg(tex + idx + f);
+                    w_z += wxy;
+                }
+            }
+            int wzz = dz ? wz : 256 - wz;
+            for (int f = 0; f < F; ++f) s_tot[f] += (s_z[f] >> 8) * wzz;
+            w_tot += (w_z >> 8) * wzz;
+        }
+        float sc = __ldg(deq + 2 * g), of = __ldg(deq + 2 * g + 1);
+        float wo = __fmul_rn((float)w_tot, of);
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
+#else
+        float acc[F];
+        for (int f = 0; f < F; ++f) acc[f] = 0.0f;
+        for (int dz = 0; dz < 2; ++dz) {
+            int z = iz + dz;
+            bool okz = z >= 0 && z < r[2];
+            float wzz = (float)(dz ? wz : 256 - wz);
+            for (int dy = 0; dy < 2; ++dy) {
+                int y = iy + dy;
+                bool oky = okz && y >= 0 && y < r[1];
+                int wyy = dy ? wy : 256 - wy;
+                for (int dx = 0; dx < 2; ++dx) {
+                    int xx = ix + dx;
+                    if (!(oky && xx >= 0 && xx < r[0])) continue;
+                    float w = __fmul_rn((float)((dx ? wx : 256 - wx) * wyy), wzz);
+                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
+                    for (int f = 0; f < F; ++f)
+                        acc[f] = __fadd_rn(acc[f], __fmul_rn(w, half_bits_to_float(__ldg(tex + idx + f))));
+                }
+            }
+        }
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fmul_rn(acc[f], 5.9604644775390625e-8f);
+#endif
+"""
+
+# the ``prefetch`` gather: the 8 corners' indices clamped into the grid and all their loads issued before any sum
+# (more loads in flight per warp); a corner outside the grid still contributes nothing: a zero integer weight, or
+# the float sum keeping its value. The sums run in the same order, so the result is the branchy gather's bit for bit.
+_PREFETCH_GATHER = r"""
+        TEXEL_T v[8][F];
+        bool ok[8];
+        {
+            int xs[2] = {min(max(ix, 0), r[0] - 1), min(max(ix + 1, 0), r[0] - 1)};
+            int ys[2] = {min(max(iy, 0), r[1] - 1), min(max(iy + 1, 0), r[1] - 1)};
+            int zs[2] = {min(max(iz, 0), r[2] - 1), min(max(iz + 1, 0), r[2] - 1)};
+            bool bx[2] = {ix >= 0 && ix < r[0], ix + 1 >= 0 && ix + 1 < r[0]};
+            bool by[2] = {iy >= 0 && iy < r[1], iy + 1 >= 0 && iy + 1 < r[1]};
+            bool bz[2] = {iz >= 0 && iz < r[2], iz + 1 >= 0 && iz + 1 < r[2]};
+            #pragma unroll
+            for (int c = 0; c < 8; ++c) {
+                int dx = c & 1, dy = (c >> 1) & 1, dz = c >> 2;
+                ok[c] = bx[dx] && by[dy] && bz[dz];
+                long long idx = (((long long)zs[dz] * r[1] + ys[dy]) * r[0] + xs[dx]) * F;
+                #pragma unroll
+                for (int f = 0; f < F; ++f) v[c][f] = __ldg(tex + idx + f);
+            }
+        }
+#if UNORM8
+        int s_tot[F]; int w_tot = 0;
+        for (int f = 0; f < F; ++f) s_tot[f] = 0;
+        #pragma unroll
+        for (int dz = 0; dz < 2; ++dz) {
+            int s_z[F]; int w_z = 0;
+            for (int f = 0; f < F; ++f) s_z[f] = 0;
+            #pragma unroll
+            for (int dy = 0; dy < 2; ++dy) {
+                int wyy = dy ? wy : 256 - wy;
+                #pragma unroll
+                for (int dx = 0; dx < 2; ++dx) {
+                    int c = 4 * dz + 2 * dy + dx;
+                    int wxy = ok[c] ? (dx ? wx : 256 - wx) * wyy : 0;
+                    #pragma unroll
+                    for (int f = 0; f < F; ++f) s_z[f] += wxy * (int)v[c][f];
+                    w_z += wxy;
+                }
+            }
+            int wzz = dz ? wz : 256 - wz;
+            for (int f = 0; f < F; ++f) s_tot[f] += (s_z[f] >> 8) * wzz;
+            w_tot += (w_z >> 8) * wzz;
+        }
+        float sc = __ldg(deq + 2 * g), of = __ldg(deq + 2 * g + 1);
+        float wo = __fmul_rn((float)w_tot, of);
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
+#else
+        float acc[F];
+        for (int f = 0; f < F; ++f) acc[f] = 0.0f;
+        #pragma unroll
+        for (int dz = 0; dz < 2; ++dz) {
+            float wzz = (float)(dz ? wz : 256 - wz);
+            #pragma unroll
+            for (int dy = 0; dy < 2; ++dy) {
+                int wyy = dy ? wy : 256 - wy;
+                #pragma unroll
+                for (int dx = 0; dx < 2; ++dx) {
+                    int c = 4 * dz + 2 * dy + dx;
+                    float w = __fmul_rn((float)((dx ? wx : 256 - wx) * wyy), wzz);
+                    #pragma unroll
+                    for (int f = 0; f < F; ++f) {
+                        float t = __fadd_rn(acc[f], __fmul_rn(w, half_bits_to_float(v[c][f])));
+                        acc[f] = ok[c] ? t : acc[f];
+                    }
+                }
+            }
+        }
+        for (int f = 0; f < F; ++f) X(g * F + f) = __fmul_rn(acc[f], 5.9604644775390625e-8f);
+#endif
+"""
+
 _SOURCE = r"""
 // float16 texels arrive as their bit patterns: PTX converts them (exactly), so NVRTC needs no CUDA headers;
 // the host build of the tests (tests/unit/test_volume_cuda_kernel.py) uses its own exact conversion
@@ -41,6 +168,7 @@ __device__ __forceinline__ float half_bits_to_float(unsigned short h) {{
 #define F {F}
 #define K {K}
 #define UNORM8 {UNORM8}
+typedef {TEXEL} TEXEL_T;
 {LAYER_DEFS}
 {PRELUDE}
 
@@ -54,7 +182,7 @@ __device__ __forceinline__ void axis_exact(float q, float h, int* i0, int* w) {{
     *w = big & 255;
 }}
 
-extern "C" __global__ void decode(const float* __restrict__ pts, float* __restrict__ out, long long n,
+extern "C" __global__ void {BOUNDS}decode(const float* __restrict__ pts, float* __restrict__ out, long long n,
                                   const float* __restrict__ brick,     // scale xyz, offset xyz
                                   const float* __restrict__ xf,        // G x 12 transforms
                                   const int* __restrict__ res,         // G x 3: rx, ry, rz
@@ -81,58 +209,7 @@ extern "C" __global__ void decode(const float* __restrict__ pts, float* __restri
         axis_exact(q[1], 0.5f * (float)(r[1] - 1), &iy, &wy);
         axis_exact(q[2], 0.5f * (float)(r[2] - 1), &iz, &wz);
         const {TEXEL}* tex = texels + __ldg(base + g);
-#if UNORM8
-        int s_tot[F]; int w_tot = 0;
-        for (int f = 0; f < F; ++f) s_tot[f] = 0;
-        for (int dz = 0; dz < 2; ++dz) {{
-            int s_z[F]; int w_z = 0;
-            for (int f = 0; f < F; ++f) s_z[f] = 0;
-            int z = iz + dz;
-            bool okz = z >= 0 && z < r[2];
-            for (int dy = 0; dy < 2; ++dy) {{
-                int y = iy + dy;
-                bool oky = okz && y >= 0 && y < r[1];
-                int wyy = dy ? wy : 256 - wy;
-                for (int dx = 0; dx < 2; ++dx) {{
-                    int xx = ix + dx;
-                    if (!(oky && xx >= 0 && xx < r[0])) continue;
-                    int wxy = (dx ? wx : 256 - wx) * wyy;
-                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
-                    for (int f = 0; f < F; ++f) s_z[f] += wxy * (int)__ldg(tex + idx + f);
-                    w_z += wxy;
-                }}
-            }}
-            int wzz = dz ? wz : 256 - wz;
-            for (int f = 0; f < F; ++f) s_tot[f] += (s_z[f] >> 8) * wzz;
-            w_tot += (w_z >> 8) * wzz;
-        }}
-        float sc = __ldg(deq + 2 * g), of = __ldg(deq + 2 * g + 1);
-        float wo = __fmul_rn((float)w_tot, of);
-        for (int f = 0; f < F; ++f) X(g * F + f) = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
-#else
-        float acc[F];
-        for (int f = 0; f < F; ++f) acc[f] = 0.0f;
-        for (int dz = 0; dz < 2; ++dz) {{
-            int z = iz + dz;
-            bool okz = z >= 0 && z < r[2];
-            float wzz = (float)(dz ? wz : 256 - wz);
-            for (int dy = 0; dy < 2; ++dy) {{
-                int y = iy + dy;
-                bool oky = okz && y >= 0 && y < r[1];
-                int wyy = dy ? wy : 256 - wy;
-                for (int dx = 0; dx < 2; ++dx) {{
-                    int xx = ix + dx;
-                    if (!(oky && xx >= 0 && xx < r[0])) continue;
-                    float w = __fmul_rn((float)((dx ? wx : 256 - wx) * wyy), wzz);
-                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
-                    for (int f = 0; f < F; ++f)
-                        acc[f] = __fadd_rn(acc[f], __fmul_rn(w, half_bits_to_float(__ldg(tex + idx + f))));
-                }}
-            }}
-        }}
-        for (int f = 0; f < F; ++f) X(g * F + f) = __fmul_rn(acc[f], 5.9604644775390625e-8f);
-#endif
-    }}
+{GATHER}    }}
 {MLP}
     out[i] = y > 0.0f ? fminf(y, 1.0f) : 0.0f;
 {TAIL}
@@ -221,14 +298,15 @@ def _block_weights(layers, sizes: list[tuple[int, int]]) -> np.ndarray:
     return flat
 
 
-def _block_mlp_source(sizes: list[tuple[int, int]], group: int) -> tuple[str, str, int, bool]:
+def _block_mlp_source(sizes: list[tuple[int, int]], group: int, unroll: int = 2) -> tuple[str, str, int, bool]:
     """``block`` schedule: (#defines, body, shared weight count, two activation buffers?) for the decoder.
 
     A pass computes up to ``group`` outputs of a layer in registers (the output loop is unrolled, so indices
     are constants) while the input loop runs over the thread's column of shared activations, reading each
     input once per pass; four weights arrive in one broadcast ``float4`` load. Output ``j`` still takes its
     inputs in ascending order. A layer wider than ``group`` takes several passes and then writes into a
-    second activation buffer (its inputs must outlive its first pass).
+    second activation buffer (its inputs must outlive its first pass). ``unroll``: the input loop's unrolling
+    (more weight loads in flight for more registers).
     """
     lay = _block_layout(sizes)
     two = any(n_out > group for n_out, _ in sizes[:-1])
@@ -260,7 +338,7 @@ def _block_mlp_source(sizes: list[tuple[int, int]], group: int) -> tuple[str, st
             body.append(f"""    float {cur}[{len(outs)}];
     #pragma unroll
     for (int j = 0; j < {len(outs)}; ++j) {cur}[j] = sw[B{li} + {j0} + j];
-    #pragma unroll 2
+    #pragma unroll {unroll}
     for (int k = 0; k < {n_in}; ++k) {{
         float xk = X{src_buf}(k);
 {inner}
@@ -280,11 +358,19 @@ def _widest(inputs: int, sizes: tuple[tuple[int, int], ...] | list[tuple[int, in
 
 
 def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...],
-                  schedule: str = "block", group: int = 64) -> str:
+                  schedule: str = "block", group: int = 64, prefetch: bool = False, block: int = 128,
+                  min_blocks: int = 0, unroll: int = 2) -> str:
     """The CUDA source of one brick configuration's decode kernel (entry point ``decode``); ``group``: the
-    ``block`` schedule's outputs per pass (registers per thread grow with it)."""
+    ``block`` schedule's outputs per pass (registers per thread grow with it); ``prefetch``: issue a grid's
+    corner loads before its sums; ``min_blocks`` > 0 (``block`` schedule): ``__launch_bounds__(block,
+    min_blocks)``, which caps the registers per thread so that many ``block``-thread blocks fit on one SM;
+    ``unroll``: the ``block`` schedule's unrolling of each layer's input loop."""
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
+    if unroll < 1:
+        raise ValueError(f"unroll must be at least 1, got {unroll}")
+    if min_blocks < 0:
+        raise ValueError(f"min_blocks must be 0 (no launch bounds) or more, got {min_blocks}")
     if schedule == "thread":
         defs, mlp, count = _mlp_source(list(sizes))
         if count > _MAX_CONSTANT_WEIGHTS:
@@ -292,22 +378,25 @@ def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[in
                              f"{_MAX_CONSTANT_WEIGHTS}")
         parts = {k: v.format(NW=count) for k, v in _THREAD.items()}
     else:
-        defs, mlp, count, two = _block_mlp_source(list(sizes), group)
+        defs, mlp, count, two = _block_mlp_source(list(sizes), group, unroll)
         parts = {k: v.format(NW=count, MAXW=_widest(grids * features, sizes), BUFFERS=2 if two else 1)
                  for k, v in _BLOCK.items()}
+    bounds = f"__launch_bounds__({block}, {min_blocks}) " if min_blocks and schedule == "block" else ""
     return _SOURCE.format(G=grids, F=features, K=grids * features, UNORM8=int(unorm8), LAYER_DEFS=defs,
-                          TEXEL="unsigned char" if unorm8 else "unsigned short", MLP=mlp, **parts)
+                          TEXEL="unsigned char" if unorm8 else "unsigned short", MLP=mlp, BOUNDS=bounds,
+                          GATHER=_PREFETCH_GATHER if prefetch else _BRANCH_GATHER, **parts)
 
 
 COMPILE_OPTIONS = ("--std=c++14", "-fmad=false")
 
 
 @lru_cache(maxsize=16)
-def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...], schedule: str, group: int):
+def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...], schedule: str, group: int,
+            prefetch: bool, block: int, min_blocks: int, unroll: int):
     import cupy as cp
 
-    module = cp.RawModule(code=kernel_source(grids, features, unorm8, sizes, schedule, group),
-                          options=COMPILE_OPTIONS)
+    module = cp.RawModule(code=kernel_source(grids, features, unorm8, sizes, schedule, group, prefetch, block,
+                                             min_blocks, unroll), options=COMPILE_OPTIONS)
     return module, module.get_function("decode")
 
 
@@ -315,7 +404,8 @@ def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int
 class BrickKernel:
     """One brick's kernel: its compile-time configuration, source and host-side arguments (NumPy arrays in
     the order ``decode`` takes them after ``pts, out, n``; ``weights`` last, for the ``block`` schedule's
-    argument or the ``thread`` schedule's constant bank)."""
+    argument or the ``thread`` schedule's constant bank); ``prefetch``, ``block``, ``min_blocks`` and ``unroll`` as in
+    :func:`kernel_source`."""
 
     grids: int
     features: int
@@ -325,10 +415,15 @@ class BrickKernel:
     group: int
     arrays: list[np.ndarray]
     weights: np.ndarray
+    prefetch: bool = False
+    block: int = 128
+    min_blocks: int = 0
+    unroll: int = 2
 
     @property
     def source(self) -> str:
-        return kernel_source(self.grids, self.features, self.unorm8, self.sizes, self.schedule, self.group)
+        return kernel_source(self.grids, self.features, self.unorm8, self.sizes, self.schedule, self.group,
+                             self.prefetch, self.block, self.min_blocks, self.unroll)
 
     def shared_bytes(self, block: int) -> int:
         """Dynamic shared memory of one ``block``-thread block (``block`` schedule): weights + activations."""
@@ -336,8 +431,8 @@ class BrickKernel:
         return 4 * (self.weights.size + buffers * _widest(self.grids * self.features, self.sizes) * block)
 
 
-def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "block",
-                 group: int = 64) -> BrickKernel:
+def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "block", group: int = 64,
+                 prefetch: bool = False, block: int = 128, min_blocks: int = 0, unroll: int = 2) -> BrickKernel:
     """The kernel configuration and host arguments that decode ``brick`` of ``asset``."""
     feats = {g.features for g in brick.grids}
     storages = {g.storage for g in brick.grids}
@@ -361,20 +456,22 @@ def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "
     else:
         weights = _block_weights(layers, list(sizes))
     return BrickKernel(len(brick.grids), feats.pop(), storages.pop() == "unorm8", sizes, schedule, group, arrays,
-                       weights)
+                       weights, prefetch, block, min_blocks, unroll)
 
 
 class _CudaBrick:
     """One brick's constants on the GPU and its compiled kernel."""
 
-    def __init__(self, asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str, block: int, group: int):
+    def __init__(self, asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str, block: int, group: int,
+                 prefetch: bool, min_blocks: int, unroll: int):
         import cupy as cp
 
-        k = brick_kernel(asset, brick, schedule, group)
+        k = brick_kernel(asset, brick, schedule, group, prefetch, block, min_blocks, unroll)
         self.schedule, self.block = schedule, block
         self.arrays = [cp.asarray(a) for a in k.arrays]
         self.weights = cp.asarray(k.weights)
-        self.module, self.kernel = _kernel(k.grids, k.features, k.unorm8, k.sizes, schedule, group)
+        self.module, self.kernel = _kernel(k.grids, k.features, k.unorm8, k.sizes, schedule, group, prefetch, block,
+                                           min_blocks, unroll)
         if schedule == "thread":
             self.constant = self.module.get_global("CW")
             return
@@ -409,10 +506,13 @@ class CudaVolumeDecoder:
     ``p`` may be a NumPy or CuPy float32 array (N, 3); the result is a CuPy float32 array (N,).
     ``schedule`` picks the kernel organisation (``block``, the fast one, or ``thread``, the first kernel kept as
     a baseline); ``block`` sets the threads per block of the ``block`` schedule and ``group`` its outputs per
-    pass of a layer.
+    pass of a layer; ``prefetch`` issues each grid's corner loads before its sums and ``min_blocks`` (> 0) puts
+    ``__launch_bounds__(block, min_blocks)`` on the kernel, ``unroll`` unrolls each layer's input loop (see
+    :func:`kernel_source`).
     """
 
-    def __init__(self, asset: NeuralVolumeAsset, schedule: str = "block", block: int = 128, group: int = 64):
+    def __init__(self, asset: NeuralVolumeAsset, schedule: str = "block", block: int = 128, group: int = 64,
+                 prefetch: bool = False, min_blocks: int = 0, unroll: int = 2):
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
         if block < 32 or block % 32:
@@ -421,7 +521,7 @@ class CudaVolumeDecoder:
         self.schedule = schedule
         if group < 1:
             raise ValueError(f"group must be at least 1 output, got {group}")
-        self.bricks = [_CudaBrick(asset, b, schedule, block, group) for b in asset.bricks]
+        self.bricks = [_CudaBrick(asset, b, schedule, block, group, prefetch, min_blocks, unroll) for b in asset.bricks]
 
     def __call__(self, p):
         import cupy as cp

@@ -218,12 +218,15 @@ def exact_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], decode
     sizes = [(ly.weight.shape[0], ly.weight.shape[1]) for ly in asset.bricks[0].decoder.layers]
     flops = 2 * sum(a * b for a, b in sizes)    # the MLP's multiply-adds as stored (fmul + fadd each)
     out, baseline = [], {}
-    for schedule, block, group in args.exact_configs:
+    for schedule, block, group, tuning in args.exact_configs:
+        extra = "".join([", corner loads first" if tuning.get("prefetch") else "",
+                         f", launch bounds {block} x {tuning['min_blocks']}" if tuning.get("min_blocks") else "",
+                         f", input loop unrolled x{tuning['unroll']}" if "unroll" in tuning else ""])
         path = "CUDA exact kernel, " + ("thread schedule (one point per thread, constant-memory weights)"
                                         if schedule == "thread" else
-                                        f"block schedule ({block} threads, {group} outputs per pass)")
+                                        f"block schedule ({block} threads, {group} outputs per pass{extra})")
         try:
-            dec = CudaVolumeDecoder(asset, schedule=schedule, block=block, group=group)
+            dec = CudaVolumeDecoder(asset, schedule=schedule, block=block, group=group, **tuning)
             got = cp.asnumpy(dec(check)).view(np.uint32)
         except Exception as e:  # a compile/launch failure is a result to report
             say(f"  {path}: failed ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})")
@@ -366,7 +369,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--unorm8-records", default="uint8", help="fused kernel: unorm8 codes held as uint8 or float16 "
                                                                  "(comma list)")
     p.add_argument("--exact-configs", default="thread,block:128:64,block:128:32,block:64:64",
-                   help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS")
+                   help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS, the "
+                        "latter with optional tokens pf (corner loads first), mbN (launch bounds: N blocks per "
+                        "SM), uN (input loop unrolled N times), e.g. block:128:64:pf:mb3:u1")
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd torch paths")
     p.add_argument("--quick", action="store_true", help="tiny runs: a smoke test of the whole script")
     p.add_argument("--json", type=Path, help="also save the raw records here")
@@ -390,13 +395,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parts = item.split(":")
         try:
             if parts[0] == "thread" and len(parts) == 1:
-                configs.append(("thread", 128, 64))
-            elif parts[0] == "block" and len(parts) == 3:
-                configs.append(("block", int(parts[1]), int(parts[2])))
+                configs.append(("thread", 128, 64, {}))
+            elif parts[0] == "block" and len(parts) >= 3:
+                tuning: dict[str, Any] = {}
+                for tok in parts[3:]:
+                    if tok == "pf":
+                        tuning["prefetch"] = True
+                    elif tok[:2] == "mb":
+                        tuning["min_blocks"] = int(tok[2:])
+                    elif tok[:1] == "u":
+                        tuning["unroll"] = int(tok[1:])
+                    else:
+                        raise ValueError
+                configs.append(("block", int(parts[1]), int(parts[2]), tuning))
             else:
                 raise ValueError
         except ValueError:
-            p.error(f"--exact-configs: {item!r} is neither 'thread' nor 'block:THREADS:OUTPUTS_PER_PASS'")
+            p.error(f"--exact-configs: {item!r} is neither 'thread' nor 'block:THREADS:OUTPUTS_PER_PASS' with "
+                    "optional :pf, :mbN, :uN")
     args.exact_configs = configs
     if args.quick:
         args.steps = args.steps or 20

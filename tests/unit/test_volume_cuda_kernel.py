@@ -40,7 +40,11 @@ SHIM = r"""
 #include <math.h>
 #include <cmath>
 #include <cstring>
+#include <algorithm>
 using std::isnan;
+using std::max;
+using std::min;
+#define __launch_bounds__(threads, blocks)
 #define __global__
 #define __device__
 #define __forceinline__ inline
@@ -96,15 +100,17 @@ def host_kernel(k: BrickKernel, tmp: Path):
     return ctypes.CDLL(str(lib))
 
 
-def host_decode(asset: NeuralVolumeAsset, p: np.ndarray, schedule: str, group: int, tmp: Path) -> np.ndarray:
-    """Decode ``p`` brick by brick with the host build of each brick's kernel."""
+def host_decode(asset: NeuralVolumeAsset, p: np.ndarray, schedule: str, group: int, tmp: Path,
+                **tuning) -> np.ndarray:
+    """Decode ``p`` brick by brick with the host build of each brick's kernel (``tuning``: ``prefetch``,
+    ``min_blocks``, ``unroll`` of :func:`brick_kernel`)."""
     out = np.zeros(p.shape[0], dtype=np.float32)
     sel = select_bricks(asset, p)
     for bi, brick in enumerate(asset.bricks):
         rows = np.nonzero(sel == bi)[0]
         if not rows.size:
             continue
-        k = brick_kernel(asset, brick, schedule, group)
+        k = brick_kernel(asset, brick, schedule, group, **tuning)
         lib = host_kernel(k, tmp)
         pts = np.ascontiguousarray(p[rows], dtype=np.float32)
         part = np.zeros(rows.size, dtype=np.float32)
@@ -195,12 +201,16 @@ def assets(shared_data: Path) -> dict[str, NeuralVolumeAsset]:
 
 
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to build the kernel source for the host")
-@pytest.mark.parametrize("schedule,group", [("block", 64), ("block", 32), ("block", 5), ("thread", 64)])
-def test_host_build_of_the_kernel_decodes_like_numpy(assets, schedule: str, group: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize("schedule,group,tuning", [
+    ("block", 64, {}), ("block", 32, {}), ("block", 5, {}), ("thread", 64, {}),
+    ("block", 64, {"prefetch": True, "unroll": 1, "min_blocks": 3}), ("block", 5, {"prefetch": True}),
+    ("thread", 64, {"prefetch": True})])
+def test_host_build_of_the_kernel_decodes_like_numpy(assets, schedule: str, group: int, tuning: dict,
+                                                     tmp_path: Path) -> None:
     for name, asset in assets.items():
         p = _points(asset, 1500)
         want = decode_points(asset, p, "exact")
-        got = host_decode(asset, p, schedule, group, tmp_path)
+        got = host_decode(asset, p, schedule, group, tmp_path, **tuning)
         differ = np.nonzero(got.view(np.uint32) != want.view(np.uint32))[0]
         assert differ.size == 0, (name, differ[:5], got[differ[:5]], want[differ[:5]])
         assert want.std() > 0.01, name        # a decode that varies: the comparison means something
@@ -230,11 +240,15 @@ PRESET_SHAPES = {"tiny": (16, 1, ((64, 16), (64, 64), (1, 64))), "medium": (16, 
 
 @pytest.mark.parametrize("preset", sorted(PRESET_SHAPES))
 @pytest.mark.parametrize("unorm8", [True, False])
-def test_nvrtc_compiles_every_schedule_for_sm90(preset: str, unorm8: bool) -> None:
+@pytest.mark.parametrize("tuning", [{}, {"prefetch": True, "unroll": 1, "min_blocks": 3}], ids=["default", "tuned"])
+def test_nvrtc_compiles_every_schedule_for_sm90(preset: str, unorm8: bool, tuning: dict) -> None:
+    """Also the tuned block schedule (corner loads first, input loop not unrolled, launch bounds for 3 blocks of
+    128 threads per SM): it must fit its register cap without spilling."""
     nvrtc = _nvrtc()
     grids, features, sizes = PRESET_SHAPES[preset]
     for schedule in ("block", "thread"):
-        prog = nvrtc.createProgram(kernel_source(grids, features, unorm8, sizes, schedule), "decode.cu", [], [])
+        prog = nvrtc.createProgram(kernel_source(grids, features, unorm8, sizes, schedule, **tuning), "decode.cu",
+                                   [], [])
         try:
             nvrtc.compileProgram(prog, [*COMPILE_OPTIONS, "-arch=sm_90", "--ptxas-options=-v"])
         except Exception:  # noqa: BLE001 - the compiler's log is the useful part
