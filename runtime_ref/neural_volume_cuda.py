@@ -82,8 +82,8 @@ _BRANCH_GATHER = r"""
 """
 
 # the ``prefetch`` gather: the 8 corners' indices clamped into the grid and all their loads issued before any sum
-# (more loads in flight per warp); a corner outside the grid still contributes nothing: a zero integer weight, or
-# the float sum keeping its value. The sums run in the same order, so the result is the branchy gather's bit for bit.
+# (more loads in flight per warp; with an even feature count two features per load); a corner outside the grid
+# still contributes nothing: a zero integer weight, or the float sum keeping its value. The sums run in the same order, so the result is the branchy gather's bit for bit.
 _PREFETCH_GATHER = r"""
         TEXEL_T v[8][F];
         bool ok[8];
@@ -99,8 +99,30 @@ _PREFETCH_GATHER = r"""
                 int dx = c & 1, dy = (c >> 1) & 1, dz = c >> 2;
                 ok[c] = bx[dx] && by[dy] && bz[dz];
                 long long idx = (((long long)zs[dz] * r[1] + ys[dy]) * r[0] + xs[dx]) * F;
+#if F % 2 == 0
+                // feature pairs in one load: every grid starts at an even element (F is even) and the
+                // texel array is aligned, so the pair is aligned; the lower address is the low half
+#if UNORM8
+                const unsigned short* t2 = reinterpret_cast<const unsigned short*>(tex + idx);
+                #pragma unroll
+                for (int f = 0; f < F / 2; ++f) {
+                    unsigned short u = __ldg(t2 + f);
+                    v[c][2 * f] = (TEXEL_T)(u & 255);
+                    v[c][2 * f + 1] = (TEXEL_T)(u >> 8);
+                }
+#else
+                const unsigned int* t2 = reinterpret_cast<const unsigned int*>(tex + idx);
+                #pragma unroll
+                for (int f = 0; f < F / 2; ++f) {
+                    unsigned int u = __ldg(t2 + f);
+                    v[c][2 * f] = (TEXEL_T)(u & 65535u);
+                    v[c][2 * f + 1] = (TEXEL_T)(u >> 16);
+                }
+#endif
+#else
                 #pragma unroll
                 for (int f = 0; f < F; ++f) v[c][f] = __ldg(tex + idx + f);
+#endif
             }
         }
 #if UNORM8

@@ -167,7 +167,10 @@ def _random_assets() -> dict[str, NeuralVolumeAsset]:
                      [_grid(f"g{i}", (6, 4, 3), 4, "unorm8") for i in range(3)], _decoder([12, 24, 1]))
     b1 = VolumeBrick("brick001", (0, 9, 0, 10, 7, 12), (0, 9, 0, 10, 5, 12),
                      [_grid(f"g{i}", (3, 3, 11), 1, "float16") for i in range(3)], _decoder([3, 1]))
+    pairs = VolumeBrick("brick000", box, box, [_grid(f"g{i}", (6, 9, 5), 2, "float16") for i in range(5)],
+                        _decoder([10, 20, 1]))
     return {"medium-shaped unorm8": _asset("medium", (14, 12, 16), [medium]),
+            "float16, 2 features (paired loads)": _asset("pairs", (14, 12, 16), [pairs]),
             "float16, 3 features, 72-wide layer": _asset("wide", (14, 12, 16), [wide]),
             "two bricks, linear decoder": _asset("two", (9, 10, 12), [b0, b1])}
 
