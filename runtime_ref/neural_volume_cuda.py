@@ -83,7 +83,8 @@ _BRANCH_GATHER = r"""
 
 # the ``prefetch`` gather: the 8 corners' indices clamped into the grid and all their loads issued before any sum
 # (more loads in flight per warp; with an even feature count two features per load); a corner outside the grid
-# still contributes nothing: a zero integer weight, or the float sum keeping its value. The sums run in the same order, so the result is the branchy gather's bit for bit.
+# still contributes nothing: a zero integer weight, or the float sum keeping its value. The sums run in the same
+# order, so the result is the branchy gather's bit for bit.
 _PREFETCH_GATHER = r"""
         TEXEL_T v[8][F];
         bool ok[8];
@@ -215,7 +216,7 @@ extern "C" __global__ void {BOUNDS}decode(const float* __restrict__ pts, float* 
     float p[3];
     for (int a = 0; a < 3; ++a)
         p[a] = __fadd_rn(__fmul_rn(pts[3 * i + a], __ldg(brick + a)), __ldg(brick + 3 + a));
-    #pragma unroll 1
+    #pragma unroll {GRID_UNROLL}
     for (int g = 0; g < G; ++g) {{
         const float* t = xf + 12 * g;
         int ix, wx, iy, wy, iz, wz;
@@ -380,17 +381,23 @@ def _widest(inputs: int, sizes: tuple[tuple[int, int], ...] | list[tuple[int, in
 
 
 def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...],
-                  schedule: str = "block", group: int = 64, prefetch: bool = False, block: int = 128,
+                  schedule: str = "block", group: int = 64, prefetch: int = 0, block: int = 128,
                   min_blocks: int = 0, unroll: int = 2) -> str:
-    """The CUDA source of one brick configuration's decode kernel (entry point ``decode``); ``group``: the
-    ``block`` schedule's outputs per pass (registers per thread grow with it); ``prefetch``: issue a grid's
-    corner loads before its sums; ``min_blocks`` > 0 (``block`` schedule): ``__launch_bounds__(block,
-    min_blocks)``, which caps the registers per thread so that many ``block``-thread blocks fit on one SM;
-    ``unroll``: the ``block`` schedule's unrolling of each layer's input loop."""
+    """The CUDA source of one brick configuration's decode kernel (entry point ``decode``).
+
+    ``group``: the ``block`` schedule's outputs per pass (registers per thread grow with it); ``prefetch`` > 0:
+    issue a grid's corner loads before its sums, with the grid loop unrolled ``prefetch`` times (the loads of
+    that many grids in flight: free in registers, which the MLP's accumulators bound); ``min_blocks`` > 0
+    (``block`` schedule): ``__launch_bounds__(block, min_blocks)``, which caps the registers per thread so that
+    many ``block``-thread blocks fit on one SM; ``unroll``: the ``block`` schedule's unrolling of each layer's
+    input loop.
+    """
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     if unroll < 1:
         raise ValueError(f"unroll must be at least 1, got {unroll}")
+    if prefetch < 0:
+        raise ValueError(f"prefetch must be 0 (branchy gather) or the grids in flight, got {prefetch}")
     if min_blocks < 0:
         raise ValueError(f"min_blocks must be 0 (no launch bounds) or more, got {min_blocks}")
     if schedule == "thread":
@@ -406,7 +413,8 @@ def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[in
     bounds = f"__launch_bounds__({block}, {min_blocks}) " if min_blocks and schedule == "block" else ""
     return _SOURCE.format(G=grids, F=features, K=grids * features, UNORM8=int(unorm8), LAYER_DEFS=defs,
                           TEXEL="unsigned char" if unorm8 else "unsigned short", MLP=mlp, BOUNDS=bounds,
-                          GATHER=_PREFETCH_GATHER if prefetch else _BRANCH_GATHER, **parts)
+                          GATHER=_PREFETCH_GATHER if prefetch else _BRANCH_GATHER,
+                          GRID_UNROLL=max(1, int(prefetch)), **parts)
 
 
 COMPILE_OPTIONS = ("--std=c++14", "-fmad=false")
@@ -414,7 +422,7 @@ COMPILE_OPTIONS = ("--std=c++14", "-fmad=false")
 
 @lru_cache(maxsize=16)
 def _kernel(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...], schedule: str, group: int,
-            prefetch: bool, block: int, min_blocks: int, unroll: int):
+            prefetch: int, block: int, min_blocks: int, unroll: int):
     import cupy as cp
 
     module = cp.RawModule(code=kernel_source(grids, features, unorm8, sizes, schedule, group, prefetch, block,
@@ -437,7 +445,7 @@ class BrickKernel:
     group: int
     arrays: list[np.ndarray]
     weights: np.ndarray
-    prefetch: bool = False
+    prefetch: int = 0
     block: int = 128
     min_blocks: int = 0
     unroll: int = 2
@@ -454,7 +462,7 @@ class BrickKernel:
 
 
 def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "block", group: int = 64,
-                 prefetch: bool = False, block: int = 128, min_blocks: int = 0, unroll: int = 2) -> BrickKernel:
+                 prefetch: int = 0, block: int = 128, min_blocks: int = 0, unroll: int = 2) -> BrickKernel:
     """The kernel configuration and host arguments that decode ``brick`` of ``asset``."""
     feats = {g.features for g in brick.grids}
     storages = {g.storage for g in brick.grids}
@@ -485,7 +493,7 @@ class _CudaBrick:
     """One brick's constants on the GPU and its compiled kernel."""
 
     def __init__(self, asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str, block: int, group: int,
-                 prefetch: bool, min_blocks: int, unroll: int):
+                 prefetch: int, min_blocks: int, unroll: int):
         import cupy as cp
 
         k = brick_kernel(asset, brick, schedule, group, prefetch, block, min_blocks, unroll)
@@ -528,13 +536,13 @@ class CudaVolumeDecoder:
     ``p`` may be a NumPy or CuPy float32 array (N, 3); the result is a CuPy float32 array (N,).
     ``schedule`` picks the kernel organisation (``block``, the fast one, or ``thread``, the first kernel kept as
     a baseline); ``block`` sets the threads per block of the ``block`` schedule and ``group`` its outputs per
-    pass of a layer; ``prefetch`` issues each grid's corner loads before its sums and ``min_blocks`` (> 0) puts
-    ``__launch_bounds__(block, min_blocks)`` on the kernel, ``unroll`` unrolls each layer's input loop (see
-    :func:`kernel_source`).
+    pass of a layer; ``prefetch`` (> 0) issues each grid's corner loads before its sums, that many grids at a
+    time; ``min_blocks`` (> 0) puts ``__launch_bounds__(block, min_blocks)`` on the kernel; ``unroll`` unrolls
+    each layer's input loop (see :func:`kernel_source`).
     """
 
     def __init__(self, asset: NeuralVolumeAsset, schedule: str = "block", block: int = 128, group: int = 64,
-                 prefetch: bool = False, min_blocks: int = 0, unroll: int = 2):
+                 prefetch: int = 0, min_blocks: int = 0, unroll: int = 2):
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
         if block < 32 or block % 32:
@@ -543,7 +551,8 @@ class CudaVolumeDecoder:
         self.schedule = schedule
         if group < 1:
             raise ValueError(f"group must be at least 1 output, got {group}")
-        self.bricks = [_CudaBrick(asset, b, schedule, block, group, prefetch, min_blocks, unroll) for b in asset.bricks]
+        self.bricks = [_CudaBrick(asset, b, schedule, block, group, prefetch, min_blocks, unroll)
+                       for b in asset.bricks]
 
     def __call__(self, p):
         import cupy as cp

@@ -219,7 +219,8 @@ def exact_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], decode
     flops = 2 * sum(a * b for a, b in sizes)    # the MLP's multiply-adds as stored (fmul + fadd each)
     out, baseline = [], {}
     for schedule, block, group, tuning in args.exact_configs:
-        extra = "".join([", corner loads first" if tuning.get("prefetch") else "",
+        pf = tuning.get("prefetch", 0)
+        extra = "".join([f", corner loads first ({pf} grid{'s' if pf > 1 else ''} at a time)" if pf else "",
                          f", launch bounds {block} x {tuning['min_blocks']}" if tuning.get("min_blocks") else "",
                          f", input loop unrolled x{tuning['unroll']}" if "unroll" in tuning else ""])
         path = "CUDA exact kernel, " + ("thread schedule (one point per thread, constant-memory weights)"
@@ -370,8 +371,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                                  "(comma list)")
     p.add_argument("--exact-configs", default="thread,block:128:64,block:128:32,block:64:64",
                    help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS, the "
-                        "latter with optional tokens pf (corner loads first), mbN (launch bounds: N blocks per "
-                        "SM), uN (input loop unrolled N times), e.g. block:128:64:pf:mb3:u1")
+                        "latter with optional tokens pfN (corner loads first, N grids at a time; pf: 1), "
+                        "mbN (launch bounds: N blocks per SM), uN (input loop unrolled N times), "
+                        "e.g. block:128:64:pf2:mb3:u1")
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd torch paths")
     p.add_argument("--quick", action="store_true", help="tiny runs: a smoke test of the whole script")
     p.add_argument("--json", type=Path, help="also save the raw records here")
@@ -399,8 +401,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             elif parts[0] == "block" and len(parts) >= 3:
                 tuning: dict[str, Any] = {}
                 for tok in parts[3:]:
-                    if tok == "pf":
-                        tuning["prefetch"] = True
+                    if tok[:2] == "pf":
+                        tuning["prefetch"] = int(tok[2:] or 1)
                     elif tok[:2] == "mb":
                         tuning["min_blocks"] = int(tok[2:])
                     elif tok[:1] == "u":

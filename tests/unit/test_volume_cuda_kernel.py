@@ -206,8 +206,8 @@ def assets(shared_data: Path) -> dict[str, NeuralVolumeAsset]:
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++ to build the kernel source for the host")
 @pytest.mark.parametrize("schedule,group,tuning", [
     ("block", 64, {}), ("block", 32, {}), ("block", 5, {}), ("thread", 64, {}),
-    ("block", 64, {"prefetch": True, "unroll": 1, "min_blocks": 3}), ("block", 5, {"prefetch": True}),
-    ("thread", 64, {"prefetch": True})])
+    ("block", 64, {"prefetch": 2, "unroll": 1, "min_blocks": 3}), ("block", 5, {"prefetch": 1}),
+    ("thread", 64, {"prefetch": 3})])
 def test_host_build_of_the_kernel_decodes_like_numpy(assets, schedule: str, group: int, tuning: dict,
                                                      tmp_path: Path) -> None:
     for name, asset in assets.items():
@@ -243,10 +243,10 @@ PRESET_SHAPES = {"tiny": (16, 1, ((64, 16), (64, 64), (1, 64))), "medium": (16, 
 
 @pytest.mark.parametrize("preset", sorted(PRESET_SHAPES))
 @pytest.mark.parametrize("unorm8", [True, False])
-@pytest.mark.parametrize("tuning", [{}, {"prefetch": True, "unroll": 1, "min_blocks": 3}], ids=["default", "tuned"])
+@pytest.mark.parametrize("tuning", [{}, {"prefetch": 2, "unroll": 1, "min_blocks": 3}], ids=["default", "tuned"])
 def test_nvrtc_compiles_every_schedule_for_sm90(preset: str, unorm8: bool, tuning: dict) -> None:
-    """Also the tuned block schedule (corner loads first, input loop not unrolled, launch bounds for 3 blocks of
-    128 threads per SM): it must fit its register cap without spilling."""
+    """Also the tuned block schedule (corner loads first, two grids at a time, input loop not unrolled, launch
+    bounds for 3 blocks of 128 threads per SM): it must fit its register cap without spilling."""
     nvrtc = _nvrtc()
     grids, features, sizes = PRESET_SHAPES[preset]
     for schedule in ("block", "thread"):
