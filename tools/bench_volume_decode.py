@@ -222,7 +222,7 @@ def exact_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], decode
         pf = tuning.get("prefetch", 0)
         extra = "".join([f", corner loads first ({pf} grid{'s' if pf > 1 else ''} at a time)" if pf else "",
                          f", launch bounds {block} x {tuning['min_blocks']}" if tuning.get("min_blocks") else "",
-                         f", input loop unrolled x{tuning['unroll']}" if "unroll" in tuning else ""])
+                         f", input loop unrolled x{tuning['unroll']}" if tuning.get("unroll", 2) != 2 else ""])
         path = "CUDA exact kernel, " + ("thread schedule (one point per thread, constant-memory weights)"
                                         if schedule == "thread" else
                                         f"block schedule ({block} threads, {group} outputs per pass{extra})")
@@ -369,7 +369,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--chunk-features", default="16", help="fused kernel: first-layer K per product (comma list)")
     p.add_argument("--unorm8-records", default="uint8", help="fused kernel: unorm8 codes held as uint8 or float16 "
                                                                  "(comma list)")
-    p.add_argument("--exact-configs", default="thread,block:128:64,block:128:32,block:64:64",
+    p.add_argument("--exact-configs", default="thread,block:128:64,block:128:64:pf2:mb3:u1",
                    help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS, the "
                         "latter with optional tokens pfN (corner loads first, N grids at a time; pf: 1), "
                         "mbN (launch bounds: N blocks per SM), uN (input loop unrolled N times), "
@@ -399,7 +399,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             if parts[0] == "thread" and len(parts) == 1:
                 configs.append(("thread", 128, 64, {}))
             elif parts[0] == "block" and len(parts) >= 3:
-                tuning: dict[str, Any] = {}
+                # no token: the untuned block schedule (the library's default is block:128:64:pf2:mb3:u1)
+                tuning: dict[str, Any] = {"prefetch": 0, "min_blocks": 0, "unroll": 2}
                 for tok in parts[3:]:
                     if tok[:2] == "pf":
                         tuning["prefetch"] = int(tok[2:] or 1)

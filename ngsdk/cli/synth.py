@@ -35,12 +35,16 @@ def command() -> None:
               help="Material folder name kept out of training for DATA/test ('' keeps none).")
 @click.option("--test-samples", type=click.IntRange(1), show_default="max(2, samples / 10)",
               help="Samples of the held-out material.")
+@click.option("--camera", default="aligned", show_default=True, type=click.Choice(["aligned", "free"]),
+              help="aligned: upright cameras over a tile's centre, so views and maps share orientation; free: "
+                   "NeuroPBR's random roll (the maps' orientation cannot be recovered from the views).")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="cpu", show_default=True, type=DEVICE, help="cpu, cuda or cuda:N.")
 @verbosity_options
 @friendly_errors
 def pbr_views(materials: tuple[Path, ...], out: Path, samples: int, res: int, map_res: int | None, dirty: float,
-              procedural: float, holdout: str | None, test_samples: int | None, seed: int, device: str) -> None:
+              procedural: float, holdout: str | None, test_samples: int | None, camera: str, seed: int,
+              device: str) -> None:
     """Render three views per sample (clean and dirty) of MATERIALS (PBR folders `ngsdk train texture` reads;
     none: procedural materials only) plus the ground-truth maps, in the NeuroPBR layout.
 
@@ -54,7 +58,7 @@ def pbr_views(materials: tuple[Path, ...], out: Path, samples: int, res: int, ma
     from ngsdk.pbr.synth import SynthConfig, synth_pbr_views
 
     cfg = SynthConfig(samples=samples, res=res, map_res=map_res, dirty=dirty, procedural=procedural,
-                      holdout=holdout, test_samples=test_samples, seed=seed,
+                      holdout=holdout, test_samples=test_samples, camera=camera, seed=seed,
                       device="cpu" if device == "auto" else device)
     with Counter(0, "synth") as counter:
         def progress(done: int, total: int) -> None:

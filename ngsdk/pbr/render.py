@@ -1,8 +1,9 @@
 """Torch renderer of a tiled material plane under a procedural sky and sun (the synthetic captures).
 
 Scene (after NeuroPBR's renderer): the plane y = 0 with the material repeated every ``tile`` units and clipped
-at +-``extent``; cameras on a hemisphere of radius 0.6 around the origin, tilt 0..40 degrees from the zenith,
-any azimuth, 55 degree vertical field of view. Shading is Cook-Torrance (GGX distribution, Smith-Schlick
+at +-``extent``; cameras on a hemisphere of radius 0.6, tilt 0..40 degrees from the zenith, any azimuth, 55 degree
+vertical field of view, either upright over the centre of a tile (``aligned``, ngsdk's default) or with the
+random roll of NeuroPBR's setup around the origin (``free``; see :func:`sample_cameras`). Shading is Cook-Torrance (GGX distribution, Smith-Schlick
 visibility, Schlick Fresnel) for the sun plus image-based light from an analytic sky: hemisphere irradiance for
 the diffuse part and the sky radiance in the reflected direction, blurred towards its mean with roughness,
 times the analytic split-sum term for the specular part (no HDRIs are available here).
@@ -44,19 +45,37 @@ class Cameras:
     fov: float
 
 
+CAMERA_MODES = ("aligned", "free")
+
+
 def sample_cameras(n: int, gen: torch.Generator, *, radius: float = 0.6, max_tilt: float = 40.0,
-                   fov: float = 55.0, target_jitter: float = 0.05) -> Cameras:
+                   fov: float = 55.0, target_jitter: float = 0.05, mode: str = "free",
+                   tile: float = 0.5) -> Cameras:
     """Cameras on the hemisphere: azimuth U[0, 360), tilt U[0, max_tilt] degrees, looking at a point near the
-    origin. The image's up is the world up projected onto the image plane (at tilt 0 it points away from the
-    azimuth, so a random azimuth also gives a random roll)."""
+    origin (``mode="free"``, NeuroPBR's setup) or near the centre of the tile at the origin (``"aligned"``).
+
+    ``free``: the image's up is the world up projected onto the image plane (at tilt 0 it points away from the
+    azimuth, so a random azimuth also gives a random roll): the material appears at a random rotation in every
+    view, and no network can tell which way its maps' axes point. ``aligned``: the image's up is the material's
+    +v (world -z) projected onto the image plane, as a capture app that asks for an upright phone gets: the three
+    views and the ground-truth maps share their orientation (up to the perspective of the tilt) and their
+    centre, so the maps can be predicted pixel by pixel.
+    """
+    if mode not in CAMERA_MODES:
+        raise ValueError(f"camera mode must be one of {', '.join(CAMERA_MODES)}, got {mode!r}")
     phi = torch.rand(n, generator=gen, dtype=torch.float64) * 2 * math.pi
     theta = torch.rand(n, generator=gen, dtype=torch.float64) * math.radians(max_tilt)
     st, ct, sp, cp = theta.sin(), theta.cos(), phi.sin(), phi.cos()
-    pos = torch.stack([radius * st * cp, radius * ct, radius * st * sp], -1)
-    target = torch.zeros(n, 3, dtype=torch.float64)
-    target[:, 0::2] = (torch.rand(n, 2, generator=gen, dtype=torch.float64) * 2 - 1) * target_jitter
+    centre = tile / 2 if mode == "aligned" else 0.0
+    pos = torch.stack([centre + radius * st * cp, radius * ct, centre + radius * st * sp], -1)
+    target = torch.full((n, 3), centre, dtype=torch.float64)
+    target[:, 1] = 0.0
+    target[:, 0::2] += (torch.rand(n, 2, generator=gen, dtype=torch.float64) * 2 - 1) * target_jitter
     fwd = _unit(target - pos)
-    up_ref = torch.stack([-ct * cp, st, -ct * sp], -1)
+    if mode == "aligned":
+        up_ref = torch.tensor([0.0, 0.0, -1.0], dtype=torch.float64).expand(n, 3)
+    else:
+        up_ref = torch.stack([-ct * cp, st, -ct * sp], -1)
     right = _unit(torch.cross(fwd, up_ref, dim=-1))
     up = torch.cross(right, fwd, dim=-1)
     f32 = torch.float32

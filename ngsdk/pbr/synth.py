@@ -35,7 +35,7 @@ from ngsdk.pbr.layout import OUTPUT, sample_name, write_metadata, write_views
 from ngsdk.pbr.materials import MaterialSource, augment, load_material_source, resize_material, tensor_to_maps
 from ngsdk.pbr.noise import uniform
 from ngsdk.pbr.procedural import KINDS, procedural_material
-from ngsdk.pbr.render import render_plane, sample_cameras, sample_lighting, tonemap
+from ngsdk.pbr.render import CAMERA_MODES, render_plane, sample_cameras, sample_lighting, tonemap
 
 SYNTH_FILE = "synth.json"
 PROGRESS_FILE = "synth.progress.json"
@@ -62,6 +62,9 @@ class SynthConfig:
     test_samples: int | None = None
     """Samples of the held-out set; None: max(2, samples // 10)."""
     supersample: int = 2
+    camera: str = "aligned"
+    """``aligned``: upright cameras over a tile's centre (views and maps share orientation and centre);
+    ``free``: NeuroPBR's random roll (the maps' orientation cannot be recovered from the views)."""
     seed: int = 0
     device: str = "cpu"
 
@@ -74,6 +77,8 @@ class SynthConfig:
             raise ValueError("dirty and procedural are shares in [0, 1]")
         if self.supersample < 1:
             raise ValueError(f"supersample must be >= 1, got {self.supersample}")
+        if self.camera not in CAMERA_MODES:
+            raise ValueError(f"camera must be one of {', '.join(CAMERA_MODES)}, got {self.camera!r}")
 
 
 @dataclass
@@ -101,10 +106,11 @@ def _sample_gen(seed: int, split: int, index: int) -> torch.Generator:
     return g
 
 
-def render_sample(material: torch.Tensor, res: int, gen: torch.Generator, *, dirty: bool, supersample: int = 2
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Clean (and dirty) views (3, res, res, 3) uint8 of ``material`` (8, H, W) from three random cameras."""
-    cams = sample_cameras(3, gen)
+def render_sample(material: torch.Tensor, res: int, gen: torch.Generator, *, dirty: bool, supersample: int = 2,
+                  camera: str = "aligned") -> tuple[np.ndarray, np.ndarray | None]:
+    """Clean (and dirty) views (3, res, res, 3) uint8 of ``material`` (8, H, W) from three random cameras
+    (``camera``: the mode of :func:`ngsdk.pbr.render.sample_cameras`)."""
+    cams = sample_cameras(3, gen, mode=camera)
     light = sample_lighting(gen)
     views = render_plane(material, cams, light, res, supersample=supersample)
     key = uniform(gen, 0.12, 0.25)
@@ -163,7 +169,8 @@ def synth_pbr_views(materials: list[str | Path], out: str | Path, cfg: SynthConf
         label, material = pick(gen)
         material = material.to(device)
         dirty = always_dirty or float(torch.rand((), generator=gen)) < cfg.dirty
-        clean, dirty_views = render_sample(material, cfg.res, gen, dirty=dirty, supersample=cfg.supersample)
+        clean, dirty_views = render_sample(material, cfg.res, gen, dirty=dirty, supersample=cfg.supersample,
+                                            camera=cfg.camera)
         name = sample_name(index)
         mat_name = f"{label}_{index:04d}"
         write(write_views, root / "input" / "clean" / name, clean)

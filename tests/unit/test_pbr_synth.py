@@ -79,6 +79,40 @@ def test_cameras_lie_on_the_hemisphere_and_look_down():
     assert (cams.forward[:, 1] < 0).all()
 
 
+def _axis_correlations(mode: str, n_cams: int = 8) -> np.ndarray:
+    """Per camera: corr(red/blue, column) and corr(green/blue, row) over the central 40 % of the view of a
+    material whose albedo red rises with u and green with v (blue constant: the ratios cancel the lighting)."""
+    n = 64
+    ramp = (torch.arange(n, dtype=torch.float32) + 0.5) / n
+    mat = torch.zeros(8, n, n)
+    mat[0], mat[1], mat[2] = ramp[None, :].expand(n, n), ramp[:, None].expand(n, n), 0.5
+    mat[3], mat[7] = 1.0, 1.0  # rough, flat dielectric
+    cams, light = sample_cameras(n_cams, _gen(4), mode=mode), sample_lighting(_gen(6))
+    views = render_plane(mat, cams, light, 60, supersample=1)
+    img = views.sun + views.sky
+    c = img[:, 18:42, 18:42].numpy().astype(np.float64)
+    rows, cols = np.meshgrid(np.arange(24), np.arange(24), indexing="ij")
+    out = []
+    for v in c:
+        out.append([np.corrcoef((v[..., 0] / v[..., 2]).ravel(), cols.ravel())[0, 1],
+                    np.corrcoef((v[..., 1] / v[..., 2]).ravel(), rows.ravel())[0, 1]])
+    return np.array(out)
+
+
+def test_aligned_cameras_show_the_material_upright_around_its_tile_centre():
+    # aligned: u grows to the right and v downwards in every view, as in the maps, and the centre of the view
+    # is inside one tile (no wrap in the central region); free (NeuroPBR's roll): the orientation is random
+    aligned = _axis_correlations("aligned")
+    assert aligned.min() > 0.9, aligned
+    cams = sample_cameras(64, _gen(), mode="aligned")
+    centre = torch.tensor([0.25, 0.0, 0.25])
+    assert torch.allclose((cams.position - centre).norm(dim=1), torch.full((64,), 0.6), atol=1e-5)
+    free = _axis_correlations("free")
+    assert free.min() < 0.5, free
+    with pytest.raises(ValueError, match="camera mode"):
+        sample_cameras(1, _gen(), mode="rolled")
+
+
 def test_ggx_render_is_physical():
     mat = torch.zeros(8, 32, 32)
     mat[0:3], mat[3], mat[7] = 0.8, 0.6, 1.0  # flat, light grey, rough dielectric
