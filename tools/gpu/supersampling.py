@@ -104,8 +104,8 @@ def _synth(mats: list[Path], pics: list[Path], out: Path, cfg, budget: float | N
 def _int8_graph_dump(res, asset, out: Path) -> dict[str, int]:
     """Keep the converted int8 graph (its nodes as JSON, its constants as npz: ``int8_graph.*``) beside the bundle
     and return, per output channel, the int8 clip codes where runtime_ref's ``net_int8`` on the bundle's int8
-    network differs from the recorded reference (SS005 in one number per channel): the graph exists only on the
-    training machine, and a disagreement is diagnosed from it."""
+    network differs from the recorded reference (verify's int8 network check, one number per channel): the graph
+    exists only on the training machine, and a disagreement is diagnosed from it."""
     import numpy as np
 
     from ngsdk.runtime_ref.supersampling import net_int8
