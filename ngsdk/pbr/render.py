@@ -3,10 +3,11 @@
 Scene (after NeuroPBR's renderer): the plane y = 0 with the material repeated every ``tile`` units and clipped
 at +-``extent``; cameras on a hemisphere of radius 0.6, tilt 0..40 degrees from the zenith, any azimuth, 55 degree
 vertical field of view, either upright over the centre of a tile (``aligned``, ngsdk's default) or with the
-random roll of NeuroPBR's setup around the origin (``free``; see :func:`sample_cameras`). Shading is Cook-Torrance (GGX distribution, Smith-Schlick
-visibility, Schlick Fresnel) for the sun plus image-based light from an analytic sky: hemisphere irradiance for
-the diffuse part and the sky radiance in the reflected direction, blurred towards its mean with roughness,
-times the analytic split-sum term for the specular part (no HDRIs are available here).
+random roll of NeuroPBR's setup around the origin (``free``; see :func:`sample_cameras`). Shading is
+Cook-Torrance (GGX distribution, Smith-Schlick visibility, Schlick Fresnel) for the sun plus image-based light
+from an analytic sky: hemisphere irradiance for the diffuse part and the sky radiance in the reflected
+direction, blurred towards its mean with roughness, times the analytic split-sum term for the specular part
+(no HDRIs are available here).
 
 Texture space: u runs along world +x, image rows (v) along world +z, so the OpenGL normal-map +Y (towards the
 top of the image) is world -z.
