@@ -29,65 +29,11 @@ import numpy as np
 
 from ngsdk.asset.neural_volume import NeuralVolumeAsset, VolumeBrick, local_transform, select_bricks
 
-_BRANCH_GATHER = r"""
-#if UNORM8
-        int s_tot[F]; int w_tot = 0;
-        for (int f = 0; f < F; ++f) s_tot[f] = 0;
-        for (int dz = 0; dz < 2; ++dz) {
-            int s_z[F]; int w_z = 0;
-            for (int f = 0; f < F; ++f) s_z[f] = 0;
-            int z = iz + dz;
-            bool okz = z >= 0 && z < r[2];
-            for (int dy = 0; dy < 2; ++dy) {
-                int y = iy + dy;
-                bool oky = okz && y >= 0 && y < r[1];
-                int wyy = dy ? wy : 256 - wy;
-                for (int dx = 0; dx < 2; ++dx) {
-                    int xx = ix + dx;
-                    if (!(oky && xx >= 0 && xx < r[0])) continue;
-                    int wxy = (dx ? wx : 256 - wx) * wyy;
-                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
-                    for (int f = 0; f < F; ++f) s_z[f] += wxy * (int)__ldg(tex + idx + f);
-                    w_z += wxy;
-                }
-            }
-            int wzz = dz ? wz : 256 - wz;
-            for (int f = 0; f < F; ++f) s_tot[f] += (s_z[f] >> 8) * wzz;
-            w_tot += (w_z >> 8) * wzz;
-        }
-        float sc = __ldg(deq + 2 * g), of = __ldg(deq + 2 * g + 1);
-        float wo = __fmul_rn((float)w_tot, of);
-        for (int f = 0; f < F; ++f) X(g * F + f) = __fadd_rn(__fmul_rn((float)s_tot[f], sc), wo);
-#else
-        float acc[F];
-        for (int f = 0; f < F; ++f) acc[f] = 0.0f;
-        for (int dz = 0; dz < 2; ++dz) {
-            int z = iz + dz;
-            bool okz = z >= 0 && z < r[2];
-            float wzz = (float)(dz ? wz : 256 - wz);
-            for (int dy = 0; dy < 2; ++dy) {
-                int y = iy + dy;
-                bool oky = okz && y >= 0 && y < r[1];
-                int wyy = dy ? wy : 256 - wy;
-                for (int dx = 0; dx < 2; ++dx) {
-                    int xx = ix + dx;
-                    if (!(oky && xx >= 0 && xx < r[0])) continue;
-                    float w = __fmul_rn((float)((dx ? wx : 256 - wx) * wyy), wzz);
-                    long long idx = (((long long)z * r[1] + y) * r[0] + xx) * F;
-                    for (int f = 0; f < F; ++f)
-                        acc[f] = __fadd_rn(acc[f], __fmul_rn(w, half_bits_to_float(__ldg(tex + idx + f))));
-                }
-            }
-        }
-        for (int f = 0; f < F; ++f) X(g * F + f) = __fmul_rn(acc[f], 5.9604644775390625e-8f);
-#endif
-"""
-
-# the ``prefetch`` gather: the 8 corners' indices clamped into the grid and all their loads issued before any sum
-# (more loads in flight per warp; with an even feature count two features per load); a corner outside the grid
-# still contributes nothing: a zero integer weight, or the float sum keeping its value. The sums run in the same
-# order, so the result is the branchy gather's bit for bit.
-_PREFETCH_GATHER = r"""
+# one grid's gather: the 8 corners' indices clamped into the grid and all their loads issued before any sum (loads
+# in flight hide the L2 latency of random points; with an even feature count two features per load); a corner
+# outside the grid contributes nothing: a zero integer weight, or the float sum keeping its value. The sums run in
+# the spec's order, so the result is NumPy's bit for bit.
+_GATHER = r"""
         TEXEL_T v[8][F];
         bool ok[8];
         {
@@ -383,13 +329,13 @@ def _widest(inputs: int, sizes: tuple[tuple[int, int], ...] | list[tuple[int, in
 
 
 def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[int, int], ...],
-                  schedule: str = "block", group: int = 64, prefetch: int = 0, block: int = 128,
+                  schedule: str = "block", group: int = 64, prefetch: int = 1, block: int = 128,
                   min_blocks: int = 0, unroll: int = 2) -> str:
     """The CUDA source of one brick configuration's decode kernel (entry point ``decode``).
 
-    ``group``: the ``block`` schedule's outputs per pass (registers per thread grow with it); ``prefetch`` > 0:
-    issue a grid's corner loads before its sums, with the grid loop unrolled ``prefetch`` times (the loads of
-    that many grids in flight: free in registers, which the MLP's accumulators bound); ``min_blocks`` > 0
+    ``group``: the ``block`` schedule's outputs per pass (registers per thread grow with it); ``prefetch``: the
+    grid loop unrolled that many times, so that many grids' corner loads are in flight together (free in
+    registers, which the MLP's accumulators bound); ``min_blocks`` > 0
     (``block`` schedule): ``__launch_bounds__(block, min_blocks)``, which caps the registers per thread so that
     many ``block``-thread blocks fit on one SM; ``unroll``: the ``block`` schedule's unrolling of each layer's
     input loop.
@@ -398,8 +344,8 @@ def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[in
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     if unroll < 1:
         raise ValueError(f"unroll must be at least 1, got {unroll}")
-    if prefetch < 0:
-        raise ValueError(f"prefetch must be 0 (branchy gather) or the grids in flight, got {prefetch}")
+    if prefetch < 1:
+        raise ValueError(f"prefetch must be at least 1 grid in flight, got {prefetch}")
     if min_blocks < 0:
         raise ValueError(f"min_blocks must be 0 (no launch bounds) or more, got {min_blocks}")
     if schedule == "thread":
@@ -415,8 +361,7 @@ def kernel_source(grids: int, features: int, unorm8: bool, sizes: tuple[tuple[in
     bounds = f"__launch_bounds__({block}, {min_blocks}) " if min_blocks and schedule == "block" else ""
     return _SOURCE.format(G=grids, F=features, K=grids * features, UNORM8=int(unorm8), LAYER_DEFS=defs,
                           TEXEL="unsigned char" if unorm8 else "unsigned short", MLP=mlp, BOUNDS=bounds,
-                          GATHER=_PREFETCH_GATHER if prefetch else _BRANCH_GATHER,
-                          GRID_UNROLL=max(1, int(prefetch)), **parts)
+                          GATHER=_GATHER, GRID_UNROLL=prefetch, **parts)
 
 
 COMPILE_OPTIONS = ("--std=c++14", "-fmad=false")
@@ -447,7 +392,7 @@ class BrickKernel:
     group: int
     arrays: list[np.ndarray]
     weights: np.ndarray
-    prefetch: int = 0
+    prefetch: int = 1
     block: int = 128
     min_blocks: int = 0
     unroll: int = 2
@@ -464,7 +409,7 @@ class BrickKernel:
 
 
 def brick_kernel(asset: NeuralVolumeAsset, brick: VolumeBrick, schedule: str = "block", group: int = 64,
-                 prefetch: int = 0, block: int = 128, min_blocks: int = 0, unroll: int = 2) -> BrickKernel:
+                 prefetch: int = 1, block: int = 128, min_blocks: int = 0, unroll: int = 2) -> BrickKernel:
     """The kernel configuration and host arguments that decode ``brick`` of ``asset``."""
     feats = {g.features for g in brick.grids}
     storages = {g.storage for g in brick.grids}
@@ -538,23 +483,21 @@ class CudaVolumeDecoder:
     ``p`` may be a NumPy or CuPy float32 array (N, 3); the result is a CuPy float32 array (N,).
     ``schedule`` picks the kernel organisation (``block``, the fast one, or ``thread``, the first kernel kept as
     a baseline); ``block`` sets the threads per block of the ``block`` schedule and ``group`` its outputs per
-    pass of a layer; ``prefetch`` (> 0) issues each grid's corner loads before its sums, that many grids at a
-    time (default: 2 for ``block``, 0 for ``thread``); ``min_blocks`` (> 0) puts
+    pass of a layer; ``prefetch``: grids whose corner loads are in flight together; ``min_blocks`` (> 0) puts
     ``__launch_bounds__(block, min_blocks)`` on the kernel; ``unroll`` unrolls each layer's input loop (see
     :func:`kernel_source`). The defaults are the fastest measured on an H100 (docs/benchmarks.md): 1.53 G
-    (tiny) and 1.16 G (medium) points/s, against 1.33 G and 0.78 G for the untuned block schedule.
+    (tiny) and 1.16 G (medium) points/s, against 1.33 G and 0.78 G for the block schedule before
+    this tuning (whose gather branched around each corner's loads).
     """
 
     def __init__(self, asset: NeuralVolumeAsset, schedule: str = "block", block: int = 128, group: int = 64,
-                 prefetch: int | None = None, min_blocks: int = 3, unroll: int = 1):
+                 prefetch: int = 2, min_blocks: int = 3, unroll: int = 1):
         if schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
         if block < 32 or block % 32:
             raise ValueError(f"block must be a positive multiple of 32 threads, got {block}")
         self.asset = asset
         self.schedule = schedule
-        if prefetch is None:  # the thread schedule stays the first kernel, the baseline of the benchmark
-            prefetch = 2 if schedule == "block" else 0
         if group < 1:
             raise ValueError(f"group must be at least 1 output, got {group}")
         self.bricks = [_CudaBrick(asset, b, schedule, block, group, prefetch, min_blocks, unroll)

@@ -219,8 +219,8 @@ def exact_rows(asset: Any, base: dict[str, Any], batches: dict[int, Any], decode
     flops = 2 * sum(a * b for a, b in sizes)    # the MLP's multiply-adds as stored (fmul + fadd each)
     out, baseline = [], {}
     for schedule, block, group, tuning in args.exact_configs:
-        pf = tuning.get("prefetch", 0)
-        extra = "".join([f", corner loads first ({pf} grid{'s' if pf > 1 else ''} at a time)" if pf else "",
+        pf = tuning.get("prefetch", 1)
+        extra = "".join([f", {pf} grids' loads in flight" if pf > 1 else "",
                          f", launch bounds {block} x {tuning['min_blocks']}" if tuning.get("min_blocks") else "",
                          f", input loop unrolled x{tuning['unroll']}" if tuning.get("unroll", 2) != 2 else ""])
         path = "CUDA exact kernel, " + ("thread schedule (one point per thread, constant-memory weights)"
@@ -371,7 +371,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                                  "(comma list)")
     p.add_argument("--exact-configs", default="thread,block:128:64,block:128:64:pf2:mb3:u1",
                    help="exact CUDA kernel schedules to time: thread and block:THREADS:OUTPUTS_PER_PASS, the "
-                        "latter with optional tokens pfN (corner loads first, N grids at a time; pf: 1), "
+                        "latter with optional tokens pfN (N grids' corner loads in flight; default 1), "
                         "mbN (launch bounds: N blocks per SM), uN (input loop unrolled N times), "
                         "e.g. block:128:64:pf2:mb3:u1")
     p.add_argument("--compile", action="store_true", help="also time torch.compile'd torch paths")
@@ -399,8 +399,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             if parts[0] == "thread" and len(parts) == 1:
                 configs.append(("thread", 128, 64, {}))
             elif parts[0] == "block" and len(parts) >= 3:
-                # no token: the untuned block schedule (the library's default is block:128:64:pf2:mb3:u1)
-                tuning: dict[str, Any] = {"prefetch": 0, "min_blocks": 0, "unroll": 2}
+                # no token: one grid's loads in flight, no launch bounds, input loop unrolled twice (the
+                # library's default is block:128:64:pf2:mb3:u1)
+                tuning: dict[str, Any] = {"prefetch": 1, "min_blocks": 0, "unroll": 2}
                 for tok in parts[3:]:
                     if tok[:2] == "pf":
                         tuning["prefetch"] = int(tok[2:] or 1)
