@@ -8,7 +8,9 @@ Settings (the gym's ``FusedMovingAvgObsFakeQuantizeFix`` TOSA quantizer):
 - activations: int8 per-tensor affine [-128, 127], fake-quantized with a moving-average min/max observer
   (averaging constant 1e-5, so the first batches fix the range) whose training-time scale and zero
   point are the ones exported;
-- weights: int8 per-channel symmetric [-127, 127] (min/max of the current weights);
+- weights: int8 per-channel symmetric [-127, 127] (min/max of the current weights; zero point 0). Not the
+  fused quantizer: its kernel makes a channel whose weights all have one sign affine (zero point +-127, half
+  the step), which TOSA's symmetric int8 weights cannot carry;
 - bias: int32 at ``input scale * weight scale`` (derived);
 - every sigmoid output: fixed scale 1/254, zero point -127, range [-127, 127] (readable as SNORM);
 - graph inputs and outputs carry no extra requantization (``set_io(None)``).
@@ -35,6 +37,7 @@ ACT_AVERAGING = 1e-5
 OBSERVER_EPS = 2e-12
 
 _FQ: type | None = None
+_WFQ: type | None = None
 
 
 def fake_quant_class() -> type:
@@ -52,6 +55,24 @@ def fake_quant_class() -> type:
 
         _FQ = TrainedQParamsFakeQuantize
     return _FQ
+
+
+def weight_fake_quant_class() -> type:
+    """Per-channel symmetric ``FakeQuantize`` (zero point 0 on every channel) whose ``calculate_qparams``
+    is its observer's while the observer runs and the scale it last used once the observer is off (frozen for
+    conversion, or pinned by :func:`pin_qparams`)."""
+    global _WFQ
+    if _WFQ is None:
+        from torchao.quantization.pt2e import FakeQuantize
+
+        class SymmetricWeightFakeQuantize(FakeQuantize):
+            def calculate_qparams(self) -> Any:
+                if self.observer_enabled[0] == 1:
+                    return self.activation_post_process.calculate_qparams()
+                return self.scale, self.zero_point
+
+        _WFQ = SymmetricWeightFakeQuantize
+    return _WFQ
 
 
 def nss_quantizer() -> Any:
@@ -72,9 +93,10 @@ def nss_quantizer() -> Any:
     weight = QuantizationSpec(
         dtype=torch.int8, quant_min=-127, quant_max=127, qscheme=torch.per_channel_symmetric, ch_axis=0,
         is_dynamic=False,
-        observer_or_fake_quant_ctr=fq.with_args(eps=OBSERVER_EPS, observer=MovingAveragePerChannelMinMaxObserver
-                                                .with_args(averaging_constant=1.0, dtype=torch.int8,
-                                                           reduce_range=False, quant_min=-127, quant_max=127)))
+        observer_or_fake_quant_ctr=weight_fake_quant_class().with_args(
+            observer=MovingAveragePerChannelMinMaxObserver, averaging_constant=1.0, eps=OBSERVER_EPS,
+            dtype=torch.int8, qscheme=torch.per_channel_symmetric, ch_axis=0, reduce_range=False, quant_min=-127,
+            quant_max=127))
     bias = get_symmetric_quantization_config(is_per_channel=True, is_qat=True).bias
     sigmoid_out = FixedQParamsQuantizationSpec(
         dtype=torch.int8, scale=SIGMOID_SCALE, zero_point=SIGMOID_ZERO_POINT, quant_min=-127, quant_max=127,
@@ -148,6 +170,10 @@ def int8_network(converted: Any) -> Int8Network:
         wq = _attr(converted, w.args[0])
         if wq.dtype != np.int8 or wq.shape != (spec.cout, spec.cin, 3, 3):
             raise ValueError(f"int8 graph: {n.name} weights are {wq.dtype} {wq.shape}")
+        wzp = _attr(converted, w.args[2]) if hasattr(w.args[2], "op") else np.asarray(w.args[2])
+        if np.any(wzp != 0):
+            raise ValueError(f"int8 graph: {n.name} ({spec.name}) weights are not symmetric (zero points "
+                             f"{sorted(set(np.ravel(wzp).tolist()))}): TOSA int8 weights need zero point 0")
         layers.append(Int8Layer(wq, _attr(converted, b.args[0]).astype(np.int32),
                                 _attr(converted, w.args[1]).astype(np.float32), _qp(x), _qp(_quantize_user(n))))
     upsample = [(_qp(n.args[0]), _qp(_quantize_user(n))) for n in ups]
@@ -204,6 +230,7 @@ def pin_qparams(prepared: Any, q: Int8Network) -> None:
             ly = q.layers[convs[conv]]
             fq.scale = torch.from_numpy(ly.weight_scale.astype(np.float32))
             fq.zero_point = torch.zeros(len(ly.weight_scale), dtype=torch.int32)
+            fq.disable_observer()
             done.add(n.target)
             continue
         while _target(src).startswith(("relu", "permute")) or src.op == "call_module":
