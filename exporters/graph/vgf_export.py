@@ -131,15 +131,37 @@ def to_quantized(module: Any, example_inputs: Any, calibration: Iterable[Any] | 
 
     state = quantization_state(module)
     if state == "converted":
-        return module
+        return check_symmetric_weights(module)
     if state == "qat":
         m = move_exported_model_to_eval(copy.deepcopy(module))
-        return convert_pt2e(m)
+        return check_symmetric_weights(convert_pt2e(m))
     if calibration is None:
         raise ValueError(
             "int8 VGF export of a float model needs calibration batches (or a QAT/converted model)"
         )
     return quantize_ptq(module, example_inputs, calibration)
+
+
+def check_symmetric_weights(converted: Any) -> Any:
+    """``converted``, after checking that every per-channel weight has zero point 0 (TOSA int8 weights are
+    symmetric). A model prepared with torch's fused moving-average fake quantizer for weights gets an affine
+    channel (zero point +-127) wherever that channel's weights all have one sign; the VGF would decode it
+    wrongly, so it is refused by name. (This module's ``prepare_qat`` uses ExecuTorch's symmetric weights.)"""
+    for n in converted.graph.nodes:
+        if n.op != "call_function" or not str(n.target).endswith("dequantize_per_channel.default"):
+            continue
+        zp = n.args[2]
+        if getattr(zp, "op", None) == "get_attr":
+            obj = converted
+            for part in str(zp.target).split("."):
+                obj = getattr(obj, part)
+            bad = [i for i, v in enumerate(obj.reshape(-1).tolist()) if v != 0]
+            if bad:
+                raise ValueError(f"int8 graph: the weights dequantized by {n.name} are not symmetric (channels "
+                                 f"{bad[:8]} have zero points {[int(obj.reshape(-1)[i]) for i in bad[:8]]}); "
+                                 "TOSA int8 weights need zero point 0: quantize them per-channel symmetric "
+                                 "(a non-fused FakeQuantize for weights in QAT)")
+    return converted
 
 
 def export_vgf(

@@ -14,6 +14,7 @@ pytest.importorskip("executorch")
 from ngsdk.asset.supersampling import LAYERS  # noqa: E402
 from ngsdk.exporters.graph.int8_reference import int8_reference  # noqa: E402
 from ngsdk.exporters.graph.supersampling_int8 import _attr, _nodes, int8_network  # noqa: E402
+from ngsdk.exporters.graph.vgf_export import check_symmetric_weights  # noqa: E402
 from ngsdk.runtime_ref.supersampling import net_int8  # noqa: E402
 from ngsdk.supersampling import quant  # noqa: E402
 from ngsdk.supersampling.network import NSSNet  # noqa: E402
@@ -59,3 +60,5 @@ def test_affine_weights_are_refused_by_name() -> None:
     zp[3] = 127  # what the fused quantizer wrote before the fix
     with pytest.raises(ValueError, match=r"conv2d_15 \(kpn_12_15_out_conv\) weights are not symmetric"):
         int8_network(converted)
+    with pytest.raises(ValueError, match=r"channels \[3\] have zero points \[127\]"):
+        check_symmetric_weights(converted)  # the generic VGF path refuses it too
