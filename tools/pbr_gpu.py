@@ -96,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--materials", type=Path, default=Path("../shared/data/textures"))
     ap.add_argument("--samples", type=int, default=500)
     ap.add_argument("--res", type=int, default=512)
+    ap.add_argument("--hue", type=float, help="SynthConfig.hue (default: its default)")
+    ap.add_argument("--relief", type=float, nargs=2, metavar=("LO", "HI"), help="SynthConfig.relief")
     ap.add_argument("--teacher-preset", default="base")
     ap.add_argument("--student-preset", default="mobile512")
     ap.add_argument("--teacher-time", type=float, default=150.0)
@@ -128,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             if done % 50 == 0 or done == total:
                 print(f"synth: {done}/{total} samples, {time.perf_counter() - t0:.0f} s", flush=True)
 
+        extra = {} if args.hue is None else {"hue": args.hue}
+        extra |= {"relief": tuple(args.relief)} if args.relief else {}
         rep = synth_pbr_views(materials, data, SynthConfig(samples=args.samples, res=args.res, seed=0,
-                                                           device=args.device), progress=synth_progress)
+                                                           device=args.device, **extra), progress=synth_progress)
         synth = rep.to_dict()
     timings["synth"] = time.perf_counter() - t0
     print(f"synth: {timings['synth']:.0f} s", flush=True)

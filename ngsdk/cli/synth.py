@@ -38,13 +38,17 @@ def command() -> None:
 @click.option("--camera", default="aligned", show_default=True, type=click.Choice(["aligned", "free"]),
               help="aligned: upright cameras over a tile's centre, so views and maps share orientation; free: "
                    "NeuroPBR's random roll (the maps' orientation cannot be recovered from the views).")
+@click.option("--hue", type=click.FloatRange(0, 0.5), show_default="0.06",
+              help="Largest hue rotation of a real set's albedo, in turns (0.5: any hue).")
+@click.option("--relief", nargs=2, type=click.FloatRange(min=0.01), show_default="1 1",
+              metavar="LO HI", help="Range of the (log-uniform) factor on a real set's normal relief.")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="cpu", show_default=True, type=DEVICE, help="cpu, cuda or cuda:N.")
 @verbosity_options
 @friendly_errors
 def pbr_views(materials: tuple[Path, ...], out: Path, samples: int, res: int, map_res: int | None, dirty: float,
-              procedural: float, holdout: str | None, test_samples: int | None, camera: str, seed: int,
-              device: str) -> None:
+              procedural: float, holdout: str | None, test_samples: int | None, camera: str, hue: float | None,
+              relief: tuple[float, float] | None, seed: int, device: str) -> None:
     """Render three views per sample (clean and dirty) of MATERIALS (PBR folders `ngsdk train texture` reads;
     none: procedural materials only) plus the ground-truth maps, in the NeuroPBR layout.
 
@@ -59,7 +63,9 @@ def pbr_views(materials: tuple[Path, ...], out: Path, samples: int, res: int, ma
 
     cfg = SynthConfig(samples=samples, res=res, map_res=map_res, dirty=dirty, procedural=procedural,
                       holdout=holdout, test_samples=test_samples, camera=camera, seed=seed,
-                      device="cpu" if device == "auto" else device)
+                      device="cpu" if device == "auto" else device,
+                      **({} if hue is None else {"hue": hue}),
+                      **({"relief": (float(relief[0]), float(relief[1]))} if relief else {}))
     with Counter(0, "synth") as counter:
         def progress(done: int, total: int) -> None:
             counter.expect(total - counter.total)  # test samples come on top of --samples

@@ -108,11 +108,25 @@ def colour_jitter(m: torch.Tensor, gen: torch.Generator, *, hue: float = 0.06, s
     return out
 
 
+def relief_jitter(m: torch.Tensor, gen: torch.Generator, lo: float, hi: float) -> torch.Tensor:
+    """The normal map's relief scaled by a log-uniform factor in [lo, hi] (tangent-space x, y scaled, then
+    renormalised): the few real sets have gentle relief (0.3-6 degrees mean), a held-out one may not."""
+    if lo == hi == 1.0:
+        return m
+    k = math.exp(uniform(gen, math.log(lo), math.log(hi)))
+    out = m.clone()
+    n = torch.cat([out[5:7] * k, out[7:8]])
+    out[5:8] = n / n.norm(dim=0, keepdim=True).clamp_min(1e-6)
+    return out
+
+
 def augment(m: torch.Tensor, size: int, gen: torch.Generator, *, min_crop: float = 0.35,
-            full_share: float = 0.3, jitter: bool = True) -> torch.Tensor:
+            full_share: float = 0.3, jitter: bool = True, hue: float = 0.06,
+            relief: tuple[float, float] = (1.0, 1.0)) -> torch.Tensor:
     """A random variant of the material at ``size`` x ``size``: with probability ``full_share`` the whole set
     rolled by a random offset (still tileable when the source is), else a square crop of ``min_crop``..1 of the
-    shorter side taken with wrap-around; then a random flip, quarter turn and colour jitter."""
+    shorter side taken with wrap-around; then a random flip, quarter turn, colour jitter (hue rotation up to
+    ``hue`` turns) and relief scaling (:func:`relief_jitter`)."""
     _, h, w = m.shape
     m = torch.roll(m, (int(torch.randint(h, (), generator=gen)), int(torch.randint(w, (), generator=gen))), (1, 2))
     if float(torch.rand((), generator=gen)) >= full_share:
@@ -124,4 +138,4 @@ def augment(m: torch.Tensor, size: int, gen: torch.Generator, *, min_crop: float
     if float(torch.rand((), generator=gen)) < 0.5:
         m = flip_y(m)
     m = rotate90(m, int(torch.randint(4, (), generator=gen)))
-    return colour_jitter(m, gen) if jitter else m
+    return relief_jitter(colour_jitter(m, gen, hue=hue), gen, *relief) if jitter else m

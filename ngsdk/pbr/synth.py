@@ -65,6 +65,10 @@ class SynthConfig:
     camera: str = "aligned"
     """``aligned``: upright cameras over a tile's centre (views and maps share orientation and centre);
     ``free``: NeuroPBR's random roll (the maps' orientation cannot be recovered from the views)."""
+    hue: float = 0.06
+    """Largest hue rotation of a real set's albedo, in turns (0.5: any hue)."""
+    relief: tuple[float, float] = (1.0, 1.0)
+    """Range of the log-uniform factor on a real set's normal relief (tangent x, y; :func:`relief_jitter`)."""
     seed: int = 0
     device: str = "cpu"
 
@@ -79,6 +83,10 @@ class SynthConfig:
             raise ValueError(f"supersample must be >= 1, got {self.supersample}")
         if self.camera not in CAMERA_MODES:
             raise ValueError(f"camera must be one of {', '.join(CAMERA_MODES)}, got {self.camera!r}")
+        if not 0 <= self.hue <= 0.5:
+            raise ValueError(f"hue is a share of a turn in [0, 0.5], got {self.hue}")
+        if not 0 < self.relief[0] <= self.relief[1]:
+            raise ValueError(f"relief must be a range 0 < lo <= hi, got {self.relief}")
 
 
 @dataclass
@@ -185,7 +193,7 @@ def synth_pbr_views(materials: list[str | Path], out: str | Path, cfg: SynthConf
             kind = KINDS[int(torch.randint(len(KINDS), (), generator=gen))]
             return f"procedural_{kind}", procedural_material(kind, map_res, gen)
         src = train_sources[int(torch.randint(len(train_sources), (), generator=gen))]
-        return src.name, augment(src.maps, map_res, gen)
+        return src.name, augment(src.maps, map_res, gen, hue=cfg.hue, relief=cfg.relief)
 
     def pick_test(gen: torch.Generator) -> tuple[str, torch.Tensor]:
         assert test_source is not None

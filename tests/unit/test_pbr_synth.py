@@ -13,7 +13,14 @@ torch = pytest.importorskip("torch")
 from ngsdk.asset.errors import AssetError  # noqa: E402
 from ngsdk.pbr.layout import read_layout, read_views  # noqa: E402
 from ngsdk.pbr.maps import MaterialMaps, read_maps  # noqa: E402
-from ngsdk.pbr.materials import augment, flip_x, flip_y, load_material_source, rotate90  # noqa: E402
+from ngsdk.pbr.materials import (  # noqa: E402
+    augment,
+    flip_x,
+    flip_y,
+    load_material_source,
+    relief_jitter,
+    rotate90,
+)
 from ngsdk.pbr.noise import fbm, height_to_normal  # noqa: E402
 from ngsdk.pbr.procedural import KINDS, procedural_material  # noqa: E402
 from ngsdk.pbr.render import render_plane, sample_cameras, sample_lighting, tonemap  # noqa: E402
@@ -147,6 +154,26 @@ def test_real_material_source_and_augmentation(shared_data):
     out = augment(src.maps, 96, _gen(4))
     assert out.shape == (8, 96, 96) and out[:5].min() >= 0 and out[:5].max() <= 1
     assert torch.allclose(out[5:8].norm(dim=0), torch.ones(96, 96), atol=1e-4)
+
+
+def test_relief_jitter_scales_the_slope_and_keeps_unit_normals():
+    m = _height_material(fbm(64, _gen(), beta=3.0))
+    slope = (m[5:7].norm(dim=0) / m[7]).mean()
+    for lo, hi in ((2.0, 2.0), (0.5, 0.5)):  # a fixed factor: tangent slope x, y / z scales by exactly it
+        out = relief_jitter(m, _gen(1), lo, hi)
+        assert torch.allclose(out[5:8].norm(dim=0), torch.ones(64, 64), atol=1e-5)
+        assert torch.allclose((out[5:7].norm(dim=0) / out[7]).mean(), slope * lo, rtol=1e-4)
+        assert torch.equal(out[:5], m[:5])
+    assert relief_jitter(m, _gen(1), 1.0, 1.0) is m
+    outs = [relief_jitter(m, _gen(s), 0.7, 4.0) for s in range(20)]
+    got = [float((o[5:7].norm(dim=0) / o[7]).mean() / slope) for o in outs]
+    assert min(got) >= 0.7 - 1e-3 and max(got) <= 4.0 + 1e-3 and max(got) / min(got) > 2
+
+
+@pytest.mark.parametrize("bad", [dict(hue=0.6), dict(hue=-0.1), dict(relief=(2.0, 1.0)), dict(relief=(0.0, 1.0))])
+def test_synth_config_refuses_bad_jitter(bad):
+    with pytest.raises(ValueError, match="hue|relief"):
+        SynthConfig(**bad).check()
 
 
 @pytest.fixture(scope="module")

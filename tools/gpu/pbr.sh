@@ -8,7 +8,8 @@
 # trainings (2 x PBR_*_TIME) and the evaluation (< 1 min) reuse /tmp/pbr_gpu/data.
 # Needs Pillow beside torch: carry its cp312 manylinux wheel in .whl/ (pip download pillow --only-binary=:all:
 # --python-version 3.12 -d .whl); the data sets come from ../shared/data/textures (or carry .bench_data).
-# PBR_LIMIT (seconds, default 530) caps the Python run; an interrupted synthesis resumes in the next call.
+# PBR_ARGS: more tools/pbr_gpu.py flags (e.g. "--hue 0.5 --relief 0.7 4"). PBR_LIMIT (seconds, default 530) caps
+# the Python run; an interrupted synthesis resumes in the next call.
 # Writes $OUT/pbr_gpu.json, $OUT/pbr_gpu.md (the docs/benchmarks.md table) and $OUT/pbr.log.
 set -uo pipefail
 OUT="${OUT:-build/gpu}"; mkdir -p "$OUT"
@@ -23,5 +24,5 @@ python3 -c "import PIL" 2>/dev/null || { echo "error: Pillow is missing: put its
 nvidia-smi --query-gpu=name,driver_version --format=csv | tee "$OUT/gpu.txt"
 timeout "${PBR_LIMIT:-530}" python3 tools/pbr_gpu.py --device cuda --out /tmp/pbr_gpu --samples "${PBR_SAMPLES:-500}" \
   --res "${PBR_RES:-512}" --teacher-time "${PBR_TEACHER_TIME:-150}" --student-time "${PBR_STUDENT_TIME:-150}" \
-  --eval-samples "${PBR_EVAL_SAMPLES:-16}" ${PBR_SYNTH_ONLY:+--synth-only} 2>&1 | tee "$OUT/pbr.log" | tail -40
+  --eval-samples "${PBR_EVAL_SAMPLES:-16}" ${PBR_SYNTH_ONLY:+--synth-only} ${PBR_ARGS:-} 2>&1 | tee "$OUT/pbr.log" | tail -40
 cp /tmp/pbr_gpu/pbr_gpu.json /tmp/pbr_gpu/pbr_gpu.md "$OUT/" 2>/dev/null || echo "no results (see $OUT/pbr.log)"
