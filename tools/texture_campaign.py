@@ -54,6 +54,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "h128_lrd0.01": {"hidden": 128, "lr_decoder": 0.01},
     "h128_lrd0.02": {"hidden": 128, "lr_decoder": 0.02},
     "falloff0.5": {"mip_falloff": 0.5},
+    "falloff0.1": {"mip_falloff": 0.1},
     "batch65536": {"batch_size": 65536},
     "eval25": {"eval_every": 25},
     "noema": {"ema": None},
