@@ -81,7 +81,8 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
         m = r.asset.provenance.metrics
         mip0 = m["per_mip"][0]
         rec.update(history=[[h["step"], round(h["psnr"], 3)] for h in r.history])
-        rec.update(bpp=m["bpp"], psnr=m["psnr_db"], textures_db=mip0["textures_db"],
+        rec.update(bpp=m["bpp"], psnr=m["psnr_db"], mips_db=[round(x["overall_db"], 2) for x in m["per_mip"]],
+                   textures_db=mip0["textures_db"],
                    channels_db=mip0["channels_db"], ssim=mip0.get("ssim_overall"), flip=mip0.get("flip"),
                    steps=r.steps, train_s=r.seconds, wall_s=time.perf_counter() - t0,
                    samples_per_s=r.samples / max(r.seconds, 1e-9), device=device_description(job["device"]))
@@ -93,15 +94,16 @@ def run_one(job: dict[str, Any]) -> dict[str, Any]:
 def table(records: list[dict[str, Any]]) -> str:
     """Markdown table: every run, with its difference to ``base`` on the same material and rate."""
     base = {(r["material"], r["bpp_target"]): r["psnr"] for r in records if r["variant"] == "base" and "psnr" in r}
-    lines = ["| material | variant | bpp | PSNR (dB) | vs base | steps | train s | samples/s |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| material | variant | bpp | PSNR (dB) | vs base | mips 1-3 (dB) | steps | train s | samples/s |",
+             "|---|---|---:|---:|---:|---|---:|---:|---:|"]
     for r in sorted(records, key=lambda r: (r["material"], r["bpp_target"], r["variant"] != "base", r["variant"])):
         if "error" in r:
-            lines.append(f"| {r['material']} | {r['variant']} | - | failed: {r['error'].splitlines()[-1]} | | | | |")
+            lines.append(f"| {r['material']} | {r['variant']} | - | failed: {r['error'].splitlines()[-1]} | | | | | |")
             continue
         ref = base.get((r["material"], r["bpp_target"]))
         diff = f"{r['psnr'] - ref:+.2f}" if ref is not None and r["variant"] != "base" else ""
-        lines.append(f"| {r['material']} | {r['variant']} | {r['bpp']:.2f} | {r['psnr']:.2f} | {diff} | "
+        mips = " / ".join(f"{v:.2f}" for v in r.get("mips_db", [])[1:4])
+        lines.append(f"| {r['material']} | {r['variant']} | {r['bpp']:.2f} | {r['psnr']:.2f} | {diff} | {mips} | "
                      f"{r['steps']} | {r['train_s']:.1f} | {r['samples_per_s'] / 1e6:.1f} M |")
     return "\n".join(lines)
 
