@@ -176,6 +176,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--torch-repeats", type=int, default=5, help="timed torch decodes")
     p.add_argument("--ref-mip", type=int, default=3, help="also check this mip against runtime_ref (-1: skip)")
     p.add_argument("--sweep", action="store_true", help="time the kernel configurations of SWEEP too")
+    p.add_argument("--hidden", type=int, default=64, help="decoder width (the quality option: 128)")
+    p.add_argument("--hidden-layers", type=int, default=3, help="hidden layers (the quality option: 2 of 128)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="save the records here")
     return p.parse_args(argv)
@@ -194,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     from ngsdk.textures.strict import strict_decode_mip
 
     dev = torch.device("cuda")
-    say(f"building a synthetic {args.size}x{args.size} {args.channels}-channel asset at {args.bpp} bpp")
-    asset = synthetic_asset(args.size, args.channels, bpp=args.bpp, seed=args.seed, address=args.address)
+    say(f"building a synthetic {args.size}x{args.size} {args.channels}-channel asset at {args.bpp} bpp, decoder "
+        f"{args.hidden_layers} x {args.hidden}")
+    asset = synthetic_asset(args.size, args.channels, bpp=args.bpp, seed=args.seed, address=args.address,
+                            hidden=args.hidden, hidden_layers=args.hidden_layers)
     q = asset.decoder.quantized
     w, h = asset.mip_size(args.mip)
     texels = w * h
