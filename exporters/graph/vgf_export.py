@@ -145,8 +145,9 @@ def to_quantized(module: Any, example_inputs: Any, calibration: Iterable[Any] | 
 def check_symmetric_weights(converted: Any) -> Any:
     """``converted``, after checking that every per-channel weight has zero point 0 (TOSA int8 weights are
     symmetric). A model prepared with torch's fused moving-average fake quantizer for weights gets an affine
-    channel (zero point +-127) wherever that channel's weights all have one sign; the VGF would decode it
-    wrongly, so it is refused by name. (This module's ``prepare_qat`` uses ExecuTorch's symmetric weights.)"""
+    channel (zero point +-127) wherever that channel's weights all have one sign; TOSA's convolutions and
+    matmuls take one weight zero point, not one per channel, so such a graph is refused by name. (This module's
+    ``prepare_qat`` uses ExecuTorch's weight quantizer, which is symmetric.)"""
     for n in converted.graph.nodes:
         if n.op != "call_function" or not str(n.target).endswith("dequantize_per_channel.default"):
             continue
