@@ -148,20 +148,21 @@ def check_symmetric_weights(converted: Any) -> Any:
     channel (zero point +-127) wherever that channel's weights all have one sign; TOSA's convolutions and
     matmuls take one weight zero point, not one per channel, so such a graph is refused by name. (This module's
     ``prepare_qat`` uses ExecuTorch's weight quantizer, which is symmetric.)"""
+    import numpy as np
+
+    from .int8_reference import _const
+
     for n in converted.graph.nodes:
         if n.op != "call_function" or not str(n.target).endswith("dequantize_per_channel.default"):
             continue
-        zp = n.args[2]
-        if getattr(zp, "op", None) == "get_attr":
-            obj = converted
-            for part in str(zp.target).split("."):
-                obj = getattr(obj, part)
-            bad = [i for i, v in enumerate(obj.reshape(-1).tolist()) if v != 0]
-            if bad:
+        if getattr(n.args[2], "op", None) == "get_attr":
+            zp = np.ravel(_const(converted, n.args[2]).numpy())
+            bad = np.flatnonzero(zp)[:8]
+            if bad.size:
                 raise ValueError(f"int8 graph: the weights dequantized by {n.name} are not symmetric (channels "
-                                 f"{bad[:8]} have zero points {[int(obj.reshape(-1)[i]) for i in bad[:8]]}); "
-                                 "TOSA int8 weights need zero point 0: quantize them per-channel symmetric "
-                                 "(a non-fused FakeQuantize for weights in QAT)")
+                                 f"{bad.tolist()} have zero points {zp[bad].tolist()}); TOSA int8 weights need "
+                                 "zero point 0: quantize them per-channel symmetric (a non-fused FakeQuantize "
+                                 "for weights in QAT)")
     return converted
 
 

@@ -101,23 +101,6 @@ def _synth(mats: list[Path], pics: list[Path], out: Path, cfg, budget: float | N
     return len(list(out.glob("*.safetensors")))
 
 
-def _int8_graph_dump(res, asset, out: Path) -> dict[str, int]:
-    """Keep the converted int8 graph (its nodes as JSON, its constants as npz: ``int8_graph.*``) beside the bundle
-    and return, per output channel, the int8 clip codes where runtime_ref's ``net_int8`` on the bundle's int8
-    network differs from the recorded reference (verify's int8 network check, one number per channel): the graph
-    exists only on the training machine, and a disagreement is diagnosed from it."""
-    import numpy as np
-
-    from ngsdk.runtime_ref.supersampling import net_int8
-
-    (out / "int8_graph.json").write_text(json.dumps(res.int8_nodes, default=str))
-    np.savez(out / "int8_graph.npz", **{k: np.asarray(v) for k, v in res.int8_arrays.items()})
-    clip = asset.clip
-    diff = sum((net_int8(asset.int8, clip["int8_net_input"][i]) != clip["int8_net_codes"][i]).sum(axis=(1, 2))
-               for i in range(clip["int8_net_input"].shape[0]))
-    return {str(c): int(d) for c, d in enumerate(diff) if d}
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, required=True)
@@ -215,7 +198,6 @@ def main() -> int:
     write_supersampling(asset, bundle)
     if asset.int8 is not None:
         row["int8_weight_bytes"] = asset.int8.stored_bytes()
-        row["int8_clip_channels_differing"] = _int8_graph_dump(res, asset, a.out)
     formats = ([] if a.no_export else (["onnx"] if _have("onnx") else []) + (["vgf"] if qat else []))
     if formats and _have("jsonschema"):
         from ngsdk.exporters.graph.bundle_exports import merge_exports
