@@ -296,7 +296,7 @@ def test_qat_model_exports_to_exact_int8_vgf(tmp_path: Path, toolchain: None) ->
     torch.manual_seed(4)
     x = torch.rand(32, 12)
     net = make_mlp()
-    with torch.no_grad():  # one-signed output channels: the fused fake quantizer made these affine (zero point 127)
+    with torch.no_grad():  # one-signed output channels (a fused fake quantizer would make them affine)
         net[4].weight[0] = net[4].weight[0].abs()
         net[4].weight[1] = -net[4].weight[1].abs()
     qat = prepare_qat(net, (x,))
